@@ -1,0 +1,179 @@
+using System.Runtime.InteropServices;
+using OpenCvSharp;
+
+namespace Vigil.Imaging;
+
+/// <summary>Decodes and encodes images and masks with OpenCV (PNG 8/16-bit, JPEG, BMP, TIFF incl. float).</summary>
+public static class ImageIO
+{
+    /// <summary>
+    /// Reads an image as RGB CHW floats: 8-bit values /255, 16-bit /65535, float kept as is.
+    /// Grayscale becomes 3 identical channels (RGB backbones need 3); an alpha channel is dropped.
+    /// </summary>
+    public static ImageTensor ReadRgb(string path)
+    {
+        using var mat = Decode(path, ImreadModes.Unchanged);
+        using var rgb = ToThreeChannelRgb(mat, path);
+        return MatToTensor(rgb, ScaleFor(rgb.Depth(), path));
+    }
+
+    /// <summary>Reads a mask; any non-zero pixel (in any channel) is defective.</summary>
+    public static BinaryMask ReadMask(string path)
+    {
+        using var mat = Decode(path, ImreadModes.Unchanged);
+        using var gray = new Mat();
+        if (mat.Channels() == 1) mat.CopyTo(gray);
+        else
+        {
+            // Max over channels, so a coloured annotation counts wherever any channel is set.
+            var channels = mat.Split();
+            channels[0].CopyTo(gray);
+            foreach (var c in channels.Skip(1)) Cv2.Max(gray, c, gray);
+            foreach (var c in channels) c.Dispose();
+        }
+        using var nonZero = new Mat();
+        Cv2.Compare(gray, new Scalar(0), nonZero, CmpTypes.GT);
+        var bytes = new byte[nonZero.Rows * nonZero.Cols];
+        Marshal.Copy(nonZero.Data, bytes, 0, bytes.Length); // freshly allocated by Compare, so continuous
+        return new BinaryMask(nonZero.Rows, nonZero.Cols, Array.ConvertAll(bytes, b => b != 0));
+    }
+
+    /// <summary>Reads only the header-level size (height, width) of an image by decoding it.</summary>
+    public static (int Height, int Width) ReadSize(string path)
+    {
+        using var mat = Decode(path, ImreadModes.Unchanged);
+        return (mat.Rows, mat.Cols);
+    }
+
+    /// <summary>Writes an RGB/grayscale tensor with values in [0, 1] as an 8-bit image (format from the extension).</summary>
+    public static void Write(ImageTensor image, string path)
+    {
+        using var mat = TensorToMat8U(image);
+        WriteMat(mat, path);
+    }
+
+    /// <summary>Writes a mask as an 8-bit image, 255 = defective.</summary>
+    public static void WriteMask(BinaryMask mask, string path)
+    {
+        var bytes = Array.ConvertAll(mask.Data, v => v ? (byte)255 : (byte)0);
+        using var mat = Mat.FromPixelData(mask.Height, mask.Width, MatType.CV_8UC1, bytes);
+        WriteMat(mat, path);
+    }
+
+    internal static void WriteMat(Mat mat, string path)
+    {
+        var dir = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (dir != null) Directory.CreateDirectory(dir);
+        if (!Cv2.ImWrite(path, mat))
+            throw new VigilInputException($"Could not write image '{path}': check the extension (.png, .jpg, .bmp, .tif) and that the folder is writable.");
+    }
+
+    private static Mat Decode(string path, ImreadModes mode)
+    {
+        if (!File.Exists(path))
+            throw new VigilInputException($"Image '{path}' does not exist.");
+        if (new FileInfo(path).Length == 0)
+            throw new VigilInputException($"Image '{path}' is empty (0 bytes): replace it with a valid image or remove it.");
+        if (IsJpeg(path) && !HasJpegEndMarker(path))
+            throw new VigilInputException($"Image '{path}' is a truncated JPEG (no end-of-image marker): replace it with a complete file or remove it.");
+        Mat mat;
+        try { mat = Cv2.ImRead(path, mode); }
+        catch (OpenCVException e) { throw Corrupt(path, e); }
+        if (mat.Empty())
+        {
+            mat.Dispose();
+            throw Corrupt(path, null);
+        }
+        return mat;
+    }
+
+    private static VigilInputException Corrupt(string path, Exception? inner) =>
+        new($"Image '{path}' cannot be decoded: it is corrupt, truncated or not a supported image (PNG, JPEG, BMP, TIFF). Replace it or remove it.", inner);
+
+    private static bool IsJpeg(string path)
+    {
+        Span<byte> head = stackalloc byte[3];
+        using var f = File.OpenRead(path);
+        return f.Read(head) == 3 && head[0] == 0xFF && head[1] == 0xD8 && head[2] == 0xFF;
+    }
+
+    /// <summary>A complete JPEG ends with FF D9; some writers pad after it, so look at the tail, not the last two bytes only.</summary>
+    private static bool HasJpegEndMarker(string path)
+    {
+        using var f = File.OpenRead(path);
+        int tail = (int)Math.Min(f.Length, 4096);
+        var buf = new byte[tail];
+        f.Seek(-tail, SeekOrigin.End);
+        f.ReadExactly(buf);
+        for (int i = tail - 2; i >= 0; i--)
+            if (buf[i] == 0xFF && buf[i + 1] == 0xD9) return true;
+        return false;
+    }
+
+    private static Mat ToThreeChannelRgb(Mat mat, string path)
+    {
+        var rgb = new Mat();
+        switch (mat.Channels())
+        {
+            case 1: Cv2.CvtColor(mat, rgb, ColorConversionCodes.GRAY2RGB); break;
+            case 3: Cv2.CvtColor(mat, rgb, ColorConversionCodes.BGR2RGB); break;
+            case 4: Cv2.CvtColor(mat, rgb, ColorConversionCodes.BGRA2RGB); break;
+            default:
+                rgb.Dispose();
+                throw new VigilInputException($"Image '{path}' has {mat.Channels()} channels; Vigil reads 1 (gray), 3 (colour) or 4 (with alpha).");
+        }
+        return rgb;
+    }
+
+    private static double ScaleFor(MatType depth, string path)
+    {
+        if (depth == MatType.CV_8U) return 1.0 / 255;
+        if (depth == MatType.CV_16U) return 1.0 / 65535;
+        if (depth == MatType.CV_32F || depth == MatType.CV_64F) return 1.0;
+        throw new VigilInputException($"Image '{path}' has an unsupported pixel depth ({depth}); use 8-bit, 16-bit or float images.");
+    }
+
+    internal static ImageTensor MatToTensor(Mat mat, double scale)
+    {
+        int h = mat.Rows, w = mat.Cols, ch = mat.Channels();
+        using var f = new Mat();
+        mat.ConvertTo(f, MatType.CV_32FC(ch), scale);
+        var tensor = new ImageTensor(ch, h, w);
+        var planes = f.Split();
+        try
+        {
+            for (int c = 0; c < ch; c++) // Split allocates each plane, so they are continuous
+                Marshal.Copy(planes[c].Data, tensor.Data, c * h * w, h * w);
+        }
+        finally { foreach (var p in planes) p.Dispose(); }
+        return tensor;
+    }
+
+    internal static Mat TensorToMat(ImageTensor image)
+    {
+        int plane = image.Height * image.Width;
+        var planes = new Mat[image.Channels];
+        for (int c = 0; c < image.Channels; c++)
+        {
+            planes[c] = new Mat(image.Height, image.Width, MatType.CV_32FC1);
+            Marshal.Copy(image.Data, c * plane, planes[c].Data, plane);
+        }
+        var merged = new Mat();
+        Cv2.Merge(planes, merged);
+        foreach (var p in planes) p.Dispose();
+        return merged;
+    }
+
+    private static Mat TensorToMat8U(ImageTensor image)
+    {
+        if (image.Channels != 1 && image.Channels != 3)
+            throw new ArgumentException($"Only 1- or 3-channel images can be written, got {image.Channels}.", nameof(image));
+        using var f = TensorToMat(image);
+        using var u8 = new Mat();
+        f.ConvertTo(u8, MatType.CV_8UC(image.Channels), 255.0);
+        var bgr = new Mat();
+        if (image.Channels == 3) Cv2.CvtColor(u8, bgr, ColorConversionCodes.RGB2BGR);
+        else u8.CopyTo(bgr);
+        return bgr;
+    }
+}

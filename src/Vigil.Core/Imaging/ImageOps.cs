@@ -1,0 +1,67 @@
+using System.Runtime.InteropServices;
+using OpenCvSharp;
+
+namespace Vigil.Imaging;
+
+public enum Interpolation { Nearest, Bilinear, Area }
+
+/// <summary>Geometric operations on <see cref="ImageTensor"/> and <see cref="BinaryMask"/>.</summary>
+public static class ImageOps
+{
+    public static ImageTensor Resize(ImageTensor image, int height, int width, Interpolation interpolation = Interpolation.Bilinear)
+    {
+        if (image.Height == height && image.Width == width) return new ImageTensor(image.Channels, height, width, (float[])image.Data.Clone());
+        using var src = ImageIO.TensorToMat(image);
+        using var dst = new Mat();
+        Cv2.Resize(src, dst, new Size(width, height), 0, 0, ToOpenCv(interpolation));
+        return ImageIO.MatToTensor(dst, 1.0);
+    }
+
+    /// <summary>Nearest-neighbour resize, so a mask stays binary.</summary>
+    public static BinaryMask Resize(BinaryMask mask, int height, int width)
+    {
+        if (mask.Height == height && mask.Width == width) return new BinaryMask(height, width, (bool[])mask.Data.Clone());
+        var bytes = Array.ConvertAll(mask.Data, v => v ? (byte)1 : (byte)0);
+        using var src = Mat.FromPixelData(mask.Height, mask.Width, MatType.CV_8UC1, bytes);
+        using var dst = new Mat();
+        Cv2.Resize(src, dst, new Size(width, height), 0, 0, InterpolationFlags.Nearest);
+        var outBytes = new byte[height * width];
+        Marshal.Copy(dst.Data, outBytes, 0, outBytes.Length);
+        return new BinaryMask(height, width, Array.ConvertAll(outBytes, b => b != 0));
+    }
+
+    public static ImageTensor CenterCrop(ImageTensor image, int height, int width)
+    {
+        var (top, left) = CropOrigin(image.Height, image.Width, height, width);
+        var result = new ImageTensor(image.Channels, height, width);
+        for (int c = 0; c < image.Channels; c++)
+            for (int y = 0; y < height; y++)
+                image.Data.AsSpan((c * image.Height + top + y) * image.Width + left, width)
+                    .CopyTo(result.Data.AsSpan((c * height + y) * width, width));
+        return result;
+    }
+
+    public static BinaryMask CenterCrop(BinaryMask mask, int height, int width)
+    {
+        var (top, left) = CropOrigin(mask.Height, mask.Width, height, width);
+        var result = new BinaryMask(height, width);
+        for (int y = 0; y < height; y++)
+            mask.Data.AsSpan((top + y) * mask.Width + left, width).CopyTo(result.Data.AsSpan(y * width, width));
+        return result;
+    }
+
+    /// <summary>torchvision's CenterCrop origin: round((size - crop) / 2).</summary>
+    private static (int Top, int Left) CropOrigin(int h, int w, int cropH, int cropW)
+    {
+        if (cropH > h || cropW > w)
+            throw new ArgumentException($"Crop {cropH}x{cropW} is larger than the image {h}x{w}; resize first.");
+        return ((int)Math.Round((h - cropH) / 2.0), (int)Math.Round((w - cropW) / 2.0));
+    }
+
+    private static InterpolationFlags ToOpenCv(Interpolation i) => i switch
+    {
+        Interpolation.Nearest => InterpolationFlags.Nearest,
+        Interpolation.Area => InterpolationFlags.Area,
+        _ => InterpolationFlags.Linear,
+    };
+}
