@@ -1,0 +1,68 @@
+namespace Vigil.Data;
+
+/// <summary>
+/// Opens a dataset from a spec "name[:path]" (e.g. <c>mvtec:/data/mvtec_anomaly_detection</c>, <c>mtd</c>,
+/// <c>csv:/data/mine/list.csv</c>). New formats plug in with <see cref="Register"/>.
+/// </summary>
+public static class DatasetCatalog
+{
+    /// <summary>How to open one dataset kind: the path after the colon (null when none was given) and the split options.</summary>
+    public delegate IDataset Opener(string? path, SplitOptions split);
+
+    /// <summary>One dataset kind: its name, how the spec looks, and how to open it.</summary>
+    public sealed record Entry(string Name, string Usage, Opener Open);
+
+    private static readonly object Gate = new();
+    private static readonly List<Entry> Entries =
+    [
+        new("mvtec", "mvtec:<root>  MVTec AD (one folder per category)", (p, _) => new MvtecLayoutDataset(Need("mvtec", p), "mvtec")),
+        new("mpdd", "mpdd:<root>  MPDD (MVTec AD layout)", (p, _) => new MvtecLayoutDataset(Need("mpdd", p), "mpdd")),
+        new("btad", "btad:<root>  BTAD (categories 01, 02, 03)", (p, _) => new MvtecLayoutDataset(Need("btad", p), "btad")),
+        new("mvtec3d", "mvtec3d:<root>  MVTec 3D-AD, RGB images", (p, _) => new MvtecLayoutDataset(Need("mvtec3d", p), "mvtec3d")),
+        new("visa", "visa:<root>  VisA (reads split_csv/1cls.csv, or a VisA converted to the MVTec AD layout)", (p, _) => OpenVisa(Need("visa", p))),
+        new("mtd", "mtd[:<root>]  Magnetic Tile Defects (default: shared/data/mtd)", (p, s) => new MtdDataset(p ?? Shared("mtd"), s)),
+        new("ksdd", "ksdd[:<root>]  KolektorSDD, YOLO re-pack (default: shared/data/ksdd)", (p, s) => new KolektorDataset(p ?? Shared("ksdd"), s)),
+        new("folder", "folder:<root>  your images in normal/, abnormal/[<type>/], optional masks/", (p, s) => new FolderDataset(Need("folder", p), s)),
+        new("csv", "csv:<file.csv>  a manifest with header path,label,split[,mask]", (p, _) => new CsvManifestDataset(Need("csv", p))),
+    ];
+
+    /// <summary>The known dataset kinds, in the order they are listed to users.</summary>
+    public static IReadOnlyList<Entry> Known { get { lock (Gate) return Entries.ToList(); } }
+
+    /// <summary>Adds (or replaces) a dataset kind, e.g. <c>synthetic[:path]</c>.</summary>
+    public static void Register(Entry entry)
+    {
+        lock (Gate)
+        {
+            Entries.RemoveAll(e => e.Name == entry.Name);
+            Entries.Add(entry);
+        }
+    }
+
+    public static IDataset Open(string spec, SplitOptions? split = null)
+    {
+        if (string.IsNullOrWhiteSpace(spec))
+            throw new VigilInputException($"No dataset given. Use one of:\n{UsageList()}");
+        int colon = spec.IndexOf(':');
+        var name = (colon < 0 ? spec : spec[..colon]).Trim().ToLowerInvariant();
+        var path = colon < 0 ? null : spec[(colon + 1)..].Trim();
+        if (path is { Length: 0 }) path = null;
+        Entry? entry;
+        lock (Gate) entry = Entries.FirstOrDefault(e => e.Name == name);
+        if (entry == null)
+            throw new VigilInputException($"Unknown dataset '{name}' in '{spec}'. Known datasets:\n{UsageList()}");
+        return entry.Open(path, split ?? SplitOptions.Default);
+    }
+
+    private static string UsageList() => string.Join("\n", Known.Select(e => "  " + e.Usage));
+
+    private static string Need(string name, string? path) =>
+        path ?? throw new VigilInputException($"Dataset '{name}' needs a path: write '{name}:/path/to/{name}'.");
+
+    private static string Shared(string name) =>
+        SharedDataFolder.Find(name) ?? throw new VigilInputException(
+            $"Dataset '{name}' was given without a path and shared/data/{name} was not found (looked in $VIGIL_SHARED and in the ancestors of the current and program folders). Write '{name}:/path/to/{name}' or set VIGIL_SHARED.");
+
+    private static IDataset OpenVisa(string root) =>
+        File.Exists(Path.Combine(root, VisaCsvDataset.SplitFile)) ? new VisaCsvDataset(root) : new MvtecLayoutDataset(root, "visa");
+}

@@ -1,0 +1,41 @@
+namespace Vigil.Data;
+
+/// <summary>A sample left out of a run because its image or mask could not be used, and why.</summary>
+public sealed record SkippedFile(Sample Sample, string Reason);
+
+/// <summary>
+/// Decodes every image and mask of a split before a long run, so a bad file stops the run at once (with the file
+/// named) or, when the user allows it, is dropped and reported instead of failing hours later.
+/// </summary>
+public static class DatasetValidation
+{
+    /// <param name="split">The split to check.</param>
+    /// <param name="skipCorrupt">False: the first bad file throws its <see cref="VigilInputException"/>. True: bad samples are dropped and returned with their reasons.</param>
+    public static (DatasetSplit Clean, IReadOnlyList<SkippedFile> Skipped) Check(DatasetSplit split, bool skipCorrupt)
+    {
+        var skipped = new List<SkippedFile>();
+        List<Sample> Keep(IReadOnlyList<Sample> samples)
+        {
+            var kept = new List<Sample>(samples.Count);
+            foreach (var sample in samples)
+            {
+                try
+                {
+                    sample.Load(); // decodes the image and checks the mask against its size
+                    kept.Add(sample);
+                }
+                catch (VigilInputException e) when (skipCorrupt)
+                {
+                    skipped.Add(new SkippedFile(sample, e.Message));
+                }
+            }
+            return kept;
+        }
+        var train = Keep(split.Train);
+        var test = Keep(split.Test);
+        if (train.Count == 0 || test.Count == 0)
+            throw new VigilInputException(
+                $"After skipping {skipped.Count} unreadable file(s), category '{split.Category}' of '{split.Dataset}' has {train.Count} training and {test.Count} test images left; first problem: {skipped.FirstOrDefault()?.Reason}");
+        return (split with { Train = train, Test = test }, skipped);
+    }
+}
