@@ -1,35 +1,53 @@
 using System.Globalization;
-using System.Runtime.InteropServices;
-using OpenCvSharp;
 using Vigil.Imaging;
 
 namespace Vigil.Data;
 
 /// <summary>
-/// Defect regions given as polygons in coordinates normalised to [0, 1] (YOLO segmentation labels), filled at the
-/// image's size when loaded, so one label serves any image size.
+/// Defect regions given as polygons in coordinates normalised to [0, 1] (YOLO segmentation labels), rasterised at
+/// the image's size when loaded, so one label serves any image size.
 /// </summary>
 /// <param name="LabelFile">The file the polygons came from, named in errors.</param>
 /// <param name="Polygons">Each polygon as x1, y1, x2, y2, ... with x in image widths and y in image heights.</param>
 public sealed record PolygonMask(string LabelFile, IReadOnlyList<double[]> Polygons) : MaskSource
 {
-    /// <summary>Fixed-point bits handed to FillPoly, so vertices keep 1/16-pixel precision instead of snapping to whole pixels.</summary>
-    private const int Shift = 4;
-
+    /// <summary>
+    /// A pixel is defective when its centre lies inside a polygon (even-odd rule; a centre exactly on a left/top edge
+    /// is inside, on a right/bottom edge outside), so adjacent polygons never share a pixel and a polygon's pixel area
+    /// matches its geometric area. OpenCV's FillPoly is not used because it also paints every pixel its outline
+    /// touches, which grows each region by up to a pixel on every side.
+    /// </summary>
     public override BinaryMask Load(int imageHeight, int imageWidth)
     {
-        using var mat = new Mat(imageHeight, imageWidth, MatType.CV_8UC1, Scalar.All(0));
-        var polygons = Polygons.Select(p => Enumerable.Range(0, p.Length / 2)
-            // Normalised x covers pixel edges 0..W; OpenCV's pixel i has its centre at i, i.e. edge coordinate i + 0.5.
-            .Select(k => new Point(ToFixed(p[2 * k] * imageWidth - 0.5), ToFixed(p[2 * k + 1] * imageHeight - 0.5)))
-            .ToArray());
-        Cv2.FillPoly(mat, polygons, Scalar.All(255), LineTypes.Link8, Shift);
-        var bytes = new byte[imageHeight * imageWidth];
-        Marshal.Copy(mat.Data, bytes, 0, bytes.Length);
-        return new BinaryMask(imageHeight, imageWidth, Array.ConvertAll(bytes, b => b != 0));
+        var mask = new BinaryMask(imageHeight, imageWidth);
+        var crossings = new List<double>();
+        foreach (var polygon in Polygons)
+        {
+            int n = polygon.Length / 2;
+            for (int y = 0; y < imageHeight; y++)
+            {
+                double centreY = y + 0.5;
+                crossings.Clear();
+                for (int k = 0; k < n; k++)
+                {
+                    int next = (k + 1) % n;
+                    double x0 = polygon[2 * k] * imageWidth, y0 = polygon[2 * k + 1] * imageHeight;
+                    double x1 = polygon[2 * next] * imageWidth, y1 = polygon[2 * next + 1] * imageHeight;
+                    if ((y0 <= centreY) != (y1 <= centreY)) // half-open in y: a vertex on the scan line counts once
+                        crossings.Add(x0 + (centreY - y0) * (x1 - x0) / (y1 - y0));
+                }
+                crossings.Sort();
+                for (int i = 0; i + 1 < crossings.Count; i += 2)
+                {
+                    // Pixels x with crossings[i] <= x + 0.5 < crossings[i + 1].
+                    int from = Math.Max(0, (int)Math.Ceiling(crossings[i] - 0.5));
+                    int to = Math.Min(imageWidth, (int)Math.Ceiling(crossings[i + 1] - 0.5));
+                    for (int x = from; x < to; x++) mask[y, x] = true;
+                }
+            }
+        }
+        return mask;
     }
-
-    private static int ToFixed(double pixel) => (int)Math.Round(pixel * (1 << Shift), MidpointRounding.AwayFromZero);
 
     /// <summary>
     /// Reads a YOLO segmentation label: one polygon a line, "class x1 y1 x2 y2 ..." normalised. An empty file

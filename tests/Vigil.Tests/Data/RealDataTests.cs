@@ -1,0 +1,56 @@
+using Vigil.Data;
+
+namespace Vigil.Tests.Data;
+
+/// <summary>The loaders on the real MTD and KolektorSDD in shared/ (counts from shared/README.md); lists files, decodes only a few.</summary>
+public class RealDataTests
+{
+    [Fact]
+    public void MtdHas952NormalAnd392DefectsAllTestedWithMasksOfTheirImageSize()
+    {
+        var root = SharedData.RequireDirectory("data", "mtd");
+        var split = new MtdDataset(root).Load("mtd");
+        Assert.Equal(952, split.Train.Count + split.TestNormalCount);
+        Assert.Equal(392, split.TestAnomalousCount);
+        Assert.Equal((int)Math.Round(0.8 * 952), split.Train.Count);
+        var byType = split.Test.Where(s => s.IsAnomalous).GroupBy(s => s.DefectType).ToDictionary(g => g.Key, g => g.Count());
+        Assert.Equal(new Dictionary<string, int> { ["Blowhole"] = 115, ["Break"] = 85, ["Crack"] = 57, ["Fray"] = 32, ["Uneven"] = 103 }, byType);
+        Assert.All(split.Test.Where(s => s.IsAnomalous), s => Assert.IsType<MaskFile>(s.Mask));
+        // One defect of each type decoded: mask at the image's size (checked by Load) and non-empty.
+        foreach (var sample in split.Test.Where(s => s.IsAnomalous).GroupBy(s => s.DefectType).Select(g => g.First()))
+            Assert.True(sample.Load().Mask.CountDefective() > 0, sample.SourcePath);
+    }
+
+    [Fact]
+    public void KolektorHas347NormalAnd52DefectiveWithNonEmptyRasterisedMasks()
+    {
+        var root = SharedData.RequireDirectory("data", "ksdd");
+        var split = new KolektorDataset(root).Load("ksdd");
+        Assert.Equal(347, split.Train.Count + split.TestNormalCount);
+        Assert.Equal(52, split.TestAnomalousCount);
+        // Every defective image decoded (image heights vary around 1250 px) with its polygons rasterised at its size: non-empty.
+        foreach (var sample in split.Test.Where(s => s.IsAnomalous))
+        {
+            var (image, mask) = sample.Load();
+            Assert.Equal((image.Height, image.Width), (mask.Height, mask.Width));
+            Assert.True(mask.CountDefective() > 0, sample.SourcePath);
+        }
+    }
+
+    [Theory]
+    [InlineData("mtd")]
+    [InlineData("ksdd")]
+    public void SplitIsDeterministicPerSeedDisjointAndDiffersAcrossSeeds(string name)
+    {
+        var root = SharedData.RequireDirectory("data", name);
+        DatasetSplit Load(int seed) => (name == "mtd" ? (IDataset)new MtdDataset(root, new SplitOptions(0.8, seed)) : new KolektorDataset(root, new SplitOptions(0.8, seed))).Load(name);
+        var a = Load(0);
+        var again = Load(0);
+        var other = Load(1);
+        Assert.Equal(a.Train.Select(s => s.SourcePath), again.Train.Select(s => s.SourcePath));
+        Assert.Equal(a.Test.Select(s => s.SourcePath), again.Test.Select(s => s.SourcePath));
+        Assert.NotEqual(a.Train.Select(s => s.SourcePath), other.Train.Select(s => s.SourcePath));
+        Assert.Empty(a.Train.Select(s => s.SourcePath).Intersect(a.Test.Select(s => s.SourcePath)));
+        Assert.Equal(a.Train.Count + a.Test.Count, a.Train.Concat(a.Test).Select(s => s.SourcePath).Distinct().Count());
+    }
+}
