@@ -33,35 +33,7 @@ public sealed class VisaCsvDataset : IDataset
     public DatasetSplit Load(string category)
     {
         DatasetGuards.RequireKnownCategory(Name, category, Categories);
-        var train = new List<Sample>();
-        var test = new List<Sample>();
-        foreach (var (line, fields) in _table.Rows)
-        {
-            if (_table.Get(fields, "object") != category) continue;
-            string Where() => $"VisA split file '{_table.Path}' line {line}";
-            var image = Path.Combine(_root, _table.Get(fields, "image"));
-            if (!File.Exists(image))
-                throw new VigilInputException($"{Where()} names image '{image}', which does not exist. Restore the image or the VisA download.");
-            var label = _table.Get(fields, "label").ToLowerInvariant();
-            var split = _table.Get(fields, "split").ToLowerInvariant();
-            Sample sample;
-            if (label == "normal") sample = new Sample(image, SampleLabel.Normal, "good", Name, category);
-            else if (label == "anomaly")
-            {
-                var mask = _table.Get(fields, "mask");
-                var maskPath = Path.Combine(_root, mask);
-                if (mask.Length == 0 || !File.Exists(maskPath))
-                    throw new VigilInputException($"{Where()}: anomalous image '{image}' has no mask (expected '{(mask.Length == 0 ? "a path in the mask column" : maskPath)}'). Restore the mask.");
-                sample = new Sample(image, SampleLabel.Anomalous, "anomaly", Name, category, new MaskFile(maskPath));
-            }
-            else throw new VigilInputException($"{Where()}: label '{label}' is neither 'normal' nor 'anomaly'. Fix the row.");
-            if (split == "train" && sample.IsAnomalous)
-                throw new VigilInputException($"{Where()}: anomalous image '{image}' is in the train split; the one-class split trains on normal images only. Use split_csv/1cls.csv.");
-            if (split == "train") train.Add(sample);
-            else if (split == "test") test.Add(sample);
-            else throw new VigilInputException($"{Where()}: split '{split}' is neither 'train' nor 'test'. Fix the row.");
-        }
-        DatasetGuards.RequireNonEmpty(Name, category, _table.Path, train, test, "the split file must list train and test rows for the object");
-        return new DatasetSplit(Name, category, train, test);
+        var rows = new ManifestRows(_table, _root, "image", RequireMasks: true);
+        return rows.ToSplit(Name, category, _table.Rows.Where(r => _table.Get(r.Fields, "object") == category));
     }
 }

@@ -76,13 +76,15 @@ public class FolderAndCsvTests : IDisposable
         _tree.Image("data/img/b.png");
         _tree.Image("data/img/c, d.png");
         _tree.Mask("data/gt/c.png");
-        var csv = _tree.Text("data/list.csv", "split,path,label,mask\ntrain,img/a.png,good,\ntest,img/b.png,0,\ntest,\"img/c, d.png\",anomalous,gt/c.png\n\n");
+        _tree.Image("data/img/e.png");
+        var csv = _tree.Text("data/list.csv", "split,path,label,mask\ntrain,img/a.png,good,\ntest,img/b.png,0,\ntest,\"img/c, d.png\",anomalous,gt/c.png\n\ntest,img/e.png,1,\n");
         var dataset = new CsvManifestDataset(csv);
         Assert.Equal(["list"], dataset.Categories);
         var split = dataset.Load("list");
         Assert.Equal([_tree.Path("data/img/a.png")], split.Train.Select(s => s.SourcePath));
-        Assert.Equal((1, 1), (split.TestNormalCount, split.TestAnomalousCount));
-        var defect = split.Test.Single(s => s.IsAnomalous);
+        Assert.Equal((1, 2), (split.TestNormalCount, split.TestAnomalousCount));
+        Assert.Null(split.Test.Single(s => s.SourcePath.EndsWith("e.png")).Mask); // no mask: an image-level label
+        var defect = split.Test.Single(s => s.SourcePath.EndsWith("d.png"));
         Assert.Equal((_tree.Path("data/img/c, d.png"), new MaskFile(_tree.Path("data/gt/c.png"))), (defect.SourcePath, defect.Mask));
     }
 
