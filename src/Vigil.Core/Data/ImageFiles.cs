@@ -22,8 +22,9 @@ internal static class ImageFiles
 
     public static void RequireFolder(string folder, string what, string fix)
     {
-        if (!Directory.Exists(folder))
-            throw new VigilInputException($"Folder '{folder}' does not exist: expected {what}. {fix}");
+        if (Directory.Exists(folder)) return;
+        var problem = File.Exists(folder) ? "is a file, not a folder" : "does not exist";
+        throw new VigilInputException($"Folder '{folder}' {problem}: expected {what}. {fix}");
     }
 }
 

@@ -109,7 +109,10 @@ public class MvtecLayoutDatasetTests : IDisposable
     {
         var missing = _tree.Path("nowhere");
         var e = Assert.Throws<VigilInputException>(() => new MvtecLayoutDataset(missing));
-        Assert.Contains(missing, e.Message);
+        Assert.Contains($"'{missing}' does not exist", e.Message);
+        var file = _tree.Text("list.csv", "");
+        e = Assert.Throws<VigilInputException>(() => new MvtecLayoutDataset(file));
+        Assert.Contains($"'{file}' is a file, not a folder", e.Message);
     }
 
     [Fact]
