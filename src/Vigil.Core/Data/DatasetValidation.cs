@@ -21,7 +21,7 @@ public static class DatasetValidation
             {
                 try
                 {
-                    sample.Load(); // decodes the image and checks the mask against its size
+                    Decode(sample);
                     kept.Add(sample);
                 }
                 catch (VigilInputException e) when (skipCorrupt)
@@ -37,5 +37,15 @@ public static class DatasetValidation
             throw new VigilInputException(
                 $"After skipping {skipped.Count} unreadable file(s), category '{split.Category}' of '{split.Dataset}' has {train.Count} training and {test.Count} test images left; first problem: {skipped.FirstOrDefault()?.Reason}");
         return (split with { Train = train, Test = test }, skipped);
+    }
+
+    /// <summary>Decodes the image and checks the mask against its size; an unreadable file (permissions, I/O error) becomes an input error naming the sample.</summary>
+    private static void Decode(Sample sample)
+    {
+        try { sample.Load(); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new VigilInputException($"Image '{sample.SourcePath}' or its mask cannot be read: {e.Message} Check that the file is readable.", e);
+        }
     }
 }
