@@ -1,1 +1,8 @@
-return 0;
+using System.CommandLine;
+using Vigil.Cli.Commands;
+
+var root = new RootCommand(
+    "Vigil: industrial image anomaly detection. Train detectors on normal images, find and localise defects, " +
+    "and benchmark algorithms with exact metrics.");
+root.Subcommands.Add(DatasetCommands.Create());
+return root.Parse(args).Invoke();

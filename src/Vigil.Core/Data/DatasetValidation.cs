@@ -11,9 +11,12 @@ public static class DatasetValidation
 {
     /// <param name="split">The split to check.</param>
     /// <param name="skipCorrupt">False: the first bad file throws its <see cref="VigilInputException"/>. True: bad samples are dropped and returned with their reasons.</param>
-    public static (DatasetSplit Clean, IReadOnlyList<SkippedFile> Skipped) Check(DatasetSplit split, bool skipCorrupt)
+    /// <param name="progress">Receives (images checked, total) after each sample.</param>
+    public static (DatasetSplit Clean, IReadOnlyList<SkippedFile> Skipped) Check(DatasetSplit split, bool skipCorrupt,
+        IProgress<(int Done, int Total)>? progress = null)
     {
         var skipped = new List<SkippedFile>();
+        int done = 0, total = split.Train.Count + split.Test.Count;
         List<Sample> Keep(IReadOnlyList<Sample> samples)
         {
             var kept = new List<Sample>(samples.Count);
@@ -28,6 +31,7 @@ public static class DatasetValidation
                 {
                     skipped.Add(new SkippedFile(sample, e.Message));
                 }
+                progress?.Report((++done, total));
             }
             return kept;
         }

@@ -1,0 +1,66 @@
+using System.CommandLine;
+using Spectre.Console;
+using Vigil.Data;
+
+namespace Vigil.Cli.Commands;
+
+/// <summary>`vigil datasets`: list the dataset kinds; show a dataset's categories, splits and defect types.</summary>
+internal static class DatasetCommands
+{
+    public static Command Create()
+    {
+        var command = new Command("datasets", "List the dataset formats Vigil reads, or inspect one dataset.");
+        command.SetAction(_ => CommandRunner.Run(List));
+        command.Subcommands.Add(CreateShow());
+        return command;
+    }
+
+    private static int List()
+    {
+        var table = new Table().AddColumns("dataset", "spec");
+        foreach (var entry in DatasetCatalog.Known)
+        {
+            var usage = entry.Usage.Split("  ", 2);
+            table.AddRow(Markup.Escape(entry.Name), Markup.Escape(usage.Length == 2 ? $"{usage[0]}   {usage[1]}" : entry.Usage));
+        }
+        AnsiConsole.Write(table);
+        AnsiConsole.MarkupLine("Inspect one with [bold]vigil datasets show <spec>[/], e.g. [bold]vigil datasets show mtd[/].");
+        return 0;
+    }
+
+    private static Command CreateShow()
+    {
+        var spec = new Argument<string>("spec") { Description = "Dataset spec, e.g. mtd, ksdd, synthetic, mvtec:/data/mvtec, folder:/my/images." };
+        var category = SharedOptions.Category();
+        var split = SharedOptions.Split();
+        var check = new Option<bool>("--check") { Description = "Decode every image and mask and report unreadable files (slow on big datasets)." };
+        var command = new Command("show", "Print a dataset's categories with train/test counts per defect type.") { spec, category, check };
+        split.AddTo(command);
+        command.SetAction(parse => CommandRunner.Run(() =>
+        {
+            var dataset = DatasetCatalog.Open(parse.GetValue(spec)!, split.Read(parse));
+            var categories = SharedOptions.SelectCategories(dataset, parse.GetValue(category));
+            var table = new Table().AddColumns("category", "train normal", "test normal", "test anomalous", "defect types (test count)");
+            int problems = 0;
+            foreach (var name in categories)
+            {
+                var data = dataset.Load(name);
+                if (parse.GetValue(check))
+                {
+                    var (_, skipped) = Progress.Run($"checking {name}", progress => DatasetValidation.Check(data, skipCorrupt: true, progress));
+                    foreach (var s in skipped) AnsiConsole.MarkupLineInterpolated($"[yellow]unreadable:[/] {s.Reason}");
+                    problems += skipped.Count;
+                }
+                var types = data.Test.Where(s => s.IsAnomalous).GroupBy(s => s.DefectType).OrderBy(g => g.Key)
+                    .Select(g => $"{g.Key} ({g.Count()})");
+                table.AddRow(Markup.Escape(name), $"{data.Train.Count(s => !s.IsAnomalous)}", $"{data.TestNormalCount}",
+                    $"{data.TestAnomalousCount}", Markup.Escape(string.Join(", ", types)));
+            }
+            AnsiConsole.Write(table);
+            if (parse.GetValue(check))
+                AnsiConsole.MarkupLine(problems == 0 ? "[green]All images and masks decode.[/]" : $"[red]{problems} unreadable file(s).[/]");
+            return problems == 0 ? 0 : CommandRunner.InputError;
+        }));
+        return command;
+    }
+}

@@ -1,0 +1,51 @@
+using System.CommandLine;
+using Vigil.Data;
+
+namespace Vigil.Cli.Commands;
+
+/// <summary>Options several commands share, defined once so their names and help read the same everywhere.</summary>
+internal static class SharedOptions
+{
+    public static Option<string[]> Category() => new("--category", "-c")
+    {
+        Description = "Categories to use (repeat or comma-separate); default: all categories of the dataset.",
+        AllowMultipleArgumentsPerToken = true,
+    };
+
+    /// <summary>The categories the user asked for, validated against the dataset; all of them when none was asked for.</summary>
+    public static IReadOnlyList<string> SelectCategories(IDataset dataset, string[]? requested)
+    {
+        var names = (requested ?? []).SelectMany(r => r.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
+        if (names.Count == 0) return dataset.Categories;
+        var unknown = names.Where(n => !dataset.Categories.Contains(n)).ToList();
+        if (unknown.Count > 0)
+            throw new VigilInputException(
+                $"Unknown categor{(unknown.Count == 1 ? "y" : "ies")} {string.Join(", ", unknown.Select(u => $"'{u}'"))} in dataset '{dataset.Name}'. Known: {string.Join(", ", dataset.Categories)}.");
+        return names;
+    }
+
+    public static SplitOptionSet Split() => new();
+
+    /// <summary>--train-ratio and --split-seed: how datasets without an official split are split.</summary>
+    internal sealed class SplitOptionSet
+    {
+        private readonly Option<double> _ratio = new("--train-ratio")
+        {
+            Description = "Fraction of normal images used for training where a dataset has no official split (MTD, KSDD, folders).",
+            DefaultValueFactory = _ => SplitOptions.DefaultTrainRatio,
+        };
+        private readonly Option<int> _seed = new("--split-seed")
+        {
+            Description = "Seed of that split.",
+            DefaultValueFactory = _ => SplitOptions.DefaultSeed,
+        };
+
+        public void AddTo(Command command)
+        {
+            command.Options.Add(_ratio);
+            command.Options.Add(_seed);
+        }
+
+        public SplitOptions Read(ParseResult parse) => new(parse.GetValue(_ratio), parse.GetValue(_seed));
+    }
+}
