@@ -36,6 +36,9 @@ internal static class Defects
         };
     }
 
+    /// <summary>Oil, rust, ink and bleach: stains change the colour more than the brightness.</summary>
+    private static readonly float[][] StainColours = [[0.22f, 0.22f, 0.25f], [0.60f, 0.33f, 0.18f], [0.25f, 0.30f, 0.50f], [0.95f, 0.93f, 0.88f]];
+
     /// <summary>A thin curved line (cubic Bézier), brighter or darker than the surface, tapered at both ends.</summary>
     private static BinaryMask PaintScratch(Scene scene, SyntheticRandom rng, float scale)
     {
@@ -66,32 +69,21 @@ internal static class Defects
         return Composite(scene, alpha, (top, _, _) => Math.Clamp(top + delta, 0, 1), onObjectOnly: scene.SurfaceDefectsOnObjectOnly);
     }
 
-    /// <summary>An irregular soft-edged patch that tints the surface (dirt, oil) or bleaches it.</summary>
+    /// <summary>An irregular soft-edged, mottled patch of another colour (oil, rust, ink, bleach) blended over the surface.</summary>
     private static BinaryMask PaintStain(Scene scene, SyntheticRandom rng, float scale)
     {
         var (cx, cy) = scene.SampleDefectSite(rng);
         float radius = (float)rng.Uniform(9, 18) * scale;
         float edge = (float)rng.Uniform(1.5, 4) * scale;
         var alpha = Shapes.Blob(scene.Size, rng, cx, cy, radius, MathF.Max(1, edge), irregularity: 0.3);
-        float strength = (float)rng.Uniform(0.55, 0.85);
+        float strength = (float)rng.Uniform(0.4, 0.7);
         var mottle = new ValueNoise(rng.NextUInt64());
         float mottleScale = 0.18f / scale;
         for (int i = 0; i < alpha.Length; i++)
             if (alpha[i] > 0)
                 alpha[i] *= strength * (0.75f + 0.25f * mottle.Sample(i % scene.Size * mottleScale, i / scene.Size * mottleScale));
-        Target target;
-        if (rng.Chance(0.7))
-        {
-            // Dirt/oil: darker and warmer (blue absorbed most).
-            float darken = (float)rng.Uniform(0.7, 0.8);
-            float[] tint = [darken, darken * 0.92f, darken * 0.8f];
-            target = (top, c, _) => top * tint[c];
-        }
-        else
-        {
-            float lighten = (float)rng.Uniform(0.3, 0.45);
-            target = (top, _, _) => top + (1 - top) * lighten;
-        }
+        float[] colour = StainColours[(int)(rng.NextDouble() * StainColours.Length)];
+        Target target = (_, c, _) => colour[c];
         return Composite(scene, alpha, target, onObjectOnly: scene.SurfaceDefectsOnObjectOnly);
     }
 
