@@ -59,7 +59,13 @@ public static class SyntheticDataset
         options ??= new SyntheticOptions();
         var categories = Validate(options);
         root = Path.GetFullPath(root);
-        Directory.CreateDirectory(root);
+        if (File.Exists(root))
+            throw new VigilInputException($"'{root}' is a file; give a folder (new or empty) for the synthetic dataset.");
+        try { Directory.CreateDirectory(root); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new VigilInputException($"Cannot create the synthetic dataset folder '{root}' ({e.Message}); choose a writable folder.", e);
+        }
         using var _ = AcquireLock(root);
 
         var manifestPath = Path.Combine(root, ManifestFileName);

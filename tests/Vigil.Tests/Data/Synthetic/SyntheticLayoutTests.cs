@@ -86,6 +86,10 @@ public class SyntheticLayoutTests : IDisposable
         var e = Assert.Throws<VigilInputException>(() => SyntheticDataset.Generate(root, Small));
         Assert.Contains(root, e.Message);
         Assert.True(Directory.Exists(Path.Combine(root, "bottle")));
+
+        var file = Path.Combine(_dir, "a-file");
+        File.WriteAllText(file, "x");
+        Assert.Contains(file, Assert.Throws<VigilInputException>(() => SyntheticDataset.Generate(file, Small)).Message);
     }
 
     [Fact]
