@@ -28,4 +28,26 @@ internal sealed class Scene(int size)
     public Func<SyntheticRandom, float[]>? SampleMissingRegion { get; init; }
 
     public int PlaneSize => Size * Size;
+
+    /// <summary>Sets a pixel of a textured surface (no layer beneath) to a brightness times a colour.</summary>
+    public void SetSurface(int pixel, float value, (float R, float G, float B) colour) => SetRgb(Top, pixel, value, colour);
+
+    /// <summary>Sets a pixel of a layered scene: the layer beneath, the coverage, and their anti-aliased blend on top.</summary>
+    public void SetLayered(int pixel, float coverage, float value, (float R, float G, float B) colour, float underValue, (float R, float G, float B) underColour)
+    {
+        Coverage![pixel] = coverage;
+        SetRgb(Under!, pixel, underValue, underColour);
+        SetRgb(Top, pixel, value, colour);
+        int plane = PlaneSize;
+        for (int k = pixel; k < 3 * plane; k += plane)
+            Top[k] = Under![k] + coverage * (Top[k] - Under[k]); // coverage 0 leaves exactly the layer beneath
+    }
+
+    private void SetRgb(float[] planes, int pixel, float value, (float R, float G, float B) colour)
+    {
+        int plane = PlaneSize;
+        planes[pixel] = value * colour.R;
+        planes[plane + pixel] = value * colour.G;
+        planes[2 * plane + pixel] = value * colour.B;
+    }
 }

@@ -12,13 +12,6 @@ internal abstract class SyntheticCategory
     public abstract Scene Render(int size, SyntheticRandom rng);
 
     public static readonly IReadOnlyList<SyntheticCategory> All = [new WoodTexture(), new NutObject(), new TileGrid()];
-
-    protected static void SetRgb(float[] planes, int plane, int pixel, float value, (float R, float G, float B) colour)
-    {
-        planes[pixel] = value * colour.R;
-        planes[plane + pixel] = value * colour.G;
-        planes[2 * plane + pixel] = value * colour.B;
-    }
 }
 
 /// <summary>
@@ -45,21 +38,24 @@ internal sealed class WoodTexture : SyntheticCategory
         {
             SampleDefectSite = r => ((float)r.Uniform(0.2, 0.8) * s, (float)r.Uniform(0.2, 0.8) * s),
         };
-        int plane = size * size;
         (float, float, float) colour = (0.80f, 0.60f, 0.40f);
+        // Ring bending and shading vary slowly, so they are computed on a coarse grid.
+        var bending = ValueNoise.CoarseField(size, 4, (x, y) =>
+            0.9f * period * bend.Fractal((x * cos + y * sin) / (0.45f * s), (-x * sin + y * cos) / (0.12f * s), 3));
+        var shading = ValueNoise.CoarseField(size, 4, (x, y) => 0.04f * shade.Fractal(x / (0.3f * s), y / (0.3f * s), 2));
         for (int y = 0; y < size; y++)
         for (int x = 0; x < size; x++)
         {
             float along = x * cos + y * sin, across = -x * sin + y * cos;
-            float warped = across + 0.9f * period * bend.Fractal(along / (0.45f * s), across / (0.12f * s), 3);
+            float warped = across + bending[y * size + x];
             float ring = warped / period + phase;
             ring -= MathF.Floor(ring);
             // Latewood: a darker band in each period, sharp on one side and fading on the other.
             float late = Shapes.SmoothStep(0.55f, 0.75f, ring) * (1 - Shapes.SmoothStep(0.85f, 1f, ring));
             float tone = 1f - 0.28f * late
                 + 0.05f * fibres.Fractal(along / (0.07f * s), across / (0.006f * s), 2)
-                + 0.04f * shade.Fractal(x / (0.3f * s), y / (0.3f * s), 2);
-            SetRgb(scene.Top, plane, y * size + x, gain * tone, colour);
+                + shading[y * size + x];
+            scene.SetSurface(y * size + x, gain * tone, colour);
         }
         return scene;
     }
@@ -87,12 +83,10 @@ internal sealed class NutObject : SyntheticCategory
         var plate = new ValueNoise(rng.NextUInt64());
         var grain = new ValueNoise(rng.NextUInt64());
         int plane = size * size;
-        var under = new float[3 * plane];
-        var coverage = new float[plane];
         var scene = new Scene(size)
         {
-            Under = under,
-            Coverage = coverage,
+            Under = new float[3 * plane],
+            Coverage = new float[plane],
             SurfaceDefectsOnObjectOnly = true,
             SampleDefectSite = r =>
             {
@@ -108,6 +102,7 @@ internal sealed class NutObject : SyntheticCategory
             },
         };
         (float, float, float) metalColour = (1.0f, 0.985f, 0.95f), plateColour = (0.92f, 0.97f, 1.05f);
+        var plateTexture = ValueNoise.CoarseField(size, 4, (x, y) => 0.035f * plate.Fractal(x / (0.19f * s), y / (0.19f * s), 3));
         for (int y = 0; y < size; y++)
         for (int x = 0; x < size; x++)
         {
@@ -118,7 +113,7 @@ internal sealed class NutObject : SyntheticCategory
             float shadowDistance = Shapes.Hexagon(sx * cos + sy * sin, -sx * sin + sy * cos, apothem);
             float shadow = 0.45f * (1 - Shapes.SmoothStep(-2, 10 * s / 256, shadowDistance));
             float vignette = 1 - 0.15f * (r / (0.7f * s)) * (r / (0.7f * s));
-            float background = (0.20f + 0.035f * plate.Fractal(x / (0.19f * s), y / (0.19f * s), 3)) * (1 - shadow) * vignette;
+            float background = (0.20f + plateTexture[y * size + x]) * (1 - shadow) * vignette;
 
             float face = 0.60f + 0.07f * facing * (r / circumradius) + 0.015f * MathF.Sin(r * 1.6f * 256 / s);
             float bevel = 0.38f - 0.18f * facing + 0.05f * MathF.Sin(2 * MathF.PI * r / (3.2f * s / 256));
@@ -126,16 +121,8 @@ internal sealed class NutObject : SyntheticCategory
             metal += (bevel - metal) * Math.Clamp(bevelOuter - r + 0.5f, 0, 1);
             metal += 0.02f * grain.Fractal(x / (0.025f * s), y / (0.025f * s), 2);
 
-            int i = y * size + x;
             float cover = Math.Clamp(0.5f - hexDistance, 0, 1) * Math.Clamp(r - hole + 0.5f, 0, 1);
-            coverage[i] = cover;
-            SetRgb(under, plane, i, gain * background, plateColour);
-            SetRgb(scene.Top, plane, i, gain * metal, metalColour);
-            for (int c = 0; c < 3; c++)
-            {
-                int k = c * plane + i;
-                scene.Top[k] = under[k] + cover * (scene.Top[k] - under[k]);
-            }
+            scene.SetLayered(y * size + x, cover, gain * metal, metalColour, gain * background, plateColour);
         }
         return scene;
     }
@@ -161,15 +148,13 @@ internal sealed class TileGrid : SyntheticCategory
         var speckle = new ValueNoise(rng.NextUInt64());
         var groutGrain = new ValueNoise(rng.NextUInt64());
         int plane = size * size;
-        var under = new float[3 * plane];
-        var coverage = new float[plane];
         // Grid coordinates (u, v) of an image point, and back.
         (float U, float V) ToGrid(float x, float y) => ((x - half) * cos + (y - half) * sin + offsetX, -(x - half) * sin + (y - half) * cos + offsetY);
         (float X, float Y) ToImage(float u, float v) => (half + (u - offsetX) * cos - (v - offsetY) * sin, half + (u - offsetX) * sin + (v - offsetY) * cos);
         var scene = new Scene(size)
         {
-            Under = under,
-            Coverage = coverage,
+            Under = new float[3 * plane],
+            Coverage = new float[plane],
             SampleDefectSite = r => ((float)r.Uniform(0.2, 0.8) * s, (float)r.Uniform(0.2, 0.8) * s),
             SampleMissingRegion = r =>
             {
@@ -194,16 +179,7 @@ internal sealed class TileGrid : SyntheticCategory
             float tile = shade * edgeDarkening * (1 + 0.03f * speckle.Fractal(x / (0.012f * s), y / (0.012f * s), 2) + 0.03f * (localU + localV) / period);
             float bed = 1 + 0.08f * groutGrain.Fractal(x / (0.01f * s), y / (0.01f * s), 2);
 
-            int i = y * size + x;
-            float cover = Math.Clamp(0.5f - distance, 0, 1);
-            coverage[i] = cover;
-            SetRgb(under, plane, i, gain * bed, groutColour);
-            SetRgb(scene.Top, plane, i, gain * tile, glaze);
-            for (int c = 0; c < 3; c++)
-            {
-                int k = c * plane + i;
-                scene.Top[k] = under[k] + cover * (scene.Top[k] - under[k]);
-            }
+            scene.SetLayered(y * size + x, Math.Clamp(0.5f - distance, 0, 1), gain * tile, glaze, gain * bed, groutColour);
         }
         return scene;
     }
