@@ -49,6 +49,17 @@ public static class SyntheticDataset
     }
 
     /// <summary>
+    /// The sample <see cref="Generate"/> writes as image <paramref name="index"/> of
+    /// <c>category/split/defectType</c> (split "train" or "test"; defect type "good" for normal images).
+    /// </summary>
+    public static SyntheticImage RenderFile(SyntheticOptions options, string category, string split, string defectType, int index)
+    {
+        if (split is not ("train" or "test"))
+            throw new VigilInputException($"Synthetic split '{split}' does not exist; use train or test.");
+        return Render(category, options.ImageSize, SampleSeed(options.Seed, category, split, defectType, index), defectType);
+    }
+
+    /// <summary>
     /// Writes the dataset under <paramref name="root"/> and returns the root's full path. When the root already holds
     /// a complete tree generated with the same options, nothing is written. A root holding a tree generated with
     /// other options is cleared and regenerated; a non-empty root that is not a synthetic dataset is refused
@@ -106,9 +117,7 @@ public static class SyntheticDataset
         foreach (var category in categories)
         {
             var dir = Path.Combine(root, category);
-            // Seeds depend on (seed, category, split, type, index) only, so changing one count keeps the other images.
-            ulong Seed(string split, string type, int index) =>
-                SyntheticRandom.Derive(SyntheticRandom.Derive((ulong)(uint)options.Seed, $"{category}/{split}/{type}"), index);
+            ulong Seed(string split, string type, int index) => SampleSeed(options.Seed, category, split, type, index);
             for (int i = 0; i < options.TrainGoodCount; i++)
                 plan.Add(new(category, GoodFolder, Seed("train", GoodFolder, i), Path.Combine(dir, "train", GoodFolder, $"{i:000}.png"), null));
             for (int i = 0; i < options.TestGoodCount; i++)
@@ -120,6 +129,10 @@ public static class SyntheticDataset
         }
         return plan;
     }
+
+    /// <summary>Depends on (seed, category, split, type, index) only, so changing one count keeps the other images.</summary>
+    private static ulong SampleSeed(int seed, string category, string split, string defectType, int index) =>
+        SyntheticRandom.Derive(SyntheticRandom.Derive((ulong)(uint)seed, $"{category}/{split}/{defectType}"), index);
 
     private static string Manifest(SyntheticOptions options, IReadOnlyList<string> categories) =>
         $"""

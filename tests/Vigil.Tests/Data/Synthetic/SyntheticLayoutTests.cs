@@ -1,5 +1,6 @@
 using OpenCvSharp;
 using Vigil.Data.Synthetic;
+using Vigil.Imaging;
 
 namespace Vigil.Tests.Data.Synthetic;
 
@@ -54,6 +55,34 @@ public class SyntheticLayoutTests : IDisposable
             Assert.All(values, v => Assert.True(v is 0 or 255, $"{image} has mask value {v}"));
             Assert.Contains((byte)255, values);
         }
+    }
+
+    [Fact]
+    public void FilesHoldTheRenderedSamplesAndTheirExactMasks()
+    {
+        var options = Small with { Categories = ["wood"] };
+        var root = SyntheticDataset.Generate(Path.Combine(_dir, "ds"), options);
+        foreach (var (split, type, index) in new[] { ("train", "good", 2), ("test", "good", 0), ("test", "crack", 1) })
+        {
+            var expected = SyntheticDataset.RenderFile(options, "wood", split, type, index);
+            var image = ImageIO.ReadRgb(Path.Combine(root, "wood", split, type, $"{index:000}.png"));
+            Assert.Equal(expected.Image.Data.Select(GreyLevel), image.Data.Select(GreyLevel));
+            if (type == "good") continue;
+            var mask = ImageIO.ReadMask(Path.Combine(root, "wood", "ground_truth", type, $"{index:000}_mask.png"));
+            Assert.Equal(expected.Mask.Data, mask.Data);
+        }
+    }
+
+    private static int GreyLevel(float value) => (int)MathF.Round(value * 255);
+
+    [Fact]
+    public void ConcurrentCallsOnOneFolderBothSeeACompleteTree()
+    {
+        var root = Path.Combine(_dir, "ds");
+        var options = Small with { Categories = ["nut"] };
+        Parallel.For(0, 3, _ => SyntheticDataset.Generate(root, options));
+        Assert.Equal(3, Directory.GetFiles(Path.Combine(root, "nut", "train", "good")).Length);
+        Assert.Equal(2 * 3, Directory.GetFiles(Path.Combine(root, "nut", "ground_truth"), "*_mask.png", SearchOption.AllDirectories).Length);
     }
 
     [Fact]
