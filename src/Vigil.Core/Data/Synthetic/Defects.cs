@@ -20,6 +20,9 @@ internal static class Defects
     /// </summary>
     private const float MinimumAlpha = 0.15f;
 
+    /// <summary>Lines stay at least one pixel wide in small images, so they still fully cover the pixels they cross.</summary>
+    private const float MinimumHalfWidth = 0.5f;
+
     /// <summary>Object coverage below which a pixel is treated as background (for on-object defects).</summary>
     private const float MinimumCoverage = 0.1f;
 
@@ -45,7 +48,7 @@ internal static class Defects
         var (cx, cy) = scene.SampleDefectSite(rng);
         float length = (float)rng.Uniform(40, 85) * scale;
         float direction = (float)rng.Uniform(0, Math.PI);
-        float halfWidth = (float)rng.Uniform(0.6, 1.3) * scale;
+        float halfWidth = MathF.Max(MinimumHalfWidth, (float)rng.Uniform(0.6, 1.3) * scale);
         float bend1 = (float)rng.Uniform(-0.25, 0.25) * length, bend2 = (float)rng.Uniform(-0.25, 0.25) * length;
         float ux = MathF.Cos(direction), uy = MathF.Sin(direction);
         (float X, float Y) P(float along, float across) => (cx + ux * along - uy * across, cy + uy * along + ux * across);
@@ -93,7 +96,7 @@ internal static class Defects
         var (cx, cy) = scene.SampleDefectSite(rng);
         float length = (float)rng.Uniform(35, 75) * scale;
         float direction = (float)rng.Uniform(0, 2 * Math.PI);
-        float halfWidth = (float)rng.Uniform(0.7, 1.3) * scale;
+        float halfWidth = MathF.Max(MinimumHalfWidth, (float)rng.Uniform(0.7, 1.3) * scale);
         var alpha = new float[scene.PlaneSize];
         var trunk = Walk(rng, cx - MathF.Cos(direction) * length / 2, cy - MathF.Sin(direction) * length / 2, direction, length, scale,
             t => halfWidth * (0.3f + 0.7f * MathF.Sin(MathF.PI * t)));

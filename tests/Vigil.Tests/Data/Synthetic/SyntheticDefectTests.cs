@@ -31,7 +31,7 @@ public class SyntheticDefectTests
             }
             int area = mask.CountDefective();
             Assert.InRange(area, 10, plane / 20); // present, and local (under 5 % of the image)
-            Assert.True(changedInMask >= 0.9 * area, $"{category}/{defect} seed {seed}: only {changedInMask} of {area} mask pixels changed");
+            Assert.True(changedInMask >= 0.98 * area, $"{category}/{defect} seed {seed}: only {changedInMask} of {area} mask pixels changed");
         }
     }
 
