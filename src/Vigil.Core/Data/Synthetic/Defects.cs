@@ -4,8 +4,9 @@ namespace Vigil.Data.Synthetic;
 
 /// <summary>
 /// Draws one defect onto a <see cref="Scene"/> as an alpha layer composited towards a target colour:
-/// top ← top + alpha·(target − top). Only pixels with alpha &gt; 0 are touched, and exactly those form the mask,
-/// so the mask is the defect's footprint by construction (no thresholded difference image).
+/// top ← top + alpha·(target − top). Only pixels with alpha ≥ <see cref="MinimumAlpha"/> (and, for defects that stay on
+/// the object, enough object coverage) are touched, and exactly those form the mask: the mask is the defect's footprint
+/// by construction, not a thresholded difference image.
 /// </summary>
 internal static class Defects
 {
@@ -15,8 +16,8 @@ internal static class Defects
     public const string Missing = "missing";
 
     /// <summary>
-    /// Anti-aliasing fringes fainter than this are not drawn: they would change a pixel by less than about one grey
-    /// level, so the pixel would sit in the mask without visibly belonging to the defect.
+    /// Anti-aliasing fringes fainter than this are not drawn: their change could vanish in 8-bit rounding, leaving
+    /// mask pixels that the image does not show as changed.
     /// </summary>
     private const float MinimumAlpha = 0.15f;
 

@@ -20,6 +20,7 @@ public static class SyntheticDataset
     public const string ManifestFileName = "synthetic-manifest.txt";
 
     private const string LockFileName = ".synthetic.lock";
+    private const string ManifestHeader = "vigil synthetic dataset\n";
     private const string GoodFolder = "good";
 
     /// <summary>Bump when rendering changes, so trees written by an older generator are regenerated.</summary>
@@ -85,12 +86,13 @@ public static class SyntheticDataset
         var existing = File.Exists(manifestPath) ? File.ReadAllText(manifestPath) : null;
         if (existing == manifest && plan.All(p => File.Exists(p.ImagePath) && (p.MaskPath == null || File.Exists(p.MaskPath))))
             return root;
-        if (existing == null && Directory.EnumerateFileSystemEntries(root).Any(e => Path.GetFileName(e) != LockFileName))
+        bool ours = existing != null && existing.StartsWith(ManifestHeader, StringComparison.Ordinal);
+        if (!ours && Directory.EnumerateFileSystemEntries(root).Any(e => Path.GetFileName(e) != LockFileName))
             throw new VigilInputException(
-                $"'{root}' is not empty and holds no {ManifestFileName}, so it is not a synthetic dataset and will not be overwritten. Choose an empty or new folder.");
+                $"'{root}' is not empty and holds no synthetic-dataset {ManifestFileName}, so it will not be overwritten. Choose an empty or new folder.");
 
         // Claim the folder before clearing it, so an interrupted run is recognised as ours and redone next time.
-        File.WriteAllText(manifestPath, "incomplete\n");
+        File.WriteAllText(manifestPath, ManifestHeader + "status=incomplete\n");
         foreach (var entry in Directory.EnumerateFileSystemEntries(root))
         {
             var name = Path.GetFileName(entry);
@@ -136,8 +138,7 @@ public static class SyntheticDataset
 
     private static string Manifest(SyntheticOptions options, IReadOnlyList<string> categories) =>
         $"""
-        vigil synthetic dataset
-        generator_version={GeneratorVersion}
+        {ManifestHeader}generator_version={GeneratorVersion}
         image_size={options.ImageSize}
         train_good={options.TrainGoodCount}
         test_good={options.TestGoodCount}

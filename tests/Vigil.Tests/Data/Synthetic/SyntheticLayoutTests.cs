@@ -115,6 +115,9 @@ public class SyntheticLayoutTests : IDisposable
         var e = Assert.Throws<VigilInputException>(() => SyntheticDataset.Generate(root, Small));
         Assert.Contains(root, e.Message);
         Assert.True(Directory.Exists(Path.Combine(root, "bottle")));
+        File.WriteAllText(Path.Combine(root, SyntheticDataset.ManifestFileName), "someone else's file");
+        Assert.Throws<VigilInputException>(() => SyntheticDataset.Generate(root, Small));
+        Assert.True(Directory.Exists(Path.Combine(root, "bottle")));
 
         var file = Path.Combine(_dir, "a-file");
         File.WriteAllText(file, "x");
