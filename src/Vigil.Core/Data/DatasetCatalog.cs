@@ -1,3 +1,5 @@
+using Vigil.Data.Synthetic;
+
 namespace Vigil.Data;
 
 /// <summary>
@@ -24,6 +26,8 @@ public static class DatasetCatalog
         new("ksdd", "ksdd[:<root>]  KolektorSDD, YOLO re-pack (default: shared/data/ksdd)", (p, s) => new KolektorDataset(p ?? Shared("ksdd"), s)),
         new("folder", "folder:<root>  your images in normal/, abnormal/[<type>/], optional masks/", (p, s) => new FolderDataset(Need("folder", p), s)),
         new("csv", "csv:<file.csv>  a manifest with header path,label,split[,mask]", (p, _) => new CsvManifestDataset(Need("csv", p))),
+        new(SyntheticDataset.Name, "synthetic[:<root>]  generated textures/objects with exact defect masks (default: generated in the cache folder)",
+            (p, _) => new MvtecLayoutDataset(SyntheticDataset.Generate(p ?? Path.Combine(VigilPaths.CacheRoot, SyntheticDataset.Name)), SyntheticDataset.Name)),
     ];
 
     /// <summary>The known dataset kinds, in the order they are listed to users.</summary>
