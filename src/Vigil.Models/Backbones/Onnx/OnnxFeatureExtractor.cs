@@ -28,7 +28,8 @@ public sealed class OnnxFeatureExtractor : IFeatureExtractor
 
     private readonly InferenceSession _session;
     private readonly string _inputName;
-    private readonly string[] _outputNames;
+    private readonly string[] _outputNames; // per layer
+    private readonly string[] _fetchNames;  // distinct, as ONNX Runtime is asked for them
     private readonly bool _batchDimIsDynamic;
 
     private OnnxFeatureExtractor(InferenceSession session, string name, Preprocessing preprocessing,
@@ -39,6 +40,7 @@ public sealed class OnnxFeatureExtractor : IFeatureExtractor
         Preprocessing = preprocessing;
         Layers = layers;
         _outputNames = outputNames;
+        _fetchNames = outputNames.Distinct().ToArray();
         IsRandomlyInitialised = randomised;
         var input = session.InputMetadata.Single();
         _inputName = input.Key;
@@ -118,14 +120,11 @@ public sealed class OnnxFeatureExtractor : IFeatureExtractor
         for (int i = 0; i < batch.Count; i++) batch[i].Data.CopyTo(data, i * plane);
         using var input = OrtValue.CreateTensorValueFromMemory(data, [batch.Count, channels, height, width]);
         using var runOptions = new RunOptions();
-        using var outputs = _session.Run(runOptions, [_inputName], [input], _outputNames);
-        var result = new List<torch.Tensor>(outputs.Count);
-        foreach (var output in outputs)
-        {
-            var shape = output.GetTensorTypeAndShape().Shape;
-            result.Add(torch.tensor(output.GetTensorDataAsSpan<float>().ToArray(), shape));
-        }
-        return result;
+        using var outputs = _session.Run(runOptions, [_inputName], [input], _fetchNames);
+        var byName = _fetchNames.Zip(outputs).ToDictionary(p => p.First, p => p.Second, StringComparer.Ordinal);
+        // One fresh tensor per layer (copied out of ONNX Runtime's buffer), so each can be disposed independently.
+        return _outputNames.Select(name => torch.tensor(byName[name].GetTensorDataAsSpan<float>().ToArray(),
+            byName[name].GetTensorTypeAndShape().Shape)).ToList();
     }
 
     /// <summary>Channels and stride of each layer, measured on one blank image (exact whatever the graph's ops).</summary>
@@ -165,9 +164,15 @@ public sealed class OnnxFeatureExtractor : IFeatureExtractor
     {
         model.ClearOutputs();
         var outputs = new string[layers.Count];
+        var exposed = new Dictionary<string, string>(StringComparer.Ordinal);
         for (int i = 0; i < layers.Count; i++)
         {
             var tensor = layers[i].Tensor;
+            if (exposed.TryGetValue(tensor, out var existing))
+            {
+                outputs[i] = existing; // two layer names for one tensor share its output
+                continue;
+            }
             var producer = model.Producer(tensor);
             if (producer == null)
             {
@@ -186,6 +191,7 @@ public sealed class OnnxFeatureExtractor : IFeatureExtractor
                 outputs[i] = tensor;
                 model.AddOutput(tensor);
             }
+            exposed[tensor] = outputs[i];
         }
         return outputs;
     }

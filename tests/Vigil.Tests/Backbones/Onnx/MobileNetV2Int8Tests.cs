@@ -108,6 +108,19 @@ public class MobileNetV2Int8Tests
     }
 
     [Fact]
+    public void OneTensorUnderTwoLayerNamesGivesTwoEqualIndependentTensors()
+    {
+        var stages = MobileNetV2Int8.FindStages(OnnxModel.Parse(File.ReadAllBytes(ModelPath)));
+        var tensor = stages.Single(s => s.Name == "stage2").Tensor;
+        using var extractor = OnnxFeatureExtractor.Open(ModelPath, [new OnnxLayer("a", tensor), new OnnxLayer("b", tensor)], MobileNetV2Int8.Preprocessing);
+        var features = extractor.Extract([RandomImage(224, 224, seed: 2)]);
+        Assert.Equal(features[0].data<float>().ToArray(), features[1].data<float>().ToArray());
+        features[0].Dispose();
+        Assert.Equal([1L, 32, 28, 28], features[1].shape);
+        features[1].Dispose();
+    }
+
+    [Fact]
     public void FloatTensorsAreReturnedWithoutDequantisation()
     {
         // "627" is the model's own DequantizeLinear output (1280-ch head at stride 32).
