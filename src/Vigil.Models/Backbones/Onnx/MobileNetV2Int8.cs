@@ -27,9 +27,10 @@ public static class MobileNetV2Int8
 
     /// <summary>
     /// Opens the model file (its sha256 is verified) returning <paramref name="layers"/> (default: all four stages).
-    /// A <paramref name="randomWeightsSeed"/> gives the same graph with shuffled convolution weights, the untrained baseline.
+    /// A <paramref name="randomWeightsSeed"/> gives the same graph with shuffled convolution weights, the untrained baseline;
+    /// <paramref name="threads"/> caps ONNX Runtime's intra-op threads (0: one per core).
     /// </summary>
-    public static OnnxFeatureExtractor Open(string path, IReadOnlyList<string>? layers = null, int? randomWeightsSeed = null)
+    public static OnnxFeatureExtractor Open(string path, IReadOnlyList<string>? layers = null, int? randomWeightsSeed = null, int threads = 0)
     {
         var wanted = layers ?? StageNames;
         var unknown = wanted.Where(l => !StageNames.Contains(l)).ToList();
@@ -39,7 +40,7 @@ public static class MobileNetV2Int8
         {
             var stages = FindStages(model);
             return wanted.Select(w => stages.Single(s => s.Name == w)).ToList();
-        }, Preprocessing, Name, Sha256, randomWeightsSeed);
+        }, Preprocessing, Name, Sha256, randomWeightsSeed, threads);
     }
 
     /// <summary>

@@ -11,8 +11,8 @@ public sealed record OnnxLayer(string Name, string Tensor);
 
 /// <summary>
 /// A frozen ONNX model used as a feature extractor through ONNX Runtime. ONNX Runtime only returns a graph's declared
-/// outputs, so the chosen intermediate tensors are added as graph outputs (and the original outputs dropped, so the
-/// classifier head is not computed). Quantised (QOperator) activations are uint8; for those a DequantizeLinear node
+/// outputs, so the chosen intermediate tensors are added as graph outputs (and the original outputs dropped with the
+/// nodes only they needed, so e.g. a classifier head is not computed). Quantised (QOperator) activations are uint8; for those a DequantizeLinear node
 /// with the producer's output scale and zero point turns them into float features.
 /// </summary>
 public sealed class OnnxFeatureExtractor : IFeatureExtractor
@@ -58,16 +58,18 @@ public sealed class OnnxFeatureExtractor : IFeatureExtractor
     /// Opens the ONNX model at <paramref name="path"/> and returns the given layers. The model must take one image
     /// input [N, C, H, W]; fixed H and W must equal the preprocessing output size. When <paramref name="expectedSha256"/>
     /// is given the file must match it. A <paramref name="randomWeightsSeed"/> shuffles every convolution's weights
-    /// (see <see cref="OnnxModel.ShuffleConvolutionWeights"/>) for an untrained baseline.
+    /// (see <see cref="OnnxModel.ShuffleConvolutionWeights"/>) for an untrained baseline. <paramref name="threads"/> caps
+    /// ONNX Runtime's intra-op threads (0: its default, one per core).
     /// </summary>
     public static OnnxFeatureExtractor Open(string path, IReadOnlyList<OnnxLayer> layers, Preprocessing preprocessing,
-        string? name = null, string? expectedSha256 = null, int? randomWeightsSeed = null) =>
-        Open(path, _ => layers, preprocessing, name ?? Path.GetFileNameWithoutExtension(path), expectedSha256, randomWeightsSeed);
+        string? name = null, string? expectedSha256 = null, int? randomWeightsSeed = null, int threads = 0) =>
+        Open(path, _ => layers, preprocessing, name ?? Path.GetFileNameWithoutExtension(path), expectedSha256, randomWeightsSeed, threads);
 
-    /// <summary>As <see cref="Open(string, IReadOnlyList{OnnxLayer}, Preprocessing, string?, string?, int?)"/>, choosing the layers from the parsed graph.</summary>
+    /// <summary>As <see cref="Open(string, IReadOnlyList{OnnxLayer}, Preprocessing, string?, string?, int?, int)"/>, choosing the layers from the parsed graph.</summary>
     public static OnnxFeatureExtractor Open(string path, Func<OnnxModel, IReadOnlyList<OnnxLayer>> chooseLayers,
-        Preprocessing preprocessing, string name, string? expectedSha256 = null, int? randomWeightsSeed = null)
+        Preprocessing preprocessing, string name, string? expectedSha256 = null, int? randomWeightsSeed = null, int threads = 0)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(threads);
         var model = OnnxModel.Parse(ReadVerified(path, expectedSha256));
         var layers = chooseLayers(model);
         if (layers.Count == 0) throw new ArgumentException("Choose at least one layer.", nameof(layers));
@@ -75,7 +77,7 @@ public sealed class OnnxFeatureExtractor : IFeatureExtractor
         if (randomWeightsSeed is int seed) model.ShuffleConvolutionWeights(seed);
         var outputNames = ExposeAsFloatOutputs(model, layers, path);
 
-        var options = new SessionOptions { LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR };
+        using var options = new SessionOptions { LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, IntraOpNumThreads = threads };
         InferenceSession session;
         try { session = new InferenceSession(model.ToBytes(), options); }
         catch (OnnxRuntimeException e)
@@ -159,7 +161,7 @@ public sealed class OnnxFeatureExtractor : IFeatureExtractor
         return bytes;
     }
 
-    /// <summary>Adds one float graph output per layer (dequantising uint8 tensors) and drops the original outputs.</summary>
+    /// <summary>Adds one float graph output per layer (dequantising uint8 tensors), dropping the original outputs and the nodes only they needed.</summary>
     private static string[] ExposeAsFloatOutputs(OnnxModel model, IReadOnlyList<OnnxLayer> layers, string path)
     {
         model.ClearOutputs();
@@ -193,6 +195,7 @@ public sealed class OnnxFeatureExtractor : IFeatureExtractor
             }
             exposed[tensor] = outputs[i];
         }
+        model.RemoveNodesNotFeedingOutputs();
         return outputs;
     }
 

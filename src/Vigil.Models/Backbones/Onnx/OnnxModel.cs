@@ -153,6 +153,34 @@ public sealed class OnnxModel
         IndexInitializers();
     }
 
+    /// <summary>
+    /// Removes the nodes that no graph output depends on (e.g. a classifier head once only feature outputs remain), so
+    /// ONNX Runtime neither computes nor keeps them. Initializers they alone used are left for ONNX Runtime to drop.
+    /// </summary>
+    public void RemoveNodesNotFeedingOutputs()
+    {
+        var needed = new HashSet<string>(GraphOutputs, StringComparer.Ordinal);
+        var keep = new bool[_nodes.Count];
+        for (int i = _nodes.Count - 1; i >= 0; i--) // nodes are topologically sorted, so one backward pass suffices
+        {
+            if (!_nodes[i].Outputs.Any(needed.Contains)) continue;
+            keep[i] = true;
+            needed.UnionWith(_nodes[i].Inputs);
+        }
+        // The k-th node field of the graph is _nodes[k] (parsed in order, added nodes appended to both).
+        int nodeIndex = 0;
+        var fields = _graph.Fields.Where(f => f.Number != GraphNode || keep[nodeIndex++]).ToList();
+        _graph.Fields.Clear();
+        _graph.Fields.AddRange(fields);
+        var keptNodes = _nodes.Where((_, i) => keep[i]).ToList();
+        _nodes.Clear();
+        _nodes.AddRange(keptNodes);
+        _producers.Clear();
+        foreach (var node in _nodes) RegisterOutputs(node);
+        _initializerFieldIndex.Clear();
+        IndexInitializers();
+    }
+
     /// <summary>Appends a node (default domain, no attributes). Nodes must stay topologically sorted, so add consumers last.</summary>
     public OnnxNode AddNode(string opType, string name, IEnumerable<string> inputs, IEnumerable<string> outputs)
     {

@@ -63,6 +63,24 @@ public class ProtoMessageTests
     }
 
     [Fact]
+    public void PruningKeepsExactlyTheNodesUpToTheRequestedTensor()
+    {
+        var model = OnnxModel.Parse(File.ReadAllBytes(ModelPath));
+        // MobileNetV2 is a chain of blocks: every node up to the stride-8 stage's last residual add feeds it, none after.
+        int lastNeeded = model.Nodes.ToList().FindIndex(n => n.Outputs.Contains("365_quantized"));
+        var expected = model.Nodes.Take(lastNeeded + 1).Select(n => n.Name).ToList();
+        model.ClearOutputs();
+        model.AddOutput("365_quantized");
+        model.RemoveNodesNotFeedingOutputs();
+        Assert.Equal(expected, model.Nodes.Select(n => n.Name));
+
+        using var session = new InferenceSession(model.ToBytes());
+        using var input = OrtValue.CreateTensorValueFromMemory(new float[3 * 224 * 224], [1, 3, 224, 224]);
+        using var outputs = session.Run(new RunOptions(), ["input"], [input], ["365_quantized"]);
+        Assert.Equal([1L, 32, 28, 28], outputs[0].GetTensorTypeAndShape().Shape);
+    }
+
+    [Fact]
     public void ShuffledWeightsKeepEachFiltersValuesAndAreReproducible()
     {
         var bytes = File.ReadAllBytes(ModelPath);
