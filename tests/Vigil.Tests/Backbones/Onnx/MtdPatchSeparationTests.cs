@@ -14,7 +14,7 @@ namespace Vigil.Tests.Backbones.Onnx;
 /// </summary>
 public class MtdPatchSeparationTests(ITestOutputHelper output)
 {
-    private const int TrainImages = 10, DefectImagesPerClass = 4, HeldOutNormalImages = 4, MemoryBankSize = 3000;
+    private const int TrainImages = 10, DefectImagesPerClass = 3, HeldOutNormalImages = 3, MemoryBankSize = 1500;
     private static readonly string[] DefectClasses = ["MT_Blowhole", "MT_Break", "MT_Crack", "MT_Fray"];
 
     [Fact]
