@@ -70,7 +70,12 @@ public sealed class OnnxFeatureExtractor : IFeatureExtractor
         Preprocessing preprocessing, string name, string? expectedSha256 = null, int? randomWeightsSeed = null, int threads = 0)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(threads);
-        var model = OnnxModel.Parse(ReadVerified(path, expectedSha256));
+        OnnxModel model;
+        try { model = OnnxModel.Parse(ReadVerified(path, expectedSha256)); }
+        catch (FormatException e)
+        {
+            throw new VigilInputException($"'{path}' is not a readable ONNX model ({e.Message}): check that it is an .onnx file and not truncated.", e);
+        }
         var layers = chooseLayers(model);
         if (layers.Count == 0) throw new ArgumentException("Choose at least one layer.", nameof(layers));
         if (layers.Select(l => l.Name).Distinct().Count() != layers.Count) throw new ArgumentException("Layer names must be distinct.", nameof(layers));
