@@ -11,9 +11,9 @@ public sealed record OnnxLayer(string Name, string Tensor);
 
 /// <summary>
 /// A frozen ONNX model used as a feature extractor through ONNX Runtime. ONNX Runtime only returns a graph's declared
-/// outputs, so the chosen intermediate tensors are added as graph outputs (and the original outputs dropped with the
-/// nodes only they needed, so e.g. a classifier head is not computed). Quantised (QOperator) activations are uint8; for those a DequantizeLinear node
-/// with the producer's output scale and zero point turns them into float features.
+/// outputs, so the chosen intermediate tensors are added as graph outputs; the original outputs are dropped with the
+/// nodes only they needed, so e.g. a classifier head is not computed. Quantised (QOperator) activations are uint8: for
+/// those a DequantizeLinear node with the producer's output scale and zero point turns them into float features.
 /// </summary>
 public sealed class OnnxFeatureExtractor : IFeatureExtractor
 {
@@ -24,6 +24,7 @@ public sealed class OnnxFeatureExtractor : IFeatureExtractor
         ["QLinearAdd"] = (6, 7),       // A, A_scale, A_zp, B, B_scale, B_zp, C_scale, C_zp (com.microsoft)
         ["QLinearMatMul"] = (6, 7),    // a, a_scale, a_zp, b, b_scale, b_zp, y_scale, y_zp
         ["QuantizeLinear"] = (1, 2),   // x, y_scale, y_zp
+        ["QLinearGlobalAveragePool"] = (3, 4), // x, x_scale, x_zp, y_scale, y_zp (com.microsoft)
     };
 
     private readonly InferenceSession _session;
@@ -91,7 +92,7 @@ public sealed class OnnxFeatureExtractor : IFeatureExtractor
         }
         try
         {
-            CheckInput(session, preprocessing, path);
+            CheckInputAndOutputs(session, preprocessing, path);
             return new OnnxFeatureExtractor(session, name, preprocessing, layers.Select(l => l.Name).ToList(), outputNames, randomWeightsSeed.HasValue);
         }
         catch
@@ -110,10 +111,7 @@ public sealed class OnnxFeatureExtractor : IFeatureExtractor
         // A model exported with batch size 1 runs image by image; the per-layer results are concatenated.
         var perImage = prepared.Select(p => Run([p])).ToList();
         var result = new List<torch.Tensor>();
-        for (int layer = 0; layer < _outputNames.Length; layer++)
-        {
-            result.Add(torch.cat(perImage.Select(r => r[layer]).ToList(), 0));
-        }
+        for (int layer = 0; layer < _outputNames.Length; layer++) result.Add(torch.cat(perImage.Select(r => r[layer]).ToList(), 0));
         foreach (var tensor in perImage.SelectMany(r => r)) tensor.Dispose();
         return result;
     }
@@ -204,7 +202,7 @@ public sealed class OnnxFeatureExtractor : IFeatureExtractor
         return outputs;
     }
 
-    private static void CheckInput(InferenceSession session, Preprocessing preprocessing, string path)
+    private static void CheckInputAndOutputs(InferenceSession session, Preprocessing preprocessing, string path)
     {
         var outputTypes = session.OutputMetadata.Where(o => o.Value.ElementDataType != TensorElementType.Float).Select(o => o.Key).ToList();
         if (outputTypes.Count > 0)

@@ -121,11 +121,20 @@ public class MobileNetV2Int8Tests
     }
 
     [Fact]
-    public void FloatTensorsAreReturnedWithoutDequantisation()
+    public void QuantisedGlobalPoolEqualsTheMeanOfTheFloatHeadWithinItsQuantisationStep()
     {
-        // "627" is the model's own DequantizeLinear output (1280-ch head at stride 32).
-        using var extractor = OnnxFeatureExtractor.Open(ModelPath, [new OnnxLayer("head", "627")], MobileNetV2Int8.Preprocessing);
-        Assert.Equal([(1280, 32)], extractor.LayerShapes);
+        // "627" is the model's own DequantizeLinear output (float, 1280-ch head at stride 32), returned as is;
+        // "464_quantized" is QLinearGlobalAveragePool of the same head, dequantised by the extractor.
+        using var extractor = OnnxFeatureExtractor.Open(ModelPath, [new OnnxLayer("head", "627"), new OnnxLayer("pooled", "464_quantized")], MobileNetV2Int8.Preprocessing);
+        Assert.Equal([(1280, 32), (1280, 224)], extractor.LayerShapes);
         Assert.False(extractor.IsRandomlyInitialised);
+        var features = extractor.Extract([RandomImage(224, 224, seed: 9)]);
+        var mean = features[0].mean([2, 3]).data<float>().ToArray();
+        var pooled = features[1].data<float>().ToArray();
+        var model = OnnxModel.Parse(File.ReadAllBytes(ModelPath));
+        float step = model.ReadInitializer("464_scale").Values.Single();
+        for (int c = 0; c < 1280; c++) Assert.InRange(pooled[c] - mean[c], -step, step);
+        Assert.True(pooled.Distinct().Count() > 100, "pooled features should vary over channels");
+        foreach (var f in features) f.Dispose();
     }
 }
