@@ -32,6 +32,17 @@ public class MobileNetV2Int8Tests
     }
 
     [Fact]
+    public void StagesAreTheLastBlockOutputsAtEachStride()
+    {
+        var model = OnnxModel.Parse(File.ReadAllBytes(ModelPath));
+        var stages = MobileNetV2Int8.FindStages(model);
+        // Read off the graph by hand: residual adds Add_15 / Add_32 / Add_72 close the stride 4 / 8 / 16 stages, and the
+        // 320-ch projection Conv_94 is the last block before the 1280-ch head conv.
+        Assert.Equal(["339_quantized", "365_quantized", "426_quantized", "624_quantized"], stages.Select(s => s.Tensor));
+        Assert.Equal(["Add_15_quant", "Add_32_quant", "Add_72_quant", "Conv_94_quant"], stages.Select(s => model.Producer(s.Tensor)!.Name));
+    }
+
+    [Fact]
     public void BatchRunEqualsImageByImageRuns()
     {
         using var extractor = MobileNetV2Int8.Open(ModelPath, ["stage2"]);
