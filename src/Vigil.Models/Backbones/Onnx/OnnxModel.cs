@@ -1,0 +1,261 @@
+using System.Buffers.Binary;
+
+namespace Vigil.Backbones.Onnx;
+
+/// <summary>ONNX tensor element types (TensorProto.DataType in onnx.proto) that Vigil reads or writes.</summary>
+public enum OnnxElementType
+{
+    Float = 1,
+    UInt8 = 2,
+    Int8 = 3,
+    Int32 = 6,
+}
+
+/// <summary>A graph node: its name, operator and the tensor names it reads and writes.</summary>
+public sealed class OnnxNode
+{
+    internal OnnxNode(ProtoMessage proto)
+    {
+        Proto = proto;
+        Inputs = proto.All(OnnxModel.NodeInput).Select(f => f.AsString()).ToList();
+        Outputs = proto.All(OnnxModel.NodeOutput).Select(f => f.AsString()).ToList();
+        Name = proto.First(OnnxModel.NodeName)?.AsString() ?? "";
+        OpType = proto.First(OnnxModel.NodeOpType)?.AsString() ?? "";
+    }
+
+    internal ProtoMessage Proto { get; }
+    public string Name { get; }
+    public string OpType { get; }
+    /// <summary>Input tensor names; an empty string marks an omitted optional input.</summary>
+    public IReadOnlyList<string> Inputs { get; }
+    public IReadOnlyList<string> Outputs { get; }
+
+    /// <summary>The integer-list attribute <paramref name="name"/> (e.g. "strides"), or null when absent.</summary>
+    public IReadOnlyList<long>? IntsAttribute(string name)
+    {
+        foreach (var field in Proto.All(OnnxModel.NodeAttribute))
+        {
+            var attribute = field.AsMessage();
+            if (attribute.First(OnnxModel.AttributeName)?.AsString() == name) return attribute.Int64s(OnnxModel.AttributeInts);
+        }
+        return null;
+    }
+}
+
+/// <summary>
+/// An ONNX model opened for editing at the protobuf wire level: list the graph's nodes, read initializers, append
+/// graph outputs and nodes, rewrite initializer data, and encode the result for ONNX Runtime. Everything else in the
+/// file (opsets, metadata, attributes, unknown fields) passes through untouched, so an unedited model re-encodes to
+/// the identical bytes.
+/// </summary>
+public sealed class OnnxModel
+{
+    // Field numbers from onnx.proto.
+    internal const int ModelGraph = 7;
+    internal const int GraphNode = 1, GraphInitializer = 5, GraphInput = 11, GraphOutput = 12, GraphValueInfo = 13;
+    internal const int NodeInput = 1, NodeOutput = 2, NodeName = 3, NodeOpType = 4, NodeAttribute = 5;
+    internal const int AttributeName = 1, AttributeInts = 8;
+    internal const int ValueInfoName = 1, ValueInfoType = 2;
+    internal const int TypeTensor = 1, TensorTypeElemType = 1;
+    internal const int TensorDims = 1, TensorDataType = 2, TensorFloatData = 4, TensorInt32Data = 5, TensorName = 8, TensorRawData = 9;
+
+    private readonly ProtoMessage _model;
+    private readonly int _graphFieldIndex;
+    private readonly ProtoMessage _graph;
+    private readonly List<OnnxNode> _nodes;
+    private readonly Dictionary<string, int> _initializerFieldIndex = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, OnnxNode> _producers = new(StringComparer.Ordinal);
+
+    private OnnxModel(ProtoMessage model)
+    {
+        _model = model;
+        _graphFieldIndex = model.Fields.FindIndex(f => f.Number == ModelGraph && f.Type == WireType.LengthDelimited);
+        if (_graphFieldIndex < 0) throw new FormatException("The file has no graph (ModelProto field 7).");
+        _graph = model.Fields[_graphFieldIndex].AsMessage();
+        _nodes = _graph.All(GraphNode).Select(f => new OnnxNode(f.AsMessage())).ToList();
+        if (_nodes.Count == 0) throw new FormatException("The graph has no nodes.");
+        foreach (var node in _nodes) RegisterOutputs(node);
+        IndexInitializers();
+    }
+
+    private void IndexInitializers()
+    {
+        for (int i = 0; i < _graph.Fields.Count; i++)
+        {
+            if (_graph.Fields[i].Number != GraphInitializer) continue;
+            var name = _graph.Fields[i].AsMessage().First(TensorName)?.AsString();
+            if (name != null) _initializerFieldIndex[name] = i;
+        }
+    }
+
+    /// <summary>Parses ONNX model bytes; throws <see cref="FormatException"/> when they are not a protobuf ModelProto.</summary>
+    public static OnnxModel Parse(ReadOnlyMemory<byte> bytes) => new(ProtoMessage.Parse(bytes));
+
+    public IReadOnlyList<OnnxNode> Nodes => _nodes;
+    public IReadOnlyList<string> GraphInputs => _graph.All(GraphInput).Select(ValueInfoNameOf).ToList();
+    public IReadOnlyList<string> GraphOutputs => _graph.All(GraphOutput).Select(ValueInfoNameOf).ToList();
+    public IReadOnlyCollection<string> InitializerNames => _initializerFieldIndex.Keys;
+
+    /// <summary>The node that writes <paramref name="tensor"/>, or null for graph inputs, initializers and unknown names.</summary>
+    public OnnxNode? Producer(string tensor) => _producers.GetValueOrDefault(tensor);
+
+    public IEnumerable<OnnxNode> Consumers(string tensor) => _nodes.Where(n => n.Inputs.Contains(tensor));
+
+    public bool IsInitializer(string tensor) => _initializerFieldIndex.ContainsKey(tensor);
+
+    /// <summary>
+    /// Reads an initializer of type float, uint8, int8 or int32 as floats with its dims (raw_data, float_data or
+    /// int32_data storage).
+    /// </summary>
+    public (long[] Dims, float[] Values) ReadInitializer(string name)
+    {
+        var tensor = InitializerProto(name);
+        var dims = tensor.Int64s(TensorDims).ToArray();
+        var type = (OnnxElementType)(tensor.First(TensorDataType)?.Value ?? 0);
+        var raw = tensor.First(TensorRawData);
+        float[] values = type switch
+        {
+            OnnxElementType.Float when raw is { } r => Enumerable.Range(0, r.Payload.Length / 4)
+                .Select(i => BinaryPrimitives.ReadSingleLittleEndian(r.Payload.Span.Slice(4 * i, 4))).ToArray(),
+            OnnxElementType.Float => tensor.Floats(TensorFloatData).ToArray(),
+            OnnxElementType.UInt8 when raw is { } r => r.Payload.ToArray().Select(b => (float)b).ToArray(),
+            OnnxElementType.Int8 when raw is { } r => r.Payload.ToArray().Select(b => (float)(sbyte)b).ToArray(),
+            OnnxElementType.Int32 when raw is { } r => Enumerable.Range(0, r.Payload.Length / 4)
+                .Select(i => (float)BinaryPrimitives.ReadInt32LittleEndian(r.Payload.Span.Slice(4 * i, 4))).ToArray(),
+            // int32_data holds uint8/int8/int32 values as varints (int8 sign-extended, so the cast to int restores it).
+            OnnxElementType.UInt8 or OnnxElementType.Int8 or OnnxElementType.Int32 =>
+                tensor.Int64s(TensorInt32Data).Select(v => (float)(int)v).ToArray(),
+            _ => throw new NotSupportedException($"Initializer '{name}' has element type {(int)type}; only float, uint8, int8 and int32 are read."),
+        };
+        long expected = dims.Aggregate(1L, (a, d) => a * d);
+        if (values.Length != expected) throw new FormatException($"Initializer '{name}' holds {values.Length} values but its dims need {expected}.");
+        return (dims, values);
+    }
+
+    /// <summary>Appends a graph output named <paramref name="tensor"/>, with a tensor element type when given.</summary>
+    public void AddOutput(string tensor, OnnxElementType? elementType = null)
+    {
+        var valueInfo = new ProtoMessage([ProtoField.String(ValueInfoName, tensor)]);
+        if (elementType is { } type)
+        {
+            var tensorType = new ProtoMessage([ProtoField.Varint(TensorTypeElemType, (ulong)type)]);
+            valueInfo.Fields.Add(ProtoField.Message(ValueInfoType, new ProtoMessage([ProtoField.Message(TypeTensor, tensorType)])));
+        }
+        _graph.Fields.Add(ProtoField.Message(GraphOutput, valueInfo));
+    }
+
+    /// <summary>Removes every graph output, so nodes that only served them need not run.</summary>
+    public void ClearOutputs()
+    {
+        // Removing fields shifts the positions of later ones, so the initializer index is rebuilt.
+        _graph.Fields.RemoveAll(f => f.Number == GraphOutput);
+        _initializerFieldIndex.Clear();
+        IndexInitializers();
+    }
+
+    /// <summary>
+    /// Removes the nodes that no graph output depends on (e.g. a classifier head once only feature outputs remain), so
+    /// ONNX Runtime neither computes nor keeps them. Initializers they alone used are left for ONNX Runtime to drop.
+    /// </summary>
+    public void RemoveNodesNotFeedingOutputs()
+    {
+        var needed = new HashSet<string>(GraphOutputs, StringComparer.Ordinal);
+        var keep = new bool[_nodes.Count];
+        for (int i = _nodes.Count - 1; i >= 0; i--) // nodes are topologically sorted, so one backward pass suffices
+        {
+            if (!_nodes[i].Outputs.Any(needed.Contains)) continue;
+            keep[i] = true;
+            needed.UnionWith(_nodes[i].Inputs);
+        }
+        // The k-th node field of the graph is _nodes[k] (parsed in order, added nodes appended to both).
+        int nodeIndex = 0;
+        var fields = _graph.Fields.Where(f => f.Number != GraphNode || keep[nodeIndex++]).ToList();
+        _graph.Fields.Clear();
+        _graph.Fields.AddRange(fields);
+        var keptNodes = _nodes.Where((_, i) => keep[i]).ToList();
+        _nodes.Clear();
+        _nodes.AddRange(keptNodes);
+        _producers.Clear();
+        foreach (var node in _nodes) RegisterOutputs(node);
+        _initializerFieldIndex.Clear();
+        IndexInitializers();
+    }
+
+    /// <summary>Appends a node (default domain, no attributes). Nodes must stay topologically sorted, so add consumers last.</summary>
+    public OnnxNode AddNode(string opType, string name, IEnumerable<string> inputs, IEnumerable<string> outputs)
+    {
+        var proto = new ProtoMessage();
+        proto.Fields.AddRange(inputs.Select(i => ProtoField.String(NodeInput, i)));
+        proto.Fields.AddRange(outputs.Select(o => ProtoField.String(NodeOutput, o)));
+        proto.Fields.Add(ProtoField.String(NodeName, name));
+        proto.Fields.Add(ProtoField.String(NodeOpType, opType));
+        // Appending keeps the node list in order (protobuf only orders fields of the same number) and leaves the
+        // recorded initializer positions valid.
+        _graph.Fields.Add(ProtoField.Message(GraphNode, proto));
+        var node = new OnnxNode(proto);
+        _nodes.Add(node);
+        RegisterOutputs(node);
+        return node;
+    }
+
+    /// <summary>
+    /// Replaces the weights of every convolution (Conv input 1, QLinearConv input 3) with a seeded random permutation
+    /// of each output channel's own values. Every filter keeps its value distribution (and so the quantisation scales
+    /// stay valid) while the learnt spatial and cross-channel structure is destroyed: the fairest "same network,
+    /// untrained" baseline available without the training recipe.
+    /// </summary>
+    public void ShuffleConvolutionWeights(int seed)
+    {
+        var random = new Random(seed);
+        foreach (var node in _nodes)
+        {
+            int weightInput = node.OpType switch { "Conv" => 1, "QLinearConv" => 3, _ => -1 };
+            if (weightInput < 0 || weightInput >= node.Inputs.Count) continue;
+            var name = node.Inputs[weightInput];
+            var tensor = InitializerProto(name);
+            int rawIndex = tensor.Fields.FindIndex(f => f.Number == TensorRawData);
+            if (rawIndex < 0) throw new NotSupportedException($"Convolution weight '{name}' is not stored as raw_data; cannot shuffle it.");
+            var dims = tensor.Int64s(TensorDims);
+            var bytes = tensor.Fields[rawIndex].Payload.ToArray();
+            long count = dims.Aggregate(1L, (a, d) => a * d);
+            int elementSize = (int)(bytes.Length / count);
+            int perChannel = (int)(count / dims[0]);
+            for (int c = 0; c < dims[0]; c++) ShuffleElements(bytes.AsSpan(c * perChannel * elementSize, perChannel * elementSize), elementSize, random);
+            tensor.Fields[rawIndex] = ProtoField.Bytes(TensorRawData, bytes);
+            _graph.Fields[_initializerFieldIndex[name]] = ProtoField.Message(GraphInitializer, tensor);
+        }
+    }
+
+    /// <summary>Encodes the (edited) model as ONNX bytes.</summary>
+    public byte[] ToBytes()
+    {
+        _model.Fields[_graphFieldIndex] = ProtoField.Message(ModelGraph, _graph);
+        return _model.ToBytes();
+    }
+
+    private static void ShuffleElements(Span<byte> data, int elementSize, Random random)
+    {
+        Span<byte> swap = stackalloc byte[elementSize];
+        for (int i = data.Length / elementSize - 1; i > 0; i--)
+        {
+            int j = random.Next(i + 1);
+            var a = data.Slice(i * elementSize, elementSize);
+            var b = data.Slice(j * elementSize, elementSize);
+            a.CopyTo(swap);
+            b.CopyTo(a);
+            swap.CopyTo(b);
+        }
+    }
+
+    private ProtoMessage InitializerProto(string name) =>
+        _initializerFieldIndex.TryGetValue(name, out int index)
+            ? _graph.Fields[index].AsMessage()
+            : throw new KeyNotFoundException($"The model has no initializer named '{name}'.");
+
+    private void RegisterOutputs(OnnxNode node)
+    {
+        foreach (var output in node.Outputs) if (output.Length > 0) _producers[output] = node;
+    }
+
+    private static string ValueInfoNameOf(ProtoField field) => field.AsMessage().First(ValueInfoName)?.AsString() ?? "";
+}
