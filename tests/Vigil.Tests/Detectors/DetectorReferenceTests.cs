@@ -39,7 +39,7 @@ public class DetectorReferenceTests(TexturesFixture fixture) : IClassFixture<Tex
         {
             var image = sample.LoadImage();
             float s = plain.Predict(image).Score, r = reweighted.Predict(image).Score;
-            // Weight 1 − softmax over 3 neighbours: strictly between 0 and 1 (m* is nearest, so at most ⅔… at least ⅓ is not guaranteed).
+            // The weight 1 − softmax(…)₀ lies in (0, 1): re-weighting can only shrink a positive score.
             Assert.InRange(r, 0, s);
             Assert.True(r > 0);
         }

@@ -13,15 +13,17 @@ namespace Vigil.Tests.Detectors;
 /// </summary>
 public sealed class RandomConvFeatureExtractor : IFeatureExtractor
 {
-    private static readonly int[] StageChannels = [8, 16, 32, 32];
     private readonly List<Tensor> _weights = [];
+    private readonly int[] _stageChannels;
 
-    public RandomConvFeatureExtractor(long seed = 1, Preprocessing? preprocessing = null)
+    public RandomConvFeatureExtractor(long seed = 1, Preprocessing? preprocessing = null, int[]? stageChannels = null)
     {
+        _stageChannels = stageChannels ?? [8, 16, 32, 32];
+        LayerShapes = _stageChannels.Select((c, i) => (c, 2 << i)).ToArray();
         Preprocessing = preprocessing ?? new Preprocessing(72, 72, 64, 64);
         var generator = new Generator((ulong)seed);
         int inChannels = 3;
-        foreach (var outChannels in StageChannels)
+        foreach (var outChannels in _stageChannels)
         {
             var weight = randn(new long[] { outChannels, inChannels, 3, 3 }, generator: generator) * Math.Sqrt(2.0 / (inChannels * 9));
             _weights.Add(weight.DetachFromDisposeScope());
@@ -32,7 +34,7 @@ public sealed class RandomConvFeatureExtractor : IFeatureExtractor
     public string Name => "random-tiny-convnet";
     public Preprocessing Preprocessing { get; }
     public IReadOnlyList<string> Layers { get; } = ["layer1", "layer2", "layer3", "layer4"];
-    public IReadOnlyList<(int Channels, int Stride)> LayerShapes { get; } = StageChannels.Select((c, i) => (c, 2 << i)).ToArray();
+    public IReadOnlyList<(int Channels, int Stride)> LayerShapes { get; }
     public bool IsRandomlyInitialised => true;
 
     public IReadOnlyList<Tensor> Extract(IReadOnlyList<ImageTensor> images)

@@ -48,9 +48,7 @@ internal static class ModelFile
             foreach (var (name, tensor) in tensors)
             {
                 using var stream = zip.CreateEntry(TensorEntry(name), CompressionLevel.Fastest).Open();
-                using var contiguous = tensor.contiguous();
-                if (tensor.dtype == ScalarType.Int64) stream.Write(MemoryMarshal.AsBytes(contiguous.data<long>().ToArray().AsSpan()));
-                else stream.Write(MemoryMarshal.AsBytes(contiguous.data<float>().ToArray().AsSpan()));
+                WriteTensor(stream, tensor);
             }
         }
         File.Move(temporary, path, overwrite: true);
@@ -79,17 +77,9 @@ internal static class ModelFile
                 var shape = spec!["shape"]!.AsArray().Select(s => (long)s!).ToArray();
                 var dtype = (string?)spec["dtype"];
                 var entry = zip.GetEntry(TensorEntry(name)) ?? throw Corrupt(path, $"tensor '{name}' is missing");
-                long count = shape.Aggregate(1L, (a, b) => a * b);
-                int elementSize = dtype == "int64" ? 8 : dtype == "float32" ? 4 : throw Corrupt(path, $"tensor '{name}' has unknown type '{dtype}'");
-                var bytes = new byte[count * elementSize];
-                using (var stream = entry.Open())
-                {
-                    stream.ReadExactly(bytes);
-                    if (stream.ReadByte() != -1) throw Corrupt(path, $"tensor '{name}' is longer than its shape");
-                }
-                tensors[name] = dtype == "int64"
-                    ? tensor(MemoryMarshal.Cast<byte, long>(bytes).ToArray(), shape)
-                    : tensor(MemoryMarshal.Cast<byte, float>(bytes).ToArray(), shape);
+                if (dtype is not ("int64" or "float32")) throw Corrupt(path, $"tensor '{name}' has unknown type '{dtype}'");
+                using var stream = entry.Open();
+                tensors[name] = dtype == "int64" ? ReadTensor<long>(stream, shape, name, path) : ReadTensor<float>(stream, shape, name, path);
             }
             return new Content(model, options, backbone, tensors);
         }
@@ -104,6 +94,36 @@ internal static class ModelFile
             foreach (var t in tensors.Values) t.Dispose();
             throw;
         }
+    }
+
+    /// <summary>Elements per write/read chunk: keeps byte spans far below 2 GiB for multi-GiB statistics.</summary>
+    private const long ChunkElements = 1 << 24;
+
+    private static void WriteTensor(Stream stream, Tensor tensor)
+    {
+        using var flat = tensor.contiguous().view(-1);
+        for (long start = 0; start < flat.shape[0]; start += ChunkElements)
+        {
+            using var chunk = flat.narrow(0, start, Math.Min(ChunkElements, flat.shape[0] - start));
+            if (tensor.dtype == ScalarType.Int64) stream.Write(MemoryMarshal.AsBytes(chunk.data<long>().ToArray().AsSpan()));
+            else stream.Write(MemoryMarshal.AsBytes(chunk.data<float>().ToArray().AsSpan()));
+        }
+    }
+
+    private static Tensor ReadTensor<T>(Stream stream, long[] shape, string name, string path) where T : unmanaged
+    {
+        long count = shape.Aggregate(1L, (a, b) => checked(a * b));
+        if (shape.Any(s => s < 0) || count > Array.MaxLength) throw Corrupt(path, $"tensor '{name}' has an impossible shape [{string.Join(", ", shape)}]");
+        var values = new T[count];
+        for (long start = 0; start < count; start += ChunkElements)
+            stream.ReadExactly(MemoryMarshal.AsBytes(values.AsSpan((int)start, (int)Math.Min(ChunkElements, count - start))));
+        if (stream.ReadByte() != -1) throw Corrupt(path, $"tensor '{name}' is longer than its shape");
+        return values switch
+        {
+            long[] longs => tensor(longs, shape),
+            float[] floats => tensor(floats, shape),
+            _ => throw new ArgumentException($"Unsupported element type {typeof(T)}."),
+        };
     }
 
     /// <summary>Reads options saved by <see cref="Write"/> back into their record type.</summary>
