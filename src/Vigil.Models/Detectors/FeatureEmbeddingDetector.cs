@@ -85,9 +85,15 @@ public abstract class FeatureEmbeddingDetector : IAnomalyDetector
             throw new VigilInputException($"{model} needs at least {minimum} training image(s); got {train.Count}. Add normal training images.");
     }
 
-    public void Dispose()
+    /// <summary>Frees the fitted tensors (the extractor stays).</summary>
+    protected void DisposeState()
     {
         foreach (var t in State.Values) t.Dispose();
+    }
+
+    public void Dispose()
+    {
+        DisposeState();
         Extractor.Dispose();
         GC.SuppressFinalize(this);
     }

@@ -53,7 +53,7 @@ public sealed class PadimDetector : FeatureEmbeddingDetector
             FeatureMaps.ExtractInBatches(Extractor, train, Options.BatchSize, progress, layers => batches.Add(Keep(Embed(layers, channels))));
             using var scope = NewDisposeScope();
             var (mean, inverse) = Mahalanobis.Fit(cat(batches, 0), Options.Regularisation);
-            foreach (var t in State.Values) t.Dispose();
+            DisposeState();
             _channels = Keep(channels.clone());
             _mean = Keep(mean);
             _inverseCovariance = Keep(inverse);
@@ -102,7 +102,7 @@ public sealed class PadimDetector : FeatureEmbeddingDetector
         if (detector._channels.shape[0] != d || detector._mean.shape[1] != d || detector._inverseCovariance.shape[1] != d
             || detector._inverseCovariance.shape[2] != d || detector._inverseCovariance.shape[0] != detector._mean.shape[0])
         {
-            detector.Dispose();
+            detector.DisposeState(); // the caller disposes the extractor it resolved
             throw ModelFile.Corrupt(path, $"the PaDiM statistics do not have the {d} dimensions the options give");
         }
         return detector;

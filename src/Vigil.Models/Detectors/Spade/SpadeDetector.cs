@@ -48,7 +48,7 @@ public sealed class SpadeDetector : FeatureEmbeddingDetector
                 globals.Add(Keep(GlobalFeatures(layers)));
                 pyramids.Add(Keep(Pyramid(layers)));
             });
-            foreach (var t in State.Values) t.Dispose();
+            DisposeState();
             _global = Keep(cat(globals, 0));
             _pyramid = Keep(cat(pyramids, 0));
         }
@@ -93,7 +93,7 @@ public sealed class SpadeDetector : FeatureEmbeddingDetector
         detector._pyramid = Take(content, PyramidTensor, path, 3);
         if (detector._global.shape[0] != detector._pyramid.shape[0])
         {
-            detector.Dispose();
+            detector.DisposeState(); // the caller disposes the extractor it resolved
             throw ModelFile.Corrupt(path, "the SPADE global and pyramid features hold different numbers of training images");
         }
         return detector;
