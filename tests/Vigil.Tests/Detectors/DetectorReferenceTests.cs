@@ -1,4 +1,5 @@
 using TorchSharp;
+using Vigil.Building;
 using Vigil.Detectors;
 using Vigil.Imaging;
 using static TorchSharp.torch;
@@ -59,6 +60,64 @@ public class DetectorReferenceTests(TexturesFixture fixture) : IClassFixture<Tex
             double expected = train.Select(t => Math.Sqrt(g.Zip(t, (x, y) => (double)(x - y) * (x - y)).Sum())).OrderBy(d => d).Take(4).Average();
             Assert.Equal(expected, detector.Predict(image).Score, expected * 1e-4);
         }
+    }
+
+    [Fact]
+    public void PadimMapIsTheSmoothedMahalanobisDistanceOfRawFeaturesToPerPositionGaussians()
+    {
+        // One layer and d = all its 8 channels: the embedding is the raw layer1 feature at each of 32×32 positions.
+        using var extractor = new RandomConvFeatureExtractor();
+        using var detector = new PadimDetector(new RandomConvFeatureExtractor(), new PadimOptions { Layers = ["layer1"], Dimensions = 8 });
+        detector.Fit(fixture.Data.Train);
+        var train = fixture.Data.Train.Select(s => PositionVectors(extractor, s.LoadImage(), 0)).ToList();
+        int positions = train[0].Count, n = train.Count;
+        var image = fixture.Data.Test[^1].LoadImage();
+        var test = PositionVectors(extractor, image, 0);
+        var grid = new float[positions];
+        for (int p = 0; p < positions; p++)
+        {
+            var mean = Enumerable.Range(0, 8).Select(c => train.Average(t => (double)t[p][c])).ToArray();
+            var covariance = new double[8, 8];
+            for (int i = 0; i < 8; i++)
+                for (int j = 0; j < 8; j++)
+                    covariance[i, j] = train.Sum(t => (t[p][i] - mean[i]) * (t[p][j] - mean[j])) / (n - 1) + (i == j ? 0.01 : 0);
+            var inverse = GaussJordanInverse(covariance);
+            double squared = 0;
+            for (int i = 0; i < 8; i++)
+                for (int j = 0; j < 8; j++) squared += (test[p][i] - mean[i]) * inverse[i, j] * (test[p][j] - mean[j]);
+            grid[p] = (float)Math.Sqrt(squared);
+        }
+        using var scope = NewDisposeScope();
+        var (expected, expectedMax) = AnomalyMaps.ToImage(tensor(grid, 32, 32), extractor.Preprocessing, image.Height, image.Width, 4);
+        var actual = detector.Predict(image);
+        Assert.Equal(expectedMax, actual.Score, expectedMax * 1e-3);
+        for (int i = 0; i < expected.Data.Length; i++) Assert.Equal(expected.Data[i], actual.Map.Data[i], expectedMax * 1e-3);
+    }
+
+    private static double[,] GaussJordanInverse(double[,] matrix)
+    {
+        int size = matrix.GetLength(0);
+        var a = (double[,])matrix.Clone();
+        var inverse = new double[size, size];
+        for (int i = 0; i < size; i++) inverse[i, i] = 1;
+        for (int col = 0; col < size; col++)
+        {
+            int pivot = Enumerable.Range(col, size - col).MaxBy(r => Math.Abs(a[r, col]));
+            for (int k = 0; k < size; k++)
+            {
+                (a[col, k], a[pivot, k]) = (a[pivot, k], a[col, k]);
+                (inverse[col, k], inverse[pivot, k]) = (inverse[pivot, k], inverse[col, k]);
+            }
+            double scale = a[col, col];
+            for (int k = 0; k < size; k++) { a[col, k] /= scale; inverse[col, k] /= scale; }
+            for (int r = 0; r < size; r++)
+            {
+                if (r == col) continue;
+                double factor = a[r, col];
+                for (int k = 0; k < size; k++) { a[r, k] -= factor * a[col, k]; inverse[r, k] -= factor * inverse[col, k]; }
+            }
+        }
+        return inverse;
     }
 
     [Fact]
