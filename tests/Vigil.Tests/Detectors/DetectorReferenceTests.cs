@@ -29,6 +29,51 @@ public class DetectorReferenceTests(TexturesFixture fixture) : IClassFixture<Tex
     }
 
     [Fact]
+    public void PatchCoreEmbeddingFollowsTheOfficialUnfoldAndAdaptivePooling()
+    {
+        // One layer, so no resizing: each position's zero-padded 3×3 neighbourhood flattened channel-major (C·9 = 144),
+        // adaptively average-pooled to 50, then to 30; full bank, so the image score is a brute-force nearest distance.
+        var options = new PatchCoreOptions { Layers = ["layer2"], PretrainEmbedDimension = 50, TargetEmbedDimension = 30, CoresetRatio = 1 };
+        using var extractor = new RandomConvFeatureExtractor();
+        using var detector = new PatchCoreDetector(new RandomConvFeatureExtractor(), options);
+        detector.Fit(fixture.Data.Train);
+        var bank = fixture.Data.Train.SelectMany(s => HandEmbedding(extractor, s.LoadImage())).ToList();
+        foreach (var sample in fixture.Data.Test.Take(2).Concat(fixture.Data.Test.TakeLast(2)))
+        {
+            var image = sample.LoadImage();
+            double expected = HandEmbedding(extractor, image).Max(q => bank.Min(b => q.Zip(b, (x, y) => (x - y) * (x - y)).Sum()));
+            Assert.Equal(expected, detector.Predict(image).Score, expected * 1e-4);
+        }
+    }
+
+    private static IEnumerable<double[]> HandEmbedding(RandomConvFeatureExtractor extractor, ImageTensor image)
+    {
+        var vectors = PositionVectors(extractor, image, 1); // 16×16 positions × 16 channels
+        const int side = 16, channels = 16;
+        for (int y = 0; y < side; y++)
+            for (int x = 0; x < side; x++)
+            {
+                var patch = new double[channels * 9];
+                for (int c = 0; c < channels; c++)
+                    for (int ky = 0; ky < 3; ky++)
+                        for (int kx = 0; kx < 3; kx++)
+                        {
+                            int yy = y + ky - 1, xx = x + kx - 1;
+                            if (yy is >= 0 and < side && xx is >= 0 and < side) patch[c * 9 + ky * 3 + kx] = vectors[yy * side + xx][c];
+                        }
+                yield return AdaptiveAveragePool(AdaptiveAveragePool(patch, 50), 30);
+            }
+    }
+
+    /// <summary>torch's adaptive_avg_pool1d: output i averages inputs ⌊i·L/n⌋ … ⌈(i+1)·L/n⌉ − 1.</summary>
+    private static double[] AdaptiveAveragePool(double[] input, int length) =>
+        Enumerable.Range(0, length).Select(i =>
+        {
+            int start = i * input.Length / length, end = ((i + 1) * input.Length + length - 1) / length;
+            return input[start..end].Average();
+        }).ToArray();
+
+    [Fact]
     public void PatchCoreCoresetKeepsTheRequestedFractionAndReweightingOnlyScalesScores()
     {
         using var plain = new PatchCoreDetector(new RandomConvFeatureExtractor(), new PatchCoreOptions { CoresetRatio = 0.1 });
