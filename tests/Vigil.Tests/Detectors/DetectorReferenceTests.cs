@@ -19,11 +19,11 @@ public class DetectorReferenceTests(TexturesFixture fixture) : IClassFixture<Tex
         detector.Fit(fixture.Data.Train);
         Assert.Equal(12 * 16 * 16, detector.MemoryBankSize);
 
-        var bank = fixture.Data.Train.SelectMany(s => PositionVectors(extractor, s.LoadImage(), 1)).ToList();
-        foreach (var sample in fixture.Data.Test.Take(2).Concat(fixture.Data.Test.TakeLast(2)))
+        var bank = fixture.Data.Train.SelectMany(s => PositionVectors(extractor, s.LoadImage(), 1)).Select(ToDouble).ToList();
+        foreach (var sample in fixture.Data.Test.Take(1).Concat(fixture.Data.Test.TakeLast(1)))
         {
             var image = sample.LoadImage();
-            double expected = PositionVectors(extractor, image, 1).Max(q => bank.Min(b => q.Zip(b, (x, y) => (double)(x - y) * (x - y)).Sum()));
+            double expected = PositionVectors(extractor, image, 1).Max(q => NearestSquaredDistance(ToDouble(q), bank));
             Assert.Equal(expected, detector.Predict(image).Score, expected * 1e-4);
         }
     }
@@ -38,10 +38,10 @@ public class DetectorReferenceTests(TexturesFixture fixture) : IClassFixture<Tex
         using var detector = new PatchCoreDetector(new RandomConvFeatureExtractor(), options);
         detector.Fit(fixture.Data.Train);
         var bank = fixture.Data.Train.SelectMany(s => HandEmbedding(extractor, s.LoadImage())).ToList();
-        foreach (var sample in fixture.Data.Test.Take(2).Concat(fixture.Data.Test.TakeLast(2)))
+        foreach (var sample in fixture.Data.Test.Take(1).Concat(fixture.Data.Test.TakeLast(1)))
         {
             var image = sample.LoadImage();
-            double expected = HandEmbedding(extractor, image).Max(q => bank.Min(b => q.Zip(b, (x, y) => (x - y) * (x - y)).Sum()));
+            double expected = HandEmbedding(extractor, image).Max(q => NearestSquaredDistance(q, bank));
             Assert.Equal(expected, detector.Predict(image).Score, expected * 1e-4);
         }
     }
@@ -63,6 +63,20 @@ public class DetectorReferenceTests(TexturesFixture fixture) : IClassFixture<Tex
                         }
                 yield return AdaptiveAveragePool(AdaptiveAveragePool(patch, 50), 30);
             }
+    }
+
+    private static double[] ToDouble(float[] v) => Array.ConvertAll(v, x => (double)x);
+
+    private static double NearestSquaredDistance(double[] query, List<double[]> bank)
+    {
+        double best = double.PositiveInfinity;
+        foreach (var b in bank)
+        {
+            double sum = 0;
+            for (int i = 0; i < query.Length; i++) sum += (query[i] - b[i]) * (query[i] - b[i]);
+            best = Math.Min(best, sum);
+        }
+        return best;
     }
 
     /// <summary>torch's adaptive_avg_pool1d: output i averages inputs ⌊i·L/n⌋ … ⌈(i+1)·L/n⌉ − 1.</summary>
