@@ -146,6 +146,7 @@ public sealed class PixelScores
         private double _overlapSum; // Σ over covered region pixels of 1/|region|
         public TruncatedArea Area = new(limit);
 
+        public readonly bool UsesPayload => true;
         public void OnPositive(uint payload) => _overlapSum += inverseRegionSize[payload];
 
         public bool OnThreshold(float threshold, long positives, long negatives)

@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
 namespace Vigil.Metrics;
 
 /// <summary>
@@ -25,41 +28,55 @@ internal static class RankedScores
 
     /// <summary>
     /// LSD radix sort on the high 32 bits only (3 passes of 11/11/10 bits); stable, so the payload order within a
-    /// tie does not matter. O(n) — a comparison sort of 10^8 keys takes seconds, this well under one.
+    /// tie does not matter. O(n) — a comparison sort of 10^8 keys takes many seconds. Large arrays are counted and
+    /// scattered in one chunk per core (each chunk scatters to its own precomputed offsets, so the result stays stable).
     /// </summary>
     public static void SortByScore(ulong[] keys)
     {
-        const int Passes = 3;
-        ReadOnlySpan<int> shifts = [32, 43, 54];
-        ReadOnlySpan<int> widths = [11, 11, 10];
-        var counts = new int[Passes][];
-        for (int p = 0; p < Passes; p++) counts[p] = new int[1 << widths[p]];
-        foreach (ulong k in keys)
-        {
-            counts[0][(int)(k >> 32) & 0x7FF]++;
-            counts[1][(int)(k >> 43) & 0x7FF]++;
-            counts[2][(int)(k >> 54) & 0x3FF]++;
-        }
-
-        ulong[]? scratch = null;
+        const int DigitBits = 11;
+        int n = keys.Length;
+        int chunks = n < 1 << 20 ? 1 : Math.Min(Environment.ProcessorCount, 16);
+        int chunkSize = (n + chunks - 1) / Math.Max(chunks, 1);
         ulong[] src = keys;
-        for (int p = 0; p < Passes; p++)
+        ulong[]? scratch = null;
+        var counts = new int[chunks][];
+        for (int c = 0; c < chunks; c++) counts[c] = new int[1 << DigitBits];
+        for (int shift = 32; shift < 64; shift += DigitBits)
         {
-            var count = counts[p];
-            if (Array.IndexOf(count, keys.Length) >= 0) continue; // all keys share this digit: pass would be a copy
-            scratch ??= GC.AllocateUninitializedArray<ulong>(keys.Length);
-            ulong[] dst = ReferenceEquals(src, keys) ? scratch : keys;
-            int sum = 0;
-            for (int i = 0; i < count.Length; i++) { int c = count[i]; count[i] = sum; sum += c; }
-            int shift = shifts[p], mask = (1 << widths[p]) - 1;
-            for (int i = 0; i < src.Length; i++)
+            int mask = (1 << Math.Min(DigitBits, 64 - shift)) - 1;
+            var from = src;
+            Parallel.For(0, chunks, c =>
             {
-                ulong k = src[i];
-                dst[count[(int)(k >> shift) & mask]++] = k;
+                var count = counts[c];
+                Array.Clear(count);
+                int end = Math.Min(n, (c + 1) * chunkSize);
+                for (int i = c * chunkSize; i < end; i++) count[(int)(from[i] >> shift) & mask]++;
+            });
+            // Prefix over (digit, chunk); a digit shared by every key makes the pass a plain copy: skip it.
+            int running = 0;
+            bool trivial = false;
+            for (int d = 0; d <= mask; d++)
+            {
+                int start = running;
+                for (int c = 0; c < chunks; c++) { int k = counts[c][d]; counts[c][d] = running; running += k; }
+                if (running - start == n) trivial = true;
             }
-            src = dst;
+            if (trivial) continue;
+            scratch ??= GC.AllocateUninitializedArray<ulong>(n);
+            var to = ReferenceEquals(src, keys) ? scratch : keys;
+            Parallel.For(0, chunks, c =>
+            {
+                var offset = counts[c];
+                int end = Math.Min(n, (c + 1) * chunkSize);
+                for (int i = c * chunkSize; i < end; i++)
+                {
+                    ulong k = from[i];
+                    to[offset[(int)(k >> shift) & mask]++] = k;
+                }
+            });
+            src = to;
         }
-        if (!ReferenceEquals(src, keys)) Array.Copy(src, keys, keys.Length);
+        if (!ReferenceEquals(src, keys)) Array.Copy(src, keys, n);
     }
 
     /// <summary>
@@ -68,19 +85,26 @@ internal static class RankedScores
     /// </summary>
     public static void Sweep<T>(ulong[] sorted, ref T visitor) where T : struct, ISweepVisitor
     {
-        long positives = 0, negatives = 0;
-        int i = sorted.Length - 1;
+        long positives = 0;
+        int last = sorted.Length - 1, i = last;
+        ref ulong first = ref MemoryMarshal.GetArrayDataReference(sorted);
         while (i >= 0)
         {
-            ulong high = sorted[i] >> 32;
-            do
+            ulong key = Unsafe.Add(ref first, i);
+            ulong high = key >> 32;
+            while (true)
             {
-                uint payload = (uint)sorted[i];
-                if (payload == 0) negatives++;
-                else { positives++; visitor.OnPositive(payload); }
-                i--;
-            } while (i >= 0 && sorted[i] >> 32 == high);
-            if (!visitor.OnThreshold(FromOrderedBits((uint)high), positives, negatives)) return;
+                uint payload = (uint)key;
+                if (visitor.UsesPayload)
+                {
+                    if (payload != 0) { positives++; visitor.OnPositive(payload); }
+                }
+                else positives += payload != 0 ? 1 : 0; // branch-free: most groups mix classes at random
+                if (--i < 0) break;
+                key = Unsafe.Add(ref first, i);
+                if (key >> 32 != high) break;
+            }
+            if (!visitor.OnThreshold(FromOrderedBits((uint)high), positives, last - i - positives)) return;
         }
     }
 }
@@ -88,6 +112,9 @@ internal static class RankedScores
 /// <summary>Callback of <see cref="RankedScores.Sweep{T}"/>; a struct so the JIT inlines it into the loop.</summary>
 internal interface ISweepVisitor
 {
+    /// <summary>Whether <see cref="OnPositive"/> is wanted; a constant per visitor type, so the JIT drops the other path.</summary>
+    bool UsesPayload { get; }
+
     /// <summary>Called for every anomalous key, before the threshold that includes it is reported.</summary>
     void OnPositive(uint payload);
 

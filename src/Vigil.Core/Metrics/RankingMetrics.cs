@@ -23,9 +23,9 @@ internal static class RankingMetrics
 
     public static F1Max F1Max(ulong[] sorted, long positives)
     {
-        var v = new F1Visitor { Positives = positives, Best = -1 };
+        var v = new F1Visitor { Positives = positives, BestDenominator = 1 };
         RankedScores.Sweep(sorted, ref v);
-        return new F1Max(v.Best, v.BestThreshold);
+        return new F1Max(2.0 * v.BestTp / v.BestDenominator, v.BestThreshold);
     }
 
     /// <summary>Trapezoid over the ROC points (FP, TP) at every distinct threshold, starting at (0, 0) — sklearn roc_auc_score.</summary>
@@ -33,6 +33,7 @@ internal static class RankingMetrics
     {
         private long _prevTp, _prevFp;
         public double TwiceArea;
+        public readonly bool UsesPayload => false;
         public void OnPositive(uint payload) { }
         public bool OnThreshold(float threshold, long tp, long fp)
         {
@@ -47,6 +48,7 @@ internal static class RankingMetrics
     {
         private long _prevTp;
         public double Sum; // Σ ΔTP · precision; divided by P at the end
+        public readonly bool UsesPayload => false;
         public void OnPositive(uint payload) { }
         public bool OnThreshold(float threshold, long tp, long fp)
         {
@@ -56,17 +58,26 @@ internal static class RankingMetrics
         }
     }
 
-    /// <summary>F1 = 2TP / (TP + FP + P); ties keep the highest threshold.</summary>
+    /// <summary>
+    /// F1 = 2TP / (TP + FP + P); ties keep the highest threshold. F1 can only rise where TP rises, so only those
+    /// thresholds are compared, by cross-multiplying (exact in long) instead of dividing.
+    /// </summary>
     private struct F1Visitor : ISweepVisitor
     {
-        public long Positives;
-        public double Best;
+        public long Positives, BestTp, BestDenominator;
         public float BestThreshold;
+        private long _prevTp;
+        public readonly bool UsesPayload => false;
         public void OnPositive(uint payload) { }
         public bool OnThreshold(float threshold, long tp, long fp)
         {
-            double f1 = 2.0 * tp / (tp + fp + Positives);
-            if (f1 > Best) { Best = f1; BestThreshold = threshold; }
+            if (tp == _prevTp) return true;
+            _prevTp = tp;
+            long denominator = tp + fp + Positives;
+            if (tp * BestDenominator > BestTp * denominator)
+            {
+                BestTp = tp; BestDenominator = denominator; BestThreshold = threshold;
+            }
             return true;
         }
     }

@@ -104,6 +104,8 @@ public static class SPro
         private double _sproSum; // Σ over channels of min(TP, saturation) / saturation
         public readonly TruncatedArea[] Areas = limits.Select(l => new TruncatedArea(l)).ToArray();
 
+        public readonly bool UsesPayload => true;
+
         public void OnPositive(uint payload)
         {
             foreach (int c in channelSets[payload])
