@@ -1,17 +1,12 @@
 using Vigil.Imaging;
 using Vigil.Metrics;
 
+using static Vigil.Tests.Metrics.TestMasks;
+
 namespace Vigil.Tests.Metrics;
 
 public class EvaluationTests
 {
-    private static BinaryMask Mask(int h, int w, params int[] defective)
-    {
-        var m = new BinaryMask(h, w);
-        foreach (int i in defective) m.Data[i] = true;
-        return m;
-    }
-
     private static readonly ScoreMap[] Maps =
     [
         new(2, 2, [0.9f, 0.1f, 0.2f, 0.3f]),

@@ -1,17 +1,12 @@
 using Vigil.Imaging;
 using Vigil.Metrics;
 
+using static Vigil.Tests.Metrics.TestMasks;
+
 namespace Vigil.Tests.Metrics;
 
 public class PixelScoresTests
 {
-    private static BinaryMask Mask(int h, int w, params int[] defective)
-    {
-        var m = new BinaryMask(h, w);
-        foreach (int i in defective) m.Data[i] = true;
-        return m;
-    }
-
     /// <summary>
     /// One 2-pixel region (0.9, 0.5) and normal pixels 0.7, 0.3, 0.2, 0.1. Descending thresholds give the PRO curve
     /// (0,0) (0,.5) (.25,.5) (.25,1) (.5,1) (.75,1) (1,1).

@@ -2,19 +2,14 @@ using OpenCvSharp;
 using Vigil.Imaging;
 using Vigil.Metrics;
 
+using static Vigil.Tests.Metrics.TestMasks;
+
 namespace Vigil.Tests.Metrics;
 
 public class SProTests
 {
     private static readonly LocoDefectConfig WholeArea = new("missing", 255, 1.0, true);
     private static readonly LocoDefectConfig OnePixel = new("extra", 100, 1, false);
-
-    private static BinaryMask Mask(int h, int w, params int[] defective)
-    {
-        var m = new BinaryMask(h, w);
-        foreach (int i in defective) m.Data[i] = true;
-        return m;
-    }
 
     /// <summary>
     /// Anomalous image 1x4: channel A = {0,1} (saturation 2), channel B = {1,2,3} (absolute 1 → saturates after one
