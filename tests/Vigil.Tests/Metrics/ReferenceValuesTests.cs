@@ -72,6 +72,29 @@ public class ReferenceValuesTests
             Assert.Equal(limit.Value.GetDouble(), result.AucSpro[double.Parse(limit.Name)], Tolerance);
     }
 
+    /// <summary>Real defect shapes (MTD masks from shared/, centre-cropped) with a hash-valued map both sides compute identically.</summary>
+    [Fact]
+    public void PixelMetricsOnRealMtdMasksMatchTheReferences()
+    {
+        var c = Root.GetProperty("mtd");
+        string mtd = SharedData.RequireDirectory("data", "mtd");
+        int cropH = c.GetProperty("crop")[0].GetInt32(), cropW = c.GetProperty("crop")[1].GetInt32();
+        var masks = c.GetProperty("masks").EnumerateArray()
+            .Select(p => ImageOps.CenterCrop(ImageIO.ReadMask(Path.Combine(mtd, p.GetString()!)), cropH, cropW)).ToList();
+        var maps = masks.Select((m, k) => new ScoreMap(cropH, cropW, m.Data.Select((d, g) =>
+        {
+            uint h = (uint)(((ulong)k * 1000003 + (ulong)g) * 2654435761UL); // mod 2^32
+            return (float)h * (1f / 4294967296f) + (d ? 0.3f : 0f);
+        }).ToArray())).ToList();
+        var pixels = new PixelScores(maps, masks);
+        Assert.Equal(c.GetProperty("regions").GetInt32(), pixels.RegionCount);
+        Assert.Equal(c.GetProperty("auroc").GetDouble(), pixels.Auroc(), Tolerance);
+        Assert.Equal(c.GetProperty("ap").GetDouble(), pixels.AveragePrecision(), Tolerance);
+        Assert.Equal(c.GetProperty("f1").GetDouble(), pixels.F1Max().F1, Tolerance);
+        foreach (var limit in c.GetProperty("aupro").EnumerateObject())
+            Assert.Equal(limit.Value.GetDouble(), pixels.AuPro(double.Parse(limit.Name)), Tolerance);
+    }
+
     private static TheoryData<string> Names(string group)
     {
         var data = new TheoryData<string>();

@@ -1,7 +1,10 @@
 """Makes reference_values.json: metric values from the standard Python tools for fixed random inputs.
 
 Run (Debian: apt-get install python3-sklearn python3-scipy python3-numpy python3-tqdm python3-tifffile python3-pil):
-    /usr/bin/python3 make_fixtures.py --mvtec-ad-eval DIR --loco-eval DIR > reference_values.json
+    /usr/bin/python3 make_fixtures.py --mvtec-ad-eval DIR --loco-eval DIR --mtd ../shared/data/mtd > reference_values.json
+
+--mtd (the real MTD masks of shared/data/mtd) adds a case on real defect shapes: only the mask paths and the
+reference values are stored; the anomaly maps are an integer hash both sides compute bit-identically.
 
 The official evaluation code is NOT part of Vigil; it is imported from local copies made outside the repository:
   --mvtec-ad-eval: a folder holding pro_curve_util.py and generic_util.py of the MVTec AD / MVTec 3D-AD evaluation
@@ -144,10 +147,53 @@ def loco_case(rng, loco):
             "auc_spro": {str(l): float(get_auc_for_max_fpr(fprs, mean_spros, l, scale_to_one=True)) for l in LOCO_LIMITS}}
 
 
+MTD_CROP = (200, 100)  # height, width: every MTD image is at least this large
+
+
+def mtd_hash_map(image_index, mask):
+    """score = hash(pixel) / 2^32 (+ 0.3 on defects), in float32 ops that C# reproduces bit for bit."""
+    g = np.arange(mask.size, dtype=np.uint64)
+    h = ((np.uint64(image_index) * np.uint64(1000003) + g) * np.uint64(2654435761)) % np.uint64(2 ** 32)
+    scores = h.astype(np.float32) * np.float32(2.0 ** -32)
+    return (scores + np.where(mask.ravel(), np.float32(0.3), np.float32(0))).astype(np.float32).reshape(mask.shape)
+
+
+def mtd_case(mtd_dir, ad):
+    import glob
+    import os
+    from PIL import Image
+    ch, cw = MTD_CROP
+    chosen = []
+    for folder, want in [("MT_Blowhole", 3), ("MT_Break", 3), ("MT_Crack", 3), ("MT_Fray", 3), ("MT_Uneven", 3), ("MT_Free", 4)]:
+        for path in sorted(glob.glob(os.path.join(mtd_dir, folder, "Imgs", "*.png"))):
+            if want == 0:
+                break
+            a = np.array(Image.open(path))
+            a = a.max(axis=2) if a.ndim == 3 else a
+            top, left = round((a.shape[0] - ch) / 2), round((a.shape[1] - cw) / 2)
+            m = a[top:top + ch, left:left + cw] > 0
+            if m.any() == (folder != "MT_Free"):
+                chosen.append((os.path.relpath(path, mtd_dir), m))
+                want -= 1
+    masks = [m for _, m in chosen]
+    maps = [mtd_hash_map(k, m) for k, m in enumerate(masks)]
+    labels = np.concatenate([m.ravel() for m in masks])
+    scores = np.concatenate([a.ravel() for a in maps])
+    from scipy.ndimage import label
+    regions = sum(label(m, np.ones((3, 3), int))[1] for m in masks)  # 8-connected, as compute_pro labels them
+    case = {"masks": [p for p, _ in chosen], "crop": list(MTD_CROP), "regions": int(regions)}
+    case.update(ranking(labels, scores))
+    with contextlib.redirect_stdout(io.StringIO()):
+        fprs, pros = ad.compute_pro(anomaly_maps=maps, ground_truth_maps=[m.astype(np.uint8) for m in masks])
+    case["aupro"] = {str(l): float(ad.trapezoid(fprs, pros, x_max=l) / l) for l in PRO_LIMITS}
+    return case
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--mvtec-ad-eval", required=True)
     parser.add_argument("--loco-eval", required=True)
+    parser.add_argument("--mtd", required=True)
     args = parser.parse_args()
     sys.path.insert(0, args.mvtec_ad_eval)
     import generic_util
@@ -159,7 +205,8 @@ def main():
 
     sys.path.insert(0, args.loco_eval)
     rng = np.random.default_rng(20261123)
-    fixture = {"image": image_cases(rng), "pixel": pixel_cases(rng, Ad), "loco": loco_case(rng, None)}
+    fixture = {"image": image_cases(rng), "pixel": pixel_cases(rng, Ad), "loco": loco_case(rng, None),
+               "mtd": mtd_case(args.mtd, Ad)}
     json.dump(fixture, sys.stdout, separators=(",", ":"))
 
 
