@@ -52,7 +52,6 @@ public static class ImageScores
             throw new VigilInputException($"All {keys.Length} samples are normal; {metric} is undefined without anomalous samples.");
         if (needNegatives && negatives == 0)
             throw new VigilInputException($"All {keys.Length} samples are anomalous; {metric} is undefined without normal samples.");
-        RankedScores.SortByScore(keys);
-        return (keys, positives, negatives);
+        return (RankedScores.SortByScore(keys), positives, negatives);
     }
 }

@@ -57,9 +57,15 @@ public sealed class PixelScores
         Parallel.For(0, maps.Count, i =>
         {
             var (scores, mask) = aligned[i];
+            int o = offsets[i];
+            if (!mask.Data.AsSpan().Contains(true)) // good image: no labelling needed
+            {
+                for (int j = 0; j < scores.Length; j++) keys[o + j] = RankedScores.Pack(scores[j], 0);
+                regionSizes[i] = [];
+                return;
+            }
             var labels = ConnectedComponents.Label(mask, out int count);
             var sizes = new int[count];
-            int o = offsets[i];
             for (int j = 0; j < scores.Length; j++)
             {
                 int l = labels[j];
@@ -85,8 +91,7 @@ public sealed class PixelScores
                 if ((uint)keys[j] != 0) keys[j] += shift;
         });
 
-        RankedScores.SortByScore(keys);
-        _sorted = keys;
+        _sorted = RankedScores.SortByScore(keys);
         _inverseRegionSize = inverse.ToArray();
         RegionCount = inverse.Count - 1;
         AnomalousPixels = positives.Sum();

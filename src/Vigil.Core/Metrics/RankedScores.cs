@@ -13,8 +13,6 @@ internal static class RankedScores
 {
     public static ulong Pack(float score, uint payload) => ((ulong)OrderedBits(score) << 32) | payload;
 
-    public static float ScoreOf(ulong key) => FromOrderedBits((uint)(key >> 32));
-
     /// <summary>Maps a float to a uint with the same order; -0 and +0 become one value so they tie as they compare.</summary>
     public static uint OrderedBits(float f)
     {
@@ -27,11 +25,13 @@ internal static class RankedScores
         BitConverter.UInt32BitsToSingle((key & 0x8000_0000u) != 0 ? key & 0x7FFF_FFFFu : ~key);
 
     /// <summary>
-    /// LSD radix sort on the high 32 bits only (3 passes of 11/11/10 bits); stable, so the payload order within a
-    /// tie does not matter. O(n) — a comparison sort of 10^8 keys takes many seconds. Large arrays are counted and
-    /// scattered in one chunk per core (each chunk scatters to its own precomputed offsets, so the result stays stable).
+    /// LSD radix sort on the high 32 bits only (3 passes of 11/11/10 bits): the payload order within a tie does not
+    /// matter, ties are walked as one group. O(n) — a comparison sort of 10^8 keys takes many seconds. Large arrays
+    /// are counted and scattered in one chunk per core (each chunk scatters to its own precomputed offsets, which keeps
+    /// every pass stable as LSD needs). Returns the sorted array: <paramref name="keys"/> or the scratch buffer,
+    /// whichever the last pass wrote (saves copying it back); the other one is garbage afterwards.
     /// </summary>
-    public static void SortByScore(ulong[] keys)
+    public static ulong[] SortByScore(ulong[] keys)
     {
         const int DigitBits = 11;
         int n = keys.Length;
@@ -76,7 +76,7 @@ internal static class RankedScores
             });
             src = to;
         }
-        if (!ReferenceEquals(src, keys)) Array.Copy(src, keys, n);
+        return src;
     }
 
     /// <summary>

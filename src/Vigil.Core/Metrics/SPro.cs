@@ -90,7 +90,7 @@ public static class SPro
         if (normalPixels == 0)
             throw new VigilInputException("Every pixel lies in a defect channel; the FPR (and the sPRO AUC) is undefined.");
 
-        RankedScores.SortByScore(keys);
+        keys = RankedScores.SortByScore(keys);
         var visitor = new SProVisitor(channelSets.ToArray(), saturation.ToArray(), normalPixels, limits);
         RankedScores.Sweep(keys, ref visitor);
         var result = new Dictionary<double, double>();

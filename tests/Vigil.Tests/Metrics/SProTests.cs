@@ -56,6 +56,8 @@ public class SProTests
         Assert.Throws<ArgumentException>(() => SPro.Compute([], []));
         var allDefect = new LocoGroundTruth(1, 2, [new(Mask(1, 2, 0, 1), WholeArea)]);
         Assert.Contains("FPR", Assert.Throws<VigilInputException>(() => SPro.Compute([map], [allDefect])).Message);
+        var wrongShape = new LocoGroundTruth(1, 2, [new(Mask(2, 1, 0), WholeArea)]);
+        Assert.Contains("is 2x1, not 1x2", Assert.Throws<ArgumentException>(() => SPro.Compute([map], [wrongShape])).Message);
         var nan = new ScoreMap(1, 2, [float.NaN, 0.2f]);
         Assert.Contains("#0", Assert.Throws<VigilInputException>(() => SPro.Compute([nan], [allDefect])).Message);
     }
