@@ -57,10 +57,10 @@ public sealed class PixelScores
         Parallel.For(0, maps.Count, i =>
         {
             var (scores, mask) = aligned[i];
-            int o = offsets[i];
+            var target = keys.AsSpan(offsets[i], scores.Length); // a local span, not the captured array, in the loops
             if (!mask.Data.AsSpan().Contains(true)) // good image: no labelling needed
             {
-                for (int j = 0; j < scores.Length; j++) keys[o + j] = RankedScores.Pack(scores[j], 0);
+                for (int j = 0; j < scores.Length; j++) target[j] = RankedScores.Pack(scores[j], 0);
                 regionSizes[i] = [];
                 return;
             }
@@ -70,7 +70,7 @@ public sealed class PixelScores
             {
                 int l = labels[j];
                 if (l != 0) sizes[l - 1]++;
-                keys[o + j] = RankedScores.Pack(scores[j], (uint)l);
+                target[j] = RankedScores.Pack(scores[j], (uint)l);
             }
             regionSizes[i] = sizes;
             positives[i] = sizes.Sum(s => (long)s);
@@ -87,8 +87,8 @@ public sealed class PixelScores
         {
             uint shift = regionOffsets[i];
             if (shift == 0 || regionSizes[i].Length == 0) return;
-            for (int j = offsets[i]; j < offsets[i + 1]; j++)
-                if ((uint)keys[j] != 0) keys[j] += shift;
+            foreach (ref ulong key in keys.AsSpan(offsets[i], offsets[i + 1] - offsets[i]))
+                if ((uint)key != 0) key += shift;
         });
 
         _sorted = RankedScores.SortByScore(keys);

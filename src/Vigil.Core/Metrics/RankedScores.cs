@@ -25,7 +25,8 @@ internal static class RankedScores
         BitConverter.UInt32BitsToSingle((key & 0x8000_0000u) != 0 ? key & 0x7FFF_FFFFu : ~key);
 
     /// <summary>
-    /// LSD radix sort on the high 32 bits only (3 passes of 11/11/10 bits): the payload order within a tie does not
+    /// LSD radix sort on the high 32 bits only (4 passes of 8 bits; 256 write streams stay TLB-friendly, measured a
+    /// little faster than 3 passes of 11 bits on 10^8 keys): the payload order within a tie does not
     /// matter, ties are walked as one group. O(n) — a comparison sort of 10^8 keys takes many seconds. Large arrays
     /// are counted and scattered in one chunk per core (each chunk scatters to its own precomputed offsets, which keeps
     /// every pass stable as LSD needs). Returns the sorted array: <paramref name="keys"/> or the scratch buffer,
@@ -33,7 +34,7 @@ internal static class RankedScores
     /// </summary>
     public static ulong[] SortByScore(ulong[] keys)
     {
-        const int DigitBits = 11;
+        const int DigitBits = 8;
         int n = keys.Length;
         int chunks = n < 1 << 20 ? 1 : Math.Min(Environment.ProcessorCount, 16);
         int chunkSize = (n + chunks - 1) / Math.Max(chunks, 1);
@@ -45,13 +46,7 @@ internal static class RankedScores
         {
             int mask = (1 << Math.Min(DigitBits, 64 - shift)) - 1;
             var from = src;
-            Parallel.For(0, chunks, c =>
-            {
-                var count = counts[c];
-                Array.Clear(count);
-                int end = Math.Min(n, (c + 1) * chunkSize);
-                for (int i = c * chunkSize; i < end; i++) count[(int)(from[i] >> shift) & mask]++;
-            });
+            Parallel.For(0, chunks, c => CountDigits(from, c * chunkSize, Math.Min(n, (c + 1) * chunkSize), shift, mask, counts[c]));
             // Prefix over (digit, chunk); a digit shared by every key makes the pass a plain copy: skip it.
             int running = 0;
             bool trivial = false;
@@ -64,19 +59,32 @@ internal static class RankedScores
             if (trivial) continue;
             scratch ??= GC.AllocateUninitializedArray<ulong>(n);
             var to = ReferenceEquals(src, keys) ? scratch : keys;
-            Parallel.For(0, chunks, c =>
-            {
-                var offset = counts[c];
-                int end = Math.Min(n, (c + 1) * chunkSize);
-                for (int i = c * chunkSize; i < end; i++)
-                {
-                    ulong k = from[i];
-                    to[offset[(int)(k >> shift) & mask]++] = k;
-                }
-            });
+            Parallel.For(0, chunks, c => Scatter(from, to, c * chunkSize, Math.Min(n, (c + 1) * chunkSize), shift, mask, counts[c]));
             src = to;
         }
         return src;
+    }
+
+    // The two hot loops of the sort live in static methods so their state stays in registers (a lambda's captured
+    // variables are heap fields), and index without bounds checks: digits are masked and offsets come from the counts.
+    private static void CountDigits(ulong[] keys, int start, int end, int shift, int mask, int[] counts)
+    {
+        Array.Clear(counts);
+        ref ulong key = ref MemoryMarshal.GetArrayDataReference(keys);
+        ref int count = ref MemoryMarshal.GetArrayDataReference(counts);
+        for (int i = start; i < end; i++) Unsafe.Add(ref count, (int)(Unsafe.Add(ref key, i) >> shift) & mask)++;
+    }
+
+    private static void Scatter(ulong[] from, ulong[] to, int start, int end, int shift, int mask, int[] offsets)
+    {
+        ref ulong source = ref MemoryMarshal.GetArrayDataReference(from);
+        ref ulong target = ref MemoryMarshal.GetArrayDataReference(to);
+        ref int offset = ref MemoryMarshal.GetArrayDataReference(offsets);
+        for (int i = start; i < end; i++)
+        {
+            ulong k = Unsafe.Add(ref source, i);
+            Unsafe.Add(ref target, Unsafe.Add(ref offset, (int)(k >> shift) & mask)++) = k;
+        }
     }
 
     /// <summary>

@@ -102,7 +102,7 @@ def pixel_cases(rng, ad):
     return cases
 
 
-def loco_case(rng, loco):
+def loco_case(rng):
     from metric.mvtec_loco.src.aggregation import ThresholdMetrics
     from metric.mvtec_loco.src.image import AnomalyMap, DefectsConfig, GroundTruthChannel, GroundTruthMap
     from metric.mvtec_loco.src.metrics import get_fp_tn_areas_per_image, get_spros_of_defects_of_images
@@ -205,7 +205,7 @@ def main():
 
     sys.path.insert(0, args.loco_eval)
     rng = np.random.default_rng(20261123)
-    fixture = {"image": image_cases(rng), "pixel": pixel_cases(rng, Ad), "loco": loco_case(rng, None),
+    fixture = {"image": image_cases(rng), "pixel": pixel_cases(rng, Ad), "loco": loco_case(rng),
                "mtd": mtd_case(args.mtd, Ad)}
     json.dump(fixture, sys.stdout, separators=(",", ":"))
 
