@@ -1,0 +1,86 @@
+using Vigil.Imaging;
+
+namespace Vigil.Metrics;
+
+/// <summary>Options of <see cref="Evaluation.Run"/>.</summary>
+public sealed record EvaluationOptions
+{
+    public EvaluationResolution Resolution { get; init; } = EvaluationResolution.GroundTruth;
+
+    /// <summary>FPR integration limit of the AU-PRO (MVTec default 0.3).</summary>
+    public double ProFprLimit { get; init; } = 0.3;
+}
+
+/// <summary>
+/// All metrics of one evaluation. A metric that is undefined for the data (e.g. pixel metrics when no test image has a
+/// defective pixel, image AUROC without good images) is NaN and <see cref="Warnings"/> says why.
+/// </summary>
+public sealed record EvaluationResult(
+    double ImageAuroc,
+    double ImageAveragePrecision,
+    F1Max ImageF1Max,
+    double PixelAuroc,
+    double PixelAveragePrecision,
+    F1Max PixelF1Max,
+    double AuPro,
+    double ProFprLimit,
+    EvaluationResolution Resolution,
+    IReadOnlyList<string> Warnings);
+
+/// <summary>Computes an <see cref="EvaluationResult"/> from image scores, anomaly maps and ground-truth masks.</summary>
+public static class Evaluation
+{
+    /// <summary>
+    /// Image label = the mask has at least one defective pixel (good images have empty masks).
+    /// Invalid input (count mismatch, NaN/∞ scores) throws; undefined metrics become NaN with a warning.
+    /// </summary>
+    public static EvaluationResult Run(IReadOnlyList<float> imageScores, IReadOnlyList<ScoreMap> maps,
+        IReadOnlyList<BinaryMask> masks, EvaluationOptions? options = null)
+    {
+        options ??= new EvaluationOptions();
+        ArgumentNullException.ThrowIfNull(imageScores);
+        ArgumentNullException.ThrowIfNull(masks);
+        if (imageScores.Count != masks.Count)
+            throw new ArgumentException($"{imageScores.Count} image scores but {masks.Count} masks; give one of each per test image.", nameof(imageScores));
+
+        var warnings = new List<string>();
+        var labels = masks.Select(m => m.Data.AsSpan().Contains(true)).ToArray();
+        int anomalousImages = labels.Count(l => l);
+        var nanF1 = new F1Max(double.NaN, float.NaN);
+
+        double imageAuroc = double.NaN, imageAp = double.NaN;
+        F1Max imageF1 = nanF1;
+        for (int i = 0; i < imageScores.Count; i++)
+            if (!float.IsFinite(imageScores[i]))
+                throw new VigilInputException($"Image score #{i} is {imageScores[i]}; metrics need finite scores. Check the detector output for that image.");
+        if (anomalousImages == 0)
+            warnings.Add("No test image has a defective pixel: image and pixel metrics are NaN.");
+        else
+        {
+            imageAp = ImageScores.AveragePrecision(imageScores, labels);
+            imageF1 = ImageScores.F1Max(imageScores, labels);
+            if (anomalousImages == labels.Length)
+                warnings.Add("No good test image: image AUROC is NaN.");
+            else
+                imageAuroc = ImageScores.Auroc(imageScores, labels);
+        }
+
+        var pixels = new PixelScores(maps, masks, options.Resolution); // validates maps even when metrics are NaN
+        double pixelAuroc = double.NaN, pixelAp = double.NaN, auPro = double.NaN;
+        F1Max pixelF1 = nanF1;
+        if (pixels.AnomalousPixels > 0)
+        {
+            pixelAp = pixels.AveragePrecision();
+            pixelF1 = pixels.F1Max();
+            if (pixels.NormalPixels == 0)
+                warnings.Add("Every test pixel is defective: pixel AUROC and AU-PRO are NaN.");
+            else
+            {
+                pixelAuroc = pixels.Auroc();
+                auPro = pixels.AuPro(options.ProFprLimit);
+            }
+        }
+        return new EvaluationResult(imageAuroc, imageAp, imageF1, pixelAuroc, pixelAp, pixelF1, auPro,
+            options.ProFprLimit, options.Resolution, warnings);
+    }
+}
