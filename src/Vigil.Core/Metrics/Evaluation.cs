@@ -31,20 +31,24 @@ public sealed record EvaluationResult(
 public static class Evaluation
 {
     /// <summary>
-    /// Image label = the mask has at least one defective pixel (good images have empty masks).
+    /// Image labels are given, not derived from the masks: an anomalous image may have an empty or no mask
+    /// (image-level annotations, or blank masks such as four of MTD's). Good images must have empty masks.
     /// Invalid input (count mismatch, NaN/∞ scores) throws; undefined metrics become NaN with a warning.
     /// </summary>
-    public static EvaluationResult Run(IReadOnlyList<float> imageScores, IReadOnlyList<ScoreMap> maps,
-        IReadOnlyList<BinaryMask> masks, EvaluationOptions? options = null)
+    public static EvaluationResult Run(IReadOnlyList<float> imageScores, IReadOnlyList<bool> labels,
+        IReadOnlyList<ScoreMap> maps, IReadOnlyList<BinaryMask> masks, EvaluationOptions? options = null)
     {
         options ??= new EvaluationOptions();
         ArgumentNullException.ThrowIfNull(imageScores);
+        ArgumentNullException.ThrowIfNull(labels);
         ArgumentNullException.ThrowIfNull(masks);
-        if (imageScores.Count != masks.Count)
-            throw new ArgumentException($"{imageScores.Count} image scores but {masks.Count} masks; give one of each per test image.", nameof(imageScores));
+        if (imageScores.Count != masks.Count || labels.Count != masks.Count)
+            throw new ArgumentException($"{imageScores.Count} image scores, {labels.Count} labels and {masks.Count} masks; give one of each per test image.", nameof(imageScores));
+        for (int i = 0; i < labels.Count; i++)
+            if (!labels[i] && masks[i].Data.AsSpan().Contains(true))
+                throw new ArgumentException($"Test image #{i} is labelled normal but its mask has defective pixels.", nameof(labels));
 
         var warnings = new List<string>();
-        var labels = masks.Select(m => m.Data.AsSpan().Contains(true)).ToArray();
         int anomalousImages = labels.Count(l => l);
         var nanF1 = new F1Max(double.NaN, float.NaN);
 
@@ -54,12 +58,12 @@ public static class Evaluation
             if (!float.IsFinite(imageScores[i]))
                 throw new VigilInputException($"Image score #{i} is {imageScores[i]}; metrics need finite scores. Check the detector output for that image.");
         if (anomalousImages == 0)
-            warnings.Add("No test image has a defective pixel: image and pixel metrics are NaN.");
+            warnings.Add("No anomalous test image: image and pixel metrics are NaN.");
         else
         {
             imageAp = ImageScores.AveragePrecision(imageScores, labels);
             imageF1 = ImageScores.F1Max(imageScores, labels);
-            if (anomalousImages == labels.Length)
+            if (anomalousImages == labels.Count)
                 warnings.Add("No good test image: image AUROC is NaN.");
             else
                 imageAuroc = ImageScores.Auroc(imageScores, labels);
@@ -80,6 +84,8 @@ public static class Evaluation
                 auPro = pixels.AuPro(options.ProFprLimit);
             }
         }
+        else if (anomalousImages > 0)
+            warnings.Add("No mask has a defective pixel (image-level labels only): pixel metrics are NaN.");
         return new EvaluationResult(imageAuroc, imageAp, imageF1, pixelAuroc, pixelAp, pixelF1, auPro,
             options.ProFprLimit, options.Resolution, warnings);
     }

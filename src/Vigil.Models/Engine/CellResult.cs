@@ -1,0 +1,34 @@
+using Vigil.Metrics;
+
+namespace Vigil.Engine;
+
+/// <summary>What one benchmark cell (model × dataset × category × seed) produced.</summary>
+public sealed record CellResult(
+    CellKey Key,
+    string Backbone,
+    bool RandomWeights,
+    int TrainCount,
+    int TestCount,
+    EvaluationResult Metrics,
+    Efficiency Efficiency,
+    IReadOnlyList<ImageOutcome> Images);
+
+/// <summary>Identifies a cell of the benchmark grid.</summary>
+public sealed record CellKey(string Model, string Dataset, string Category, int Seed)
+{
+    public override string ToString() => $"{Model}/{Dataset}/{Category}/seed{Seed}";
+}
+
+/// <summary>
+/// Cost of a cell. Latency is per Predict call (one image, preprocessing and map post-processing included), over
+/// the test set after one warm-up call; peak memory is the process's high-water mark when the cell ended.
+/// </summary>
+public sealed record Efficiency(
+    double FitSeconds,
+    double LatencyMedianMs,
+    double LatencyP95Ms,
+    long PeakWorkingSetBytes,
+    long StateBytes);
+
+/// <summary>One test image's ground truth and score.</summary>
+public sealed record ImageOutcome(string Path, bool Anomalous, string DefectType, float Score);
