@@ -64,7 +64,7 @@ public static class DatasetCatalog
         path ?? throw new VigilInputException($"Dataset '{name}' needs a path: write '{name}:/path/to/{name}'.");
 
     private static string Shared(string name) =>
-        SharedDataFolder.Find(name) ?? throw new VigilInputException(
+        SharedFolder.Find("data", name) ?? throw new VigilInputException(
             $"Dataset '{name}' was given without a path and shared/data/{name} was not found (looked in $VIGIL_SHARED and in the ancestors of the current and program folders). Write '{name}:/path/to/{name}' or set VIGIL_SHARED.");
 
     private static IDataset OpenVisa(string root) =>
