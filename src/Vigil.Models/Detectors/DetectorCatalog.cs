@@ -2,19 +2,21 @@ using Vigil.Backbones;
 
 namespace Vigil.Detectors;
 
-/// <summary>The detectors Vigil can build by name, each on a given feature extractor with default options.</summary>
+/// <summary>The detectors Vigil can build by name, with default options and a seed for their random choices.</summary>
 public static class DetectorCatalog
 {
-    public sealed record Entry(string Name, string Description, Func<IFeatureExtractor, FeatureEmbeddingDetector> Create);
+    /// <param name="Layers">The backbone layers the detector reads with default options (open the extractor with exactly these).</param>
+    public sealed record Entry(string Name, string Description, IReadOnlyList<string> Layers, Func<IFeatureExtractor, long, FeatureEmbeddingDetector> Create);
 
     public static IReadOnlyList<Entry> Known { get; } =
     [
         new(PatchCoreDetector.ModelName, "PatchCore (Roth et al. 2022): coreset memory bank of layer2+3 patch features, nearest-neighbour scores",
-            e => new PatchCoreDetector(e)),
+            new PatchCoreOptions().Layers, (e, seed) => new PatchCoreDetector(e, new PatchCoreOptions { Seed = seed })),
         new(PadimDetector.ModelName, "PaDiM (Defard et al. 2021): per-position Gaussian of layer1-3 features, Mahalanobis distance",
-            e => new PadimDetector(e)),
+            new PadimOptions().Layers, (e, seed) => new PadimDetector(e, new PadimOptions { Seed = seed })),
         new(SpadeDetector.ModelName, "SPADE (Cohen & Hoshen 2020): K nearest training images, then pixel kNN on their feature pyramids",
-            e => new SpadeDetector(e)),
+            [.. new SpadeOptions().PyramidLayers.Append(new SpadeOptions().GlobalLayer).Distinct().Order()],
+            (e, _) => new SpadeDetector(e)),
     ];
 
     /// <summary>The entry called <paramref name="name"/>; an unknown name is an input error listing the known ones.</summary>

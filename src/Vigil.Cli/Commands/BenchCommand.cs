@@ -1,0 +1,152 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using Spectre.Console;
+using Vigil.Backbones;
+using Vigil.Data;
+using Vigil.Detectors;
+using Vigil.Engine;
+using Vigil.Weights;
+
+namespace Vigil.Cli.Commands;
+
+/// <summary>
+/// `vigil bench`: runs the grid models × datasets × categories × seeds, one cell each (fit on the training split,
+/// score the test split, evaluate, time), prints the metric table and writes results under --out. Resumable.
+/// </summary>
+internal static class BenchCommand
+{
+    public const string DefaultBackbone = "mobilenetv2_int8_onnx";
+
+    public static Command Create()
+    {
+        var models = new Option<string[]>("--models", "-m")
+        {
+            Description = $"Models to run (comma-separated): {string.Join(", ", DetectorCatalog.Known.Select(e => e.Name))}.",
+            DefaultValueFactory = _ => ["patchcore"],
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var datasets = new Option<string[]>("--datasets", "-d")
+        {
+            Description = "Dataset specs (comma-separated), e.g. synthetic, mtd, ksdd, mvtec:/data/mvtec. See 'vigil datasets'.",
+            DefaultValueFactory = _ => ["synthetic"],
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var categories = SharedOptions.Category();
+        var seeds = new Option<int[]>("--seeds")
+        {
+            Description = "Seeds (comma-separated); each seeds the train/test split of datasets without an official one and the model's random choices.",
+            DefaultValueFactory = _ => [0],
+            AllowMultipleArgumentsPerToken = true,
+            CustomParser = r => r.Tokens.SelectMany(t => t.Value.Split(',', StringSplitOptions.RemoveEmptyEntries))
+                .Select(v => int.TryParse(v, out int s) ? s : throw new VigilInputException($"Seed '{v}' is not an integer.")).ToArray(),
+        };
+        var backbone = BackboneOptions.Backbone(DefaultBackbone);
+        var weights = BackboneOptions.Weights();
+        var output = new Option<string>("--out", "-o") { Description = "Output folder for results (cells/, results.csv).", DefaultValueFactory = _ => "vigil-out" };
+        var skipCorrupt = new Option<bool>("--skip-corrupt") { Description = "Skip images or masks that cannot be decoded (and list them) instead of stopping." };
+        var trainRatio = SharedOptions.Split();
+
+        var command = new Command("bench",
+            "Benchmark models on datasets: fit, test, evaluate (image/pixel AUROC, AU-PRO, …) and time every (model, dataset, category, seed) cell. " +
+            "Finished cells are kept under --out and not recomputed when the run is repeated or resumed.")
+        {
+            models, datasets, categories, seeds, backbone, weights, output, skipCorrupt,
+        };
+        trainRatio.AddTo(command);
+        command.SetAction(parse => CommandRunner.Run(() =>
+        {
+            var modelEntries = SplitList(parse.GetValue(models)).Select(DetectorCatalog.Get).ToList();
+            var backboneName = parse.GetValue(backbone)!;
+            var weightSource = WeightSource.Parse(parse.GetValue(weights)!);
+            var store = new CellStore(parse.GetValue(output)!);
+            var results = new List<CellResult>();
+            var skippedFiles = new List<SkippedFile>();
+            foreach (var spec in SplitList(parse.GetValue(datasets)))
+                foreach (int seed in parse.GetValue(seeds)!)
+                {
+                    var dataset = DatasetCatalog.Open(spec, trainRatio.Read(parse) with { Seed = seed });
+                    foreach (var category in SharedOptions.SelectCategories(dataset, parse.GetValue(categories)))
+                    {
+                        var split = dataset.Load(category);
+                        var (clean, skipped) = Progress.Run($"checking {dataset.Name}/{category}",
+                            p => DatasetValidation.Check(split, parse.GetValue(skipCorrupt), p));
+                        skippedFiles.AddRange(skipped);
+                        foreach (var model in modelEntries)
+                        {
+                            var key = new CellKey(model.Name, dataset.Name, category, seed);
+                            var configuration = $"backbone={backboneName};weights={parse.GetValue(weights)};" +
+                                                $"ratio={trainRatio.Read(parse).TrainRatio};skipped={skipped.Count}";
+                            if (store.TryLoad(key, configuration, out var done))
+                            {
+                                AnsiConsole.MarkupLineInterpolated($"[grey]{key}: finished earlier, kept[/]");
+                                results.Add(done!);
+                                continue;
+                            }
+                            var result = RunCell(key, model, backboneName, weightSource, seed, clean);
+                            store.Save(result, configuration);
+                            results.Add(result);
+                        }
+                    }
+                }
+            Render(results);
+            var csv = Path.Combine(parse.GetValue(output)!, "results.csv");
+            WriteCsv(results, csv);
+            foreach (var s in skippedFiles) AnsiConsole.MarkupLineInterpolated($"[yellow]skipped:[/] {s.Reason}");
+            AnsiConsole.MarkupLineInterpolated($"Results: [bold]{csv}[/] (one row per cell), cells in [bold]{store.Directory}[/].");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static CellResult RunCell(CellKey key, DetectorCatalog.Entry model, string backbone, WeightSource weights, int seed, DatasetSplit split)
+    {
+        var extractor = BackboneCatalog.Open(backbone, weights, model.Layers);
+        using var detector = model.Create(extractor, seed);
+        return Progress.RunPhases(key.ToString(), progress =>
+            CellRunner.Run(key, detector, split, progress: progress));
+    }
+
+    private static IEnumerable<string> SplitList(string[]? values) =>
+        (values ?? []).SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+
+    private static void Render(IReadOnlyList<CellResult> results)
+    {
+        var table = new Table().Title("Vigil benchmark")
+            .AddColumns("model", "dataset", "category", "seed", "image AUROC", "pixel AUROC", "AU-PRO", "image F1-max", "fit s", "latency ms (p50/p95)", "peak MiB");
+        foreach (var r in results)
+            table.AddRow(r.Key.Model, r.Key.Dataset, Markup.Escape(r.Key.Category), $"{r.Key.Seed}",
+                F(r.Metrics.ImageAuroc), F(r.Metrics.PixelAuroc), F(r.Metrics.AuPro), F(r.Metrics.ImageF1Max.F1),
+                $"{r.Efficiency.FitSeconds:F1}", $"{r.Efficiency.LatencyMedianMs:F0}/{r.Efficiency.LatencyP95Ms:F0}",
+                $"{r.Efficiency.PeakWorkingSetBytes / (1024 * 1024)}");
+        foreach (var group in results.GroupBy(r => (r.Key.Model, r.Key.Dataset)).Where(g => g.Count() > 1))
+            table.AddRow($"[bold]{group.Key.Model}[/]", $"[bold]{group.Key.Dataset}[/]", "[bold]mean[/]", "",
+                F(group.Average(r => r.Metrics.ImageAuroc)), F(group.Average(r => r.Metrics.PixelAuroc)),
+                F(group.Average(r => r.Metrics.AuPro)), F(group.Average(r => r.Metrics.ImageF1Max.F1)), "", "", "");
+        AnsiConsole.Write(table);
+        foreach (var r in results.Where(r => r.RandomWeights))
+            AnsiConsole.MarkupLineInterpolated($"[yellow]{r.Key}: backbone {r.Backbone} has RANDOM weights — not a pretrained result.[/]");
+        foreach (var r in results)
+            foreach (var w in r.Metrics.Warnings) AnsiConsole.MarkupLineInterpolated($"[yellow]{r.Key}: {w}[/]");
+    }
+
+    private static string F(double v) => double.IsNaN(v) ? "NaN" : v.ToString("F3", CultureInfo.InvariantCulture);
+
+    private static void WriteCsv(IReadOnlyList<CellResult> results, string path)
+    {
+        var csv = new StringBuilder("model,dataset,category,seed,backbone,random_weights,train,test,image_auroc,image_ap,image_f1_max,pixel_auroc,pixel_ap,pixel_f1_max,au_pro,pro_fpr_limit,resolution,fit_s,latency_median_ms,latency_p95_ms,peak_working_set_bytes,state_bytes\n");
+        foreach (var r in results)
+        {
+            var m = r.Metrics;
+            var e = r.Efficiency;
+            csv.AppendLine(string.Join(",", new object[]
+            {
+                r.Key.Model, r.Key.Dataset, r.Key.Category, r.Key.Seed, r.Backbone, r.RandomWeights, r.TrainCount, r.TestCount,
+                m.ImageAuroc, m.ImageAveragePrecision, m.ImageF1Max.F1, m.PixelAuroc, m.PixelAveragePrecision, m.PixelF1Max.F1,
+                m.AuPro, m.ProFprLimit, m.Resolution, e.FitSeconds, e.LatencyMedianMs, e.LatencyP95Ms, e.PeakWorkingSetBytes, e.StateBytes,
+            }.Select(v => Convert.ToString(v, CultureInfo.InvariantCulture))));
+        }
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        File.WriteAllText(path, csv.ToString());
+    }
+}
