@@ -37,8 +37,6 @@ public sealed class ResNet : Module<Tensor, Tensor>
     private readonly AdaptiveAvgPool2d avgpool;
     private readonly Linear fc;
 
-    private static readonly object SeedLock = new();
-
     public ResNetArchitecture Architecture { get; }
 
     public ResNet(ResNetArchitecture architecture, int classes = 1000) : base(architecture.Name)
@@ -76,27 +74,31 @@ public sealed class ResNet : Module<Tensor, Tensor>
 
     /// <summary>
     /// Re-initialises the weights the way torchvision does (Kaiming-normal fan-out convolutions, BatchNorm γ=1 β=0,
-    /// PyTorch's default Linear init), from <paramref name="seed"/> alone.
+    /// PyTorch's default Linear init, i.e. uniform ±1/√fan_in for weight and bias), drawing from <paramref name="seed"/> alone.
     /// </summary>
     public void InitialiseRandomly(long seed)
     {
         using var noGrad = no_grad();
-        // TorchSharp's init functions draw from the global generator only, so seeding it must not interleave.
-        lock (SeedLock)
+        // An own generator: TorchSharp's nn.init helpers take none and would draw from the shared global one.
+        var generator = new Generator((ulong)seed);
+        foreach (var (_, m) in named_modules())
         {
-            manual_seed(seed);
-            foreach (var (_, m) in named_modules())
+            switch (m)
             {
-                switch (m)
-                {
-                    case Conv2d c: init.kaiming_normal_(c.weight!, mode: init.FanInOut.FanOut, nonlinearity: init.NonlinearityType.ReLU); break;
-                    case BatchNorm2d b: b.weight!.fill_(1); b.bias!.fill_(0); break;
-                    case Linear l:
-                        init.kaiming_uniform_(l.weight!, a: Math.Sqrt(5));
-                        double bound = 1 / Math.Sqrt(l.weight!.shape[1]);
-                        init.uniform_(l.bias!, -bound, bound);
-                        break;
-                }
+                case Conv2d c:
+                    var w = c.weight!;
+                    double fanOut = w.shape[0] * w.shape[2] * w.shape[3];
+                    w.normal_(0, Math.Sqrt(2 / fanOut), generator);
+                    break;
+                case BatchNorm2d b:
+                    b.weight!.fill_(1);
+                    b.bias!.fill_(0);
+                    break;
+                case Linear l:
+                    double bound = 1 / Math.Sqrt(l.weight!.shape[1]);
+                    l.weight!.uniform_(-bound, bound, generator);
+                    l.bias!.uniform_(-bound, bound, generator);
+                    break;
             }
         }
     }
