@@ -32,11 +32,14 @@ public sealed record TensorEntry(string Name, string StorageType, string Storage
 /// 7d 71 .. 58 "_metadata" ... 73 62       state {"_metadata": OrderedDict(...)}, SETITEM, BUILD
 /// 2e                                      STOP
 /// </code>
-/// Strings are memoised once per distinct Python object: torch.save's constant strings ("storage", "cpu") are
-/// re-read with BINGET, keys and storage keys get fresh BINPUTs. Inside the zip: &lt;archive&gt;/data.pkl,
+/// Strings are memoised once per distinct Python object: torch.save's constant strings ("storage", "cpu") and a
+/// shared storage's key are re-read with BINGET; tensor names get fresh BINPUTs. The _metadata written holds only
+/// the root module's entry ("" → {"version": 1}); PyTorch writes one per submodule, with the same opcodes. Inside the zip: &lt;archive&gt;/data.pkl,
 /// &lt;archive&gt;/byteorder ("little"), &lt;archive&gt;/data/&lt;key&gt; raw little-endian storages, &lt;archive&gt;/version
 /// ("3\n"), all stored uncompressed. PyTorch additionally pads each entry's local header so data starts 64-byte
 /// aligned; that padding is an extra field readers skip, so it is not reproduced.
+/// For the state of <see cref="PyTorchCheckpointTests.TinyEntries"/> the pickle was checked byte for byte against
+/// CPython's pickler (protocol 2) driven the way torch.save drives it (see <see cref="PythonPickleTests"/>).
 /// </summary>
 public sealed class TorchSaveWriter
 {
@@ -119,7 +122,7 @@ public sealed class TorchSaveWriter
             Op('(');
             Constant("storage");
             Global("torch", t.StorageType);
-            Unicode(t.StorageKey);
+            StorageKey(t.StorageKey);
             Constant("cpu");
             Int(t.Storage.Length / t.ElementSize);
             if (legacy) Op('N');
@@ -166,6 +169,14 @@ public sealed class TorchSaveWriter
         if (_memo.TryGetValue("str:" + s, out int at)) { Get(at); return; }
         Unicode(s);
         _memo["str:" + s] = _nextMemo - 1;
+    }
+
+    /// <summary>torch.save keeps one key string per storage, so a storage's second view re-reads it with BINGET.</summary>
+    private void StorageKey(string key)
+    {
+        if (_memo.TryGetValue("key:" + key, out int at)) { Get(at); return; }
+        Unicode(key);
+        _memo["key:" + key] = _nextMemo - 1;
     }
 
     private void Unicode(string s)
