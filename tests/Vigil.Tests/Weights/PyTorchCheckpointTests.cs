@@ -96,6 +96,23 @@ public class PyTorchCheckpointTests
     }
 
     [Fact]
+    public void WholePickledModelIsRejectedWithHowToSaveTheStateDict()
+    {
+        // torch.save(model): the module object itself, GLOBAL "torchvision.models.resnet\nResNet", NEWOBJ, BUILD.
+        byte[] pickle = [0x80, 2, (byte)'c', .. "torchvision.models.resnet\nResNet\n"u8, (byte)')', 0x81, (byte)'}', (byte)'b', (byte)'.'];
+        var path = StateFiles.TempPath(".pth");
+        try
+        {
+            using (var zip = System.IO.Compression.ZipFile.Open(path, System.IO.Compression.ZipArchiveMode.Create))
+            using (var s = zip.CreateEntry("model/data.pkl").Open()) s.Write(pickle);
+            var e = Assert.Throws<VigilInputException>(() => WeightFile.Read(path));
+            Assert.Contains("torchvision.models.resnet.ResNet object", e.Message);
+            Assert.Contains("torch.save(model.state_dict(), path)", e.Message);
+        }
+        finally { File.Delete(path); }
+    }
+
+    [Fact]
     public void ZipWithoutDataPickleIsAClearInputError()
     {
         var path = StateFiles.TempPath(".pth");
