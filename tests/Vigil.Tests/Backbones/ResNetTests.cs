@@ -54,3 +54,46 @@ public class ResNetTests
         Assert.InRange(sa["conv1.weight"].std().item<float>(), 0.0253 * 0.95, 0.0253 * 1.05);
     }
 }
+
+/// <summary>
+/// One bottleneck block against its definition written out with plain tensor ops: torchvision's v1.5 places the
+/// stride on the 3×3 convolution (conv2) and projects the shortcut with a strided 1×1 convolution + BatchNorm;
+/// eval-mode BatchNorm is (x − mean) / √(var + 1e-5) · γ + β. Shapes alone cannot tell where the stride sits.
+/// </summary>
+public class BottleneckDefinitionTests
+{
+    [Fact]
+    public void FirstBlockOfLayer2MatchesTheWrittenOutDefinition()
+    {
+        using var net = new ResNet(ResNetArchitecture.ResNet50);
+        net.InitialiseRandomly(11);
+        var g = new torch.Generator(12);
+        var state = net.state_dict();
+        using (torch.no_grad())
+            foreach (var (name, t) in state)
+            {
+                if (name.EndsWith("running_mean") || name.EndsWith("bias")) t.copy_(torch.randn(t.shape, generator: g) * 0.1);
+                if (name.EndsWith("running_var") || name.EndsWith("bn1.weight") || name.EndsWith("bn2.weight") || name.EndsWith("bn3.weight")) t.copy_(torch.rand(t.shape, generator: g) + 0.5);
+            }
+        net.eval();
+        var block = (torch.nn.Module<torch.Tensor, torch.Tensor>)net.named_modules().Single(m => m.name == "layer2.0").module;
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        var x = torch.randn([1, 256, 16, 16], generator: g);
+
+        torch.Tensor W(string n) => state["layer2.0." + n];
+        torch.Tensor Bn(torch.Tensor v, string bn) =>
+            (v - W(bn + ".running_mean").view(1, -1, 1, 1)) / (W(bn + ".running_var").view(1, -1, 1, 1) + 1e-5).sqrt()
+            * W(bn + ".weight").view(1, -1, 1, 1) + W(bn + ".bias").view(1, -1, 1, 1);
+        var y = Bn(torch.nn.functional.conv2d(x, W("conv1.weight")), "bn1").relu();
+        y = Bn(torch.nn.functional.conv2d(y, W("conv2.weight"), strides: [2, 2], padding: [1, 1]), "bn2").relu();
+        y = Bn(torch.nn.functional.conv2d(y, W("conv3.weight")), "bn3");
+        var shortcut = Bn(torch.nn.functional.conv2d(x, W("downsample.0.weight"), strides: [2, 2]), "downsample.1");
+        var expected = (y + shortcut).relu();
+
+        var actual = block.call(x);
+        Assert.Equal([1L, 512, 8, 8], actual.shape);
+        float scale = expected.abs().max().item<float>(), diff = (expected - actual).abs().max().item<float>();
+        Assert.True(diff <= 1e-5f * scale, $"difference {diff} of {scale}");
+    }
+}
