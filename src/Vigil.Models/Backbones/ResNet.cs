@@ -73,14 +73,14 @@ public sealed class ResNet : Module<Tensor, Tensor>
     }
 
     /// <summary>
-    /// Re-initialises the weights the way torchvision does (Kaiming-normal fan-out convolutions, BatchNorm γ=1 β=0,
+    /// Re-initialises the weights the way torchvision does (Kaiming-normal fan-out convolutions, BatchNorm γ=1 β=0 with fresh running statistics,
     /// PyTorch's default Linear init, i.e. uniform ±1/√fan_in for weight and bias), drawing from <paramref name="seed"/> alone.
     /// </summary>
     public void InitialiseRandomly(long seed)
     {
         using var noGrad = no_grad();
         // An own generator: TorchSharp's nn.init helpers take none and would draw from the shared global one.
-        var generator = new Generator((ulong)seed);
+        using var generator = new Generator((ulong)seed);
         foreach (var (_, m) in named_modules())
         {
             switch (m)
@@ -93,6 +93,9 @@ public sealed class ResNet : Module<Tensor, Tensor>
                 case BatchNorm2d b:
                     b.weight!.fill_(1);
                     b.bias!.fill_(0);
+                    b.running_mean!.zero_();
+                    b.running_var!.fill_(1);
+                    b.num_batches_tracked!.zero_();
                     break;
                 case Linear l:
                     double bound = 1 / Math.Sqrt(l.weight!.shape[1]);

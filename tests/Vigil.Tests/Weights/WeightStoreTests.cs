@@ -157,6 +157,22 @@ public sealed class WeightStoreTests : IDisposable
     }
 
     [Fact]
+    public void VigilWeightsVariableOverridesTheDefaultCache()
+    {
+        var saved = Environment.GetEnvironmentVariable("VIGIL_WEIGHTS");
+        try
+        {
+            Environment.SetEnvironmentVariable("VIGIL_WEIGHTS", _root);
+            Assert.Equal(_root, WeightStore.DefaultCacheDirectory);
+            Assert.Equal(_root, new WeightStore().CacheDirectory);
+            Environment.SetEnvironmentVariable("VIGIL_WEIGHTS", null);
+            var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+            Assert.Equal(Path.Combine(home, ".cache", "vigil", "weights"), WeightStore.DefaultCacheDirectory);
+        }
+        finally { Environment.SetEnvironmentVariable("VIGIL_WEIGHTS", saved); }
+    }
+
+    [Fact]
     public void WeightSourceParsesCommandLineValues()
     {
         Assert.Equal(WeightSource.Pretrained, WeightSource.Parse("pretrained"));

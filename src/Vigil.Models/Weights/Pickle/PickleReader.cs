@@ -5,20 +5,20 @@ using System.Text;
 namespace Vigil.Weights.Pickle;
 
 /// <summary>A Python global (module + name) as named by a GLOBAL or STACK_GLOBAL opcode.</summary>
-public sealed record PickleGlobal(string Module, string Name)
+internal sealed record PickleGlobal(string Module, string Name)
 {
     public override string ToString() => $"{Module}.{Name}";
 }
 
 /// <summary>The result of calling a global that the reader has no special meaning for (REDUCE / NEWOBJ).</summary>
-public sealed record PickleObject(PickleGlobal Type, object?[] Arguments)
+internal sealed record PickleObject(PickleGlobal Type, object?[] Arguments)
 {
     /// <summary>The state given by BUILD, if any.</summary>
     public object? State { get; set; }
 }
 
 /// <summary>A Python dict (insertion-ordered, as Python's are).</summary>
-public sealed class PickleDict
+internal sealed class PickleDict
 {
     private readonly List<KeyValuePair<object, object?>> _items = [];
     private readonly Dictionary<object, int> _index = [];
@@ -48,7 +48,7 @@ public sealed class PickleDict
 /// (REDUCE/NEWOBJ) becomes a <see cref="PickleObject"/> unless <see cref="Reduce"/> maps it, and persistent ids
 /// go to <see cref="PersistentLoad"/>. Malformed input raises <see cref="InvalidDataException"/>.
 /// </summary>
-public sealed class PickleReader(Stream stream)
+internal sealed class PickleReader(Stream stream)
 {
     private readonly BinaryReader _in = new(stream, Encoding.UTF8, leaveOpen: true);
     private readonly Dictionary<long, object?> _memo = [];
