@@ -16,7 +16,7 @@ public sealed class ResNetFeatureExtractor : IFeatureExtractor
     private readonly int[] _stages; // 1-based stage of each requested layer
     private readonly int _batchSize;
 
-    static ResNetFeatureExtractor() => TorchThreads.UseAllCores();
+    static ResNetFeatureExtractor() => TorchThreads.Configure();
 
     private ResNetFeatureExtractor(ResNet network, IReadOnlyList<string> layers, FeatureExtractorOptions options, bool random)
     {

@@ -78,6 +78,22 @@ public class PyTorchCheckpointTests
         finally { File.Delete(path); }
     }
 
+    [Fact]
+    public void UnreadableLegacyCheckpointSaysHowToReSaveIt()
+    {
+        var path = StateFiles.TempPath(".pth");
+        try
+        {
+            TorchSaveWriter.WriteLegacy(path, TinyEntries());
+            var bytes = File.ReadAllBytes(path);
+            File.WriteAllBytes(path, bytes[..^20]); // storages cut short
+            var e = Assert.Throws<VigilInputException>(() => WeightFile.Read(path));
+            Assert.Contains(path, e.Message);
+            Assert.Contains("torch.save(torch.load(f), f2)", e.Message);
+        }
+        finally { File.Delete(path); }
+    }
+
     [Theory]
     [InlineData("state_dict")]
     [InlineData("model")]

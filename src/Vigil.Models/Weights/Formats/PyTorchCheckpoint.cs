@@ -35,7 +35,18 @@ public static class PyTorchCheckpoint
             var head = new byte[LegacyMagic.Length];
             int n = file.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
             file.Position = 0;
-            if (head.AsSpan(0, n).StartsWith(LegacyMagic)) return ReadLegacy(file, path);
+            if (head.AsSpan(0, n).StartsWith(LegacyMagic))
+            {
+                try
+                {
+                    return ReadLegacy(file, path);
+                }
+                catch (Exception e) when (e is InvalidDataException or EndOfStreamException or InvalidCastException or IndexOutOfRangeException or NullReferenceException)
+                {
+                    throw new VigilInputException($"{path} is in PyTorch's legacy (pre-1.6) format and could not be read ({e.Message}). " +
+                        "Re-save it with PyTorch ≥ 1.6: torch.save(torch.load(f), f2).", e);
+                }
+            }
             using var zip = new ZipArchive(file, ZipArchiveMode.Read);
             return ReadZip(zip, path);
         }
@@ -89,7 +100,9 @@ public static class PyTorchCheckpoint
             long count = bin.ReadInt64();
             // A storage no tensor refers to still occupies bytes; assume 4-byte elements only if unknown.
             int elementSize = sizes.GetValueOrDefault(key, 4);
-            storages[key] = bin.ReadBytes(checked((int)(count * elementSize)));
+            int length = checked((int)(count * elementSize));
+            storages[key] = bin.ReadBytes(length);
+            if (storages[key].Length != length) throw new InvalidDataException($"storage {key} is cut short");
         }
         return Materialize(root, path, (key, _) => storages.TryGetValue(key, out var b) ? b : throw new InvalidDataException($"storage {key} is missing"));
     }
