@@ -1,0 +1,186 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace Vigil.Backbones;
+
+/// <summary>The residual block kind: two 3×3 convolutions (ResNet18/34) or 1×1-3×3-1×1 with 4× expansion (ResNet50+).</summary>
+public enum ResNetBlock { Basic, Bottleneck }
+
+/// <summary>A ResNet variant: block kind, blocks per stage and bottleneck width per group (64; 128 for Wide ResNet).</summary>
+public sealed record ResNetArchitecture(string Name, ResNetBlock Block, int[] BlocksPerStage, int WidthPerGroup = 64)
+{
+    public int Expansion => Block == ResNetBlock.Basic ? 1 : 4;
+
+    /// <summary>Output channels of stage 1..4 (layer1..layer4).</summary>
+    public int StageChannels(int stage) => 64 * (1 << (stage - 1)) * Expansion;
+
+    public static readonly ResNetArchitecture ResNet18 = new("resnet18", ResNetBlock.Basic, [2, 2, 2, 2]);
+    public static readonly ResNetArchitecture ResNet34 = new("resnet34", ResNetBlock.Basic, [3, 4, 6, 3]);
+    public static readonly ResNetArchitecture ResNet50 = new("resnet50", ResNetBlock.Bottleneck, [3, 4, 6, 3]);
+    public static readonly ResNetArchitecture WideResNet50_2 = new("wide_resnet50_2", ResNetBlock.Bottleneck, [3, 4, 6, 3], 128);
+}
+
+/// <summary>
+/// torchvision's ResNet (v1.5: the stride sits on the 3×3 convolution of a bottleneck), with its exact module,
+/// parameter and buffer names (conv1, bn1, layer1.0.conv1, layer1.0.downsample.0, fc, …), so a torchvision
+/// state_dict loads strictly. <see cref="ForwardStages"/> stops after the deepest stage asked for.
+/// </summary>
+public sealed class ResNet : Module<Tensor, Tensor>
+{
+    // Field names are the torchvision names: RegisterComponents registers each module under its field name.
+    private readonly Conv2d conv1;
+    private readonly BatchNorm2d bn1;
+    private readonly MaxPool2d maxpool;
+    private readonly Sequential layer1, layer2, layer3, layer4;
+    private readonly AdaptiveAvgPool2d avgpool;
+    private readonly Linear fc;
+
+    public ResNetArchitecture Architecture { get; }
+
+    public ResNet(ResNetArchitecture architecture, int classes = 1000) : base(architecture.Name)
+    {
+        Architecture = architecture;
+        conv1 = Conv2d(3, 64, 7, stride: 2, padding: 3, bias: false);
+        bn1 = BatchNorm2d(64);
+        maxpool = MaxPool2d(3, stride: 2, padding: 1);
+        int inChannels = 64;
+        var stages = new Sequential[4];
+        for (int s = 0; s < 4; s++)
+        {
+            int planes = 64 << s, stride = s == 0 ? 1 : 2;
+            var blocks = new List<Module<Tensor, Tensor>>();
+            for (int b = 0; b < architecture.BlocksPerStage[s]; b++)
+            {
+                int blockStride = b == 0 ? stride : 1;
+                int outChannels = planes * architecture.Expansion;
+                // torchvision adds a 1×1 projection whenever the shortcut changes resolution or width.
+                Sequential? downsample = b == 0 && (blockStride != 1 || inChannels != outChannels)
+                    ? Sequential(Conv2d(inChannels, outChannels, 1, stride: blockStride, bias: false), BatchNorm2d(outChannels))
+                    : null;
+                blocks.Add(architecture.Block == ResNetBlock.Basic
+                    ? new BasicBlock(inChannels, planes, blockStride, downsample)
+                    : new Bottleneck(inChannels, planes, blockStride, downsample, architecture.WidthPerGroup));
+                inChannels = outChannels;
+            }
+            stages[s] = Sequential(blocks.ToArray());
+        }
+        (layer1, layer2, layer3, layer4) = (stages[0], stages[1], stages[2], stages[3]);
+        avgpool = AdaptiveAvgPool2d(1);
+        fc = Linear(512 * architecture.Expansion, classes);
+        RegisterComponents();
+    }
+
+    /// <summary>
+    /// Re-initialises the weights the way torchvision does (Kaiming-normal fan-out convolutions, BatchNorm γ=1 β=0 with fresh running statistics,
+    /// PyTorch's default Linear init, i.e. uniform ±1/√fan_in for weight and bias), drawing from <paramref name="seed"/> alone.
+    /// </summary>
+    public void InitialiseRandomly(long seed)
+    {
+        using var noGrad = no_grad();
+        // An own generator: TorchSharp's nn.init helpers take none and would draw from the shared global one.
+        using var generator = new Generator((ulong)seed);
+        foreach (var (_, m) in named_modules())
+        {
+            switch (m)
+            {
+                case Conv2d c:
+                    var w = c.weight!;
+                    double fanOut = w.shape[0] * w.shape[2] * w.shape[3];
+                    w.normal_(0, Math.Sqrt(2 / fanOut), generator);
+                    break;
+                case BatchNorm2d b:
+                    b.weight!.fill_(1);
+                    b.bias!.fill_(0);
+                    b.running_mean!.zero_();
+                    b.running_var!.fill_(1);
+                    b.num_batches_tracked!.zero_();
+                    break;
+                case Linear l:
+                    double bound = 1 / Math.Sqrt(l.weight!.shape[1]);
+                    l.weight!.uniform_(-bound, bound, generator);
+                    l.bias!.uniform_(-bound, bound, generator);
+                    break;
+            }
+        }
+    }
+
+    public override Tensor forward(Tensor input)
+    {
+        using var scope = NewDisposeScope();
+        var x = ForwardStages(input, 4)[^1];
+        x = flatten(avgpool.call(x), 1);
+        return fc.call(x).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Runs the stem and stages 1..<paramref name="deepestStage"/> only, returning each stage's output.</summary>
+    public IReadOnlyList<Tensor> ForwardStages(Tensor input, int deepestStage)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(deepestStage, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(deepestStage, 4);
+        var x = maxpool.call(functional.relu(bn1.call(conv1.call(input))));
+        var outputs = new List<Tensor>(deepestStage);
+        Sequential[] stages = [layer1, layer2, layer3, layer4];
+        for (int s = 0; s < deepestStage; s++)
+        {
+            x = stages[s].call(x);
+            outputs.Add(x);
+        }
+        return outputs;
+    }
+
+    private sealed class BasicBlock : Module<Tensor, Tensor>
+    {
+        private readonly Conv2d conv1, conv2;
+        private readonly BatchNorm2d bn1, bn2;
+        private readonly Sequential? downsample;
+
+        public BasicBlock(int inChannels, int planes, int stride, Sequential? downsample) : base(nameof(BasicBlock))
+        {
+            conv1 = Conv2d(inChannels, planes, 3, stride: stride, padding: 1, bias: false);
+            bn1 = BatchNorm2d(planes);
+            conv2 = Conv2d(planes, planes, 3, padding: 1, bias: false);
+            bn2 = BatchNorm2d(planes);
+            this.downsample = downsample;
+            RegisterComponents();
+        }
+
+        public override Tensor forward(Tensor x)
+        {
+            var y = functional.relu(bn1.call(conv1.call(x)));
+            y = bn2.call(conv2.call(y));
+            var identity = downsample?.call(x) ?? x;
+            return functional.relu(y.add_(identity));
+        }
+    }
+
+    private sealed class Bottleneck : Module<Tensor, Tensor>
+    {
+        private readonly Conv2d conv1, conv2, conv3;
+        private readonly BatchNorm2d bn1, bn2, bn3;
+        private readonly Sequential? downsample;
+
+        public Bottleneck(int inChannels, int planes, int stride, Sequential? downsample, int widthPerGroup) : base(nameof(Bottleneck))
+        {
+            int width = planes * widthPerGroup / 64;
+            conv1 = Conv2d(inChannels, width, 1, bias: false);
+            bn1 = BatchNorm2d(width);
+            conv2 = Conv2d(width, width, 3, stride: stride, padding: 1, bias: false);
+            bn2 = BatchNorm2d(width);
+            conv3 = Conv2d(width, planes * 4, 1, bias: false);
+            bn3 = BatchNorm2d(planes * 4);
+            this.downsample = downsample;
+            RegisterComponents();
+        }
+
+        public override Tensor forward(Tensor x)
+        {
+            var y = functional.relu(bn1.call(conv1.call(x)));
+            y = functional.relu(bn2.call(conv2.call(y)));
+            y = bn3.call(conv3.call(y));
+            var identity = downsample?.call(x) ?? x;
+            return functional.relu(y.add_(identity));
+        }
+    }
+}

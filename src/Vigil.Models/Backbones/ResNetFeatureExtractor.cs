@@ -1,0 +1,113 @@
+using TorchSharp;
+using Vigil.Imaging;
+using Vigil.Weights;
+using static TorchSharp.torch;
+
+namespace Vigil.Backbones;
+
+/// <summary>
+/// A frozen torchvision ResNet returning chosen stage outputs (layer1..layer4). Runs in eval mode without
+/// gradients, in batches, and never computes stages deeper than the deepest one asked for.
+/// </summary>
+public sealed class ResNetFeatureExtractor : IFeatureExtractor
+{
+    private static readonly string[] StageNames = ["layer1", "layer2", "layer3", "layer4"];
+    private readonly ResNet _network;
+    private readonly int[] _stages; // 1-based stage of each requested layer
+    private readonly int _batchSize;
+
+    static ResNetFeatureExtractor() => TorchThreads.Configure();
+
+    private ResNetFeatureExtractor(ResNet network, IReadOnlyList<string> layers, FeatureExtractorOptions options, bool random)
+    {
+        if (layers.Count == 0) throw new VigilInputException("Ask for at least one feature layer (layer1..layer4).");
+        _stages = layers.Select(l => Array.IndexOf(StageNames, l) is int i and >= 0 ? i + 1
+            : throw new VigilInputException($"Unknown feature layer '{l}' for {network.Architecture.Name}; choose from {string.Join(", ", StageNames)}.")).ToArray();
+        if (options.BatchSize < 1) throw new VigilInputException($"Batch size {options.BatchSize} must be at least 1.");
+        _network = network;
+        _network.eval();
+        foreach (var p in _network.parameters()) p.requires_grad = false;
+        _batchSize = options.BatchSize;
+        Layers = [.. layers];
+        LayerShapes = _stages.Select(s => (network.Architecture.StageChannels(s), 2 << s)).ToArray();
+        Preprocessing = Preprocessing.ImageNet(options.Resize, options.Crop);
+        IsRandomlyInitialised = random;
+    }
+
+    /// <summary>
+    /// Builds the named backbone (<see cref="TorchBackbones.Names"/>) with weights from <paramref name="weights"/>:
+    /// the pretrained file found by <paramref name="store"/> (default: <see cref="WeightStore.Default"/>), an explicit
+    /// file (.pth/.pt/.safetensors/TorchScript, loaded strictly), or random initialisation from a seed.
+    /// </summary>
+    public static ResNetFeatureExtractor Create(string backbone, WeightSource weights, IReadOnlyList<string> layers,
+        FeatureExtractorOptions? options = null, WeightStore? store = null)
+    {
+        var architecture = TorchBackbones.Architecture(backbone);
+        var network = new ResNet(architecture);
+        try
+        {
+            if (weights.Kind == WeightSourceKind.Random) network.InitialiseRandomly(weights.Seed);
+            else
+            {
+                var path = (store ?? WeightStore.Default).Resolve(TorchBackbones.Weights(backbone), weights.Kind == WeightSourceKind.File ? weights.Path : null);
+                using var state = WeightFile.Read(path);
+                StateDictLoader.Load(network, state);
+            }
+            return new ResNetFeatureExtractor(network, layers, options ?? new(), weights.Kind == WeightSourceKind.Random);
+        }
+        catch
+        {
+            network.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Wraps an already built network (weights loaded by the caller); it is disposed with the extractor.</summary>
+    public static ResNetFeatureExtractor FromNetwork(ResNet network, IReadOnlyList<string> layers, bool isRandomlyInitialised, FeatureExtractorOptions? options = null) =>
+        new(network, layers, options ?? new(), isRandomlyInitialised);
+
+    public string Name => _network.Architecture.Name;
+
+    public Preprocessing Preprocessing { get; }
+
+    public IReadOnlyList<string> Layers { get; }
+
+    public IReadOnlyList<(int Channels, int Stride)> LayerShapes { get; }
+
+    public bool IsRandomlyInitialised { get; }
+
+    /// <summary>The underlying network, e.g. for comparing against a reference forward pass.</summary>
+    public ResNet Network => _network;
+
+    public IReadOnlyList<Tensor> Extract(IReadOnlyList<ImageTensor> images)
+    {
+        if (images.Count == 0) throw new ArgumentException("No images to extract features from.", nameof(images));
+        var prepared = new ImageTensor[images.Count];
+        Parallel.For(0, images.Count, i => prepared[i] = Preprocessing.Apply(AsRgb(images[i], i)));
+        int h = Preprocessing.OutputHeight, w = Preprocessing.OutputWidth, deepest = _stages.Max();
+
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var perLayer = _stages.Select(_ => new List<Tensor>()).ToArray();
+        for (int start = 0; start < prepared.Length; start += _batchSize)
+        {
+            int count = Math.Min(_batchSize, prepared.Length - start);
+            var data = new float[count * 3 * h * w];
+            for (int i = 0; i < count; i++) prepared[start + i].Data.CopyTo(data, i * 3 * h * w);
+            var batch = tensor(data, [count, 3, h, w]);
+            var outputs = _network.ForwardStages(batch, deepest);
+            for (int l = 0; l < _stages.Length; l++) perLayer[l].Add(outputs[_stages[l] - 1]);
+        }
+        return perLayer.Select(parts => (parts.Count == 1 ? parts[0] : cat(parts, 0)).MoveToOuterDisposeScope()).ToArray();
+    }
+
+    /// <summary>Grey images become RGB by repeating their channel, as ImageNet models expect three channels.</summary>
+    private static ImageTensor AsRgb(ImageTensor image, int index) => image.Channels switch
+    {
+        3 => image,
+        1 => new ImageTensor(3, image.Height, image.Width, [.. image.Data, .. image.Data, .. image.Data]),
+        _ => throw new VigilInputException($"Image {index} has {image.Channels} channels; the backbone takes RGB (3) or grey (1) images."),
+    };
+
+    public void Dispose() => _network.Dispose();
+}
