@@ -59,10 +59,4 @@ public static class FeatureMaps
             progress?.Report((start + images.Count, samples.Count));
         }
     }
-
-    /// <summary>Uses every core for libtorch's intra-op parallelism (matrix products, convolutions).</summary>
-    public static void UseAllCores()
-    {
-        if (get_num_threads() != Environment.ProcessorCount) set_num_threads(Environment.ProcessorCount);
-    }
 }

@@ -18,7 +18,7 @@ public abstract class FeatureEmbeddingDetector : IAnomalyDetector
     protected FeatureEmbeddingDetector(IFeatureExtractor extractor)
     {
         Extractor = extractor ?? throw new ArgumentNullException(nameof(extractor));
-        FeatureMaps.UseAllCores();
+        TorchThreads.Configure();
     }
 
     public abstract string Name { get; }

@@ -26,10 +26,9 @@ public sealed class WeightStore
     public static WeightStore Default => new(downloader: new HttpWeightDownloader());
 
     public static string DefaultCacheDirectory =>
-        Environment.GetEnvironmentVariable("VIGIL_WEIGHTS") is { Length: > 0 } dir ? dir
-            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "vigil", "weights");
+        Environment.GetEnvironmentVariable("VIGIL_WEIGHTS") is { Length: > 0 } dir ? dir : Path.Combine(VigilPaths.CacheRoot, "weights");
 
-    private static string TorchHubDirectory =>
+    public static string TorchHubDirectory =>
         Path.Combine(Environment.GetEnvironmentVariable("TORCH_HOME") is { Length: > 0 } home ? home
             : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "torch"), "hub", "checkpoints");
 

@@ -8,9 +8,9 @@ namespace Vigil.Backbones.Onnx;
 /// (batch size dynamic), normalised with ImageNet mean/std.
 /// <para>
 /// Layers, found by walking the graph (<see cref="FindStages"/>), are the outputs of the last inverted-residual block
-/// at each stride, the analogues of ResNet's layer1..layer4: "stage1" 24 ch stride 4 (tensor 339_quantized, the
-/// QLinearAdd Add_15), "stage2" 32 ch stride 8 (365_quantized, Add_32), "stage3" 96 ch stride 16 (426_quantized,
-/// Add_72), "stage4" 320 ch stride 32 (624_quantized, Conv_94, the last block before the 1280-channel head conv).
+/// at each stride, the analogues of ResNet's layer1..layer4: "layer1" 24 ch stride 4 (tensor 339_quantized, the
+/// QLinearAdd Add_15), "layer2" 32 ch stride 8 (365_quantized, Add_32), "layer3" 96 ch stride 16 (426_quantized,
+/// Add_72), "layer4" 320 ch stride 32 (624_quantized, Conv_94, the last block before the 1280-channel head conv).
 /// </para>
 /// </summary>
 public static class MobileNetV2Int8
@@ -20,7 +20,7 @@ public static class MobileNetV2Int8
     public const string Sha256 = "83530ad811bc31d2b60a5599a21265a5057608c9b044b4ee758cc22f2309f54f";
     public const int InputSize = 224;
 
-    public static IReadOnlyList<string> StageNames { get; } = ["stage1", "stage2", "stage3", "stage4"];
+    public static IReadOnlyList<string> StageNames { get; } = ["layer1", "layer2", "layer3", "layer4"];
 
     /// <summary>Resize to 224×224 (no crop, so defects at the border stay in view) and ImageNet normalisation.</summary>
     public static Preprocessing Preprocessing { get; } = Preprocessing.ImageNet(InputSize);

@@ -45,7 +45,7 @@ public class MobileNetV2Int8Tests
     [Fact]
     public void BatchRunEqualsImageByImageRuns()
     {
-        using var extractor = MobileNetV2Int8.Open(ModelPath, ["stage2"]);
+        using var extractor = MobileNetV2Int8.Open(ModelPath, ["layer2"]);
         var images = new[] { RandomImage(224, 224, 1), RandomImage(100, 300, 2), RandomImage(400, 150, 3) };
         using var batch = extractor.Extract(images)[0];
         Assert.Equal([3L, 32, 28, 28], batch.shape);
@@ -63,7 +63,7 @@ public class MobileNetV2Int8Tests
         // Raw uint8 activation of stage3, read from a separately edited copy of the graph.
         var bytes = File.ReadAllBytes(ModelPath);
         var model = OnnxModel.Parse(bytes);
-        var stage3 = MobileNetV2Int8.FindStages(model).Single(s => s.Name == "stage3").Tensor;
+        var stage3 = MobileNetV2Int8.FindStages(model).Single(s => s.Name == "layer3").Tensor;
         model.AddOutput(stage3);
         // The quantizer names a tensor's parameters "<base>_scale" / "<base>_zero_point" (independent of input positions).
         var baseName = stage3[..stage3.LastIndexOf("_quantized", StringComparison.Ordinal)];
@@ -77,7 +77,7 @@ public class MobileNetV2Int8Tests
         using var outputs = session.Run(new RunOptions(), ["input"], [input], [stage3]);
         var quantised = outputs[0].GetTensorDataAsSpan<byte>().ToArray();
 
-        using var extractor = MobileNetV2Int8.Open(ModelPath, ["stage3"]);
+        using var extractor = MobileNetV2Int8.Open(ModelPath, ["layer3"]);
         using var features = extractor.Extract([image])[0];
         var actual = features.data<float>().ToArray();
         Assert.Equal(quantised.Length, actual.Length);
@@ -122,7 +122,7 @@ public class MobileNetV2Int8Tests
     public void OneTensorUnderTwoLayerNamesGivesTwoEqualIndependentTensors()
     {
         var stages = MobileNetV2Int8.FindStages(OnnxModel.Parse(File.ReadAllBytes(ModelPath)));
-        var tensor = stages.Single(s => s.Name == "stage2").Tensor;
+        var tensor = stages.Single(s => s.Name == "layer2").Tensor;
         using var extractor = OnnxFeatureExtractor.Open(ModelPath, [new OnnxLayer("a", tensor), new OnnxLayer("b", tensor)], MobileNetV2Int8.Preprocessing);
         var features = extractor.Extract([RandomImage(224, 224, seed: 2)]);
         Assert.Equal(features[0].data<float>().ToArray(), features[1].data<float>().ToArray());

@@ -35,8 +35,8 @@ public class MtdPatchSeparationTests(ITestOutputHelper output)
             .Concat(DefectClasses.SelectMany(c => Directory.GetFiles(Path.Combine(mtd, c, "Imgs"), "*.jpg").Order(StringComparer.Ordinal).Take(DefectImagesPerClass)))
             .ToList();
 
-        using var pretrained = MobileNetV2Int8.Open(modelPath, ["stage2", "stage3"]);
-        using var shuffled = MobileNetV2Int8.Open(modelPath, ["stage2", "stage3"], randomWeightsSeed: 11);
+        using var pretrained = MobileNetV2Int8.Open(modelPath, ["layer2", "layer3"]);
+        using var shuffled = MobileNetV2Int8.Open(modelPath, ["layer2", "layer3"], randomWeightsSeed: 11);
         Assert.True(shuffled.IsRandomlyInitialised);
         double pretrainedAuroc = PatchAuroc(pretrained, train, test);
         double shuffledAuroc = PatchAuroc(shuffled, train, test);
