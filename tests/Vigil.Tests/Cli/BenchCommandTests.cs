@@ -1,0 +1,69 @@
+using System.Globalization;
+using Vigil.Backbones;
+using Vigil.Data.Synthetic;
+using Vigil.Detectors;
+using Vigil.Tests.Engine;
+
+namespace Vigil.Tests.Cli;
+
+/// <summary>`vigil bench` as a user runs it: results.csv with one row per cell, and a repeated run reuses the finished cells.</summary>
+public class BenchCommandTests
+{
+    private const string Header =
+        "model,dataset,category,seed,backbone,random_weights,train,test,image_auroc,image_ap,image_f1_max,pixel_auroc,pixel_ap," +
+        "pixel_f1_max,au_pro,pro_fpr_limit,resolution,fit_s,latency_median_ms,latency_p95_ms,peak_working_set_bytes,state_bytes";
+
+    [Fact]
+    public void WritesOneCsvRowPerCellAndARepeatedRunKeepsTheFinishedCells()
+    {
+        SharedData.RequireDirectory("weights");
+        using var data = new TinySynthetic(trainCount: 6, testGoodCount: 3, perDefectCount: 1);
+        var manifest = File.ReadAllText(Path.Combine(data.Root, SyntheticDataset.ManifestFileName));
+        var output = data.Scratch("out");
+        // mvtec:<root> reads the generated tree as it is; synthetic:<root> would replace it with a default-options tree (3 categories at 256 px).
+        string[] args = ["bench", "-d", $"mvtec:{data.Root}", "-c", TinySynthetic.Category, "-m", "patchcore", "--seeds", "0,1", "-o", output];
+
+        var first = VigilProcess.Run(output, args);
+        Assert.True(first.ExitCode == 0, first.ToString());
+        Assert.Equal(manifest, File.ReadAllText(Path.Combine(data.Root, SyntheticDataset.ManifestFileName))); // the tree was read, not rewritten
+
+        var csvPath = Path.Combine(output, "results.csv");
+        var lines = File.ReadAllLines(csvPath);
+        Assert.Equal(Header, lines[0]);
+        Assert.Equal(3, lines.Length); // header + (patchcore × mvtec × wood × seeds 0, 1)
+        int testCount = 3 + data.DefectTypeCount;
+        for (int seed = 0; seed < 2; seed++)
+        {
+            var row = lines[1 + seed].Split(',');
+            Assert.Equal(Header.Split(',').Length, row.Length);
+            Assert.Equal(["patchcore", "mvtec", TinySynthetic.Category, $"{seed}", "mobilenetv2_int8_onnx", "False", "6", $"{testCount}"], row[..8]);
+            Assert.InRange(double.Parse(row[8], CultureInfo.InvariantCulture), 0, 1); // image AUROC
+            Assert.InRange(double.Parse(row[11], CultureInfo.InvariantCulture), 0, 1); // pixel AUROC
+            Assert.True(double.Parse(row[18], CultureInfo.InvariantCulture) > 0); // latency
+        }
+
+        var cells = Directory.GetFiles(Path.Combine(output, "cells"));
+        Assert.Equal(2, cells.Length);
+        var before = cells.ToDictionary(c => c, c => (File.GetLastWriteTimeUtc(c), File.ReadAllText(c)));
+        var csvBefore = File.ReadAllText(csvPath);
+
+        var second = VigilProcess.Run(output, args);
+        Assert.True(second.ExitCode == 0, second.ToString());
+        Assert.Equal(2, CountOf(second.Stdout, "finished earlier"));
+        Assert.Equal(before.Keys.Order(), Directory.GetFiles(Path.Combine(output, "cells")).Order());
+        foreach (var (cell, (time, content)) in before)
+            Assert.Equal((time, content), (File.GetLastWriteTimeUtc(cell), File.ReadAllText(cell)));
+        Assert.Equal(csvBefore, File.ReadAllText(csvPath)); // the same numbers, from the kept cells
+    }
+
+    [Fact]
+    public void HelpListsTheModelsAndBackbones()
+    {
+        var run = VigilProcess.Run(AppContext.BaseDirectory, "bench", "--help");
+        Assert.True(run.ExitCode == 0, run.ToString());
+        foreach (var model in DetectorCatalog.Known) Assert.Contains(model.Name, run.Stdout);
+        foreach (var backbone in BackboneCatalog.Names) Assert.Contains(backbone, run.Stdout);
+    }
+
+    private static int CountOf(string text, string part) => text.Split(part).Length - 1;
+}

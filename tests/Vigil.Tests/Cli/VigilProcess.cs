@@ -1,0 +1,35 @@
+using System.Diagnostics;
+
+namespace Vigil.Tests.Cli;
+
+/// <summary>Runs the built `vigil` (vigil.dll beside the tests) as a child process, as a user would, and captures its output.</summary>
+public static class VigilProcess
+{
+    public sealed record Outcome(int ExitCode, string Stdout, string Stderr)
+    {
+        public string All => Stdout + Stderr;
+        public override string ToString() => $"exit {ExitCode}\n--- stdout\n{Stdout}\n--- stderr\n{Stderr}";
+    }
+
+    public static Outcome Run(string workingDirectory, params string[] args)
+    {
+        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        {
+            WorkingDirectory = workingDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "vigil.dll"));
+        foreach (var a in args) start.ArgumentList.Add(a);
+        using var process = Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        var stdout = process.StandardOutput.ReadToEnd();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"vigil {string.Join(" ", args)} did not finish within 2 minutes.");
+        }
+        return new Outcome(process.ExitCode, stdout, stderr.Result);
+    }
+}

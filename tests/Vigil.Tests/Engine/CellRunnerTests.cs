@@ -1,0 +1,120 @@
+using Vigil.Backbones;
+using Vigil.Data;
+using Vigil.Detectors;
+using Vigil.Engine;
+using Vigil.Imaging;
+using Vigil.Metrics;
+using Vigil.Weights;
+using Xunit.Abstractions;
+
+namespace Vigil.Tests.Engine;
+
+/// <summary>
+/// One benchmark cell end to end on a tiny synthetic split with PatchCore on the real ONNX MobileNetV2: the cell
+/// accounts for every image, its metrics are exactly what the evaluation gives on the detector's predictions, and a
+/// pretrained backbone beats random weights (so the benchmark can tell a good detector from a bad one).
+/// </summary>
+public class CellRunnerTests(CellRunnerTests.PretrainedCell cell, ITestOutputHelper output) : IClassFixture<CellRunnerTests.PretrainedCell>
+{
+    private static readonly string[] Layers = ["layer2", "layer3"];
+    private static readonly CellKey Key = new("patchcore", "synthetic", TinySynthetic.Category, 0);
+
+    /// <summary>The pretrained cell, run once for the tests of this class; its fitted detector is kept for re-predicting.</summary>
+    public sealed class PretrainedCell : IDisposable
+    {
+        public PretrainedCell()
+        {
+            SharedData.RequireDirectory("weights");
+            Split = Data.Load();
+            Detector = new PatchCoreDetector(BackboneCatalog.Open("mobilenetv2_int8_onnx", WeightSource.Pretrained, Layers), new PatchCoreOptions());
+            Result = CellRunner.Run(Key, Detector, Split, progress: new Collect<CellRunner.CellProgress>(Phases));
+        }
+
+        public TinySynthetic Data { get; } = new();
+        public DatasetSplit Split { get; }
+        public PatchCoreDetector Detector { get; }
+        public List<CellRunner.CellProgress> Phases { get; } = [];
+        public CellResult Result { get; }
+
+        public void Dispose()
+        {
+            Detector.Dispose();
+            Data.Dispose();
+        }
+    }
+
+    [Fact]
+    public void CellAccountsForEveryImageAndItsMetricsMatchAnIndependentEvaluation()
+    {
+        var (split, detector, result, phases, key) = (cell.Split, cell.Detector, cell.Result, cell.Phases, Key);
+        Assert.Equal(10, split.Train.Count);
+        Assert.Equal(6 + 3 * cell.Data.DefectTypeCount, split.Test.Count);
+
+        Assert.Equal(key, result.Key);
+        Assert.Equal("mobilenetv2_int8_onnx", result.Backbone);
+        Assert.False(result.RandomWeights);
+        Assert.Equal((split.Train.Count, split.Test.Count), (result.TrainCount, result.TestCount));
+        Assert.Equal(split.Test.Select(s => (s.SourcePath, s.IsAnomalous, s.DefectType)),
+            result.Images.Select(i => (i.Path, i.Anomalous, i.DefectType)));
+        Assert.All(result.Images, i => Assert.True(float.IsFinite(i.Score)));
+        Assert.Equal(new CellRunner.CellProgress("test", split.Test.Count, split.Test.Count), phases[^1]);
+        Assert.Contains(phases, p => p.Phase == "fit");
+
+        var e = result.Efficiency;
+        Assert.True(e.FitSeconds > 0 && e.LatencyMedianMs > 0 && e.LatencyP95Ms >= e.LatencyMedianMs, $"{e}");
+        Assert.True(e.PeakWorkingSetBytes > 0);
+        Assert.Equal(detector.StateBytes, e.StateBytes);
+        Assert.True(e.StateBytes > 0);
+
+        // Predict again with the same fitted detector and evaluate independently of the runner.
+        var scores = new float[split.Test.Count];
+        var maps = new ScoreMap[split.Test.Count];
+        var masks = new BinaryMask[split.Test.Count];
+        for (int i = 0; i < split.Test.Count; i++)
+        {
+            var (image, mask) = split.Test[i].Load();
+            var prediction = detector.Predict(image);
+            (scores[i], maps[i], masks[i]) = (prediction.Score, prediction.Map, mask);
+        }
+        Assert.Equal(scores, result.Images.Select(i => i.Score).ToArray());
+        var expected = Evaluation.Run(scores, split.Test.Select(s => s.IsAnomalous).ToArray(), maps, masks);
+        var m = result.Metrics;
+        Assert.Equal(expected.ImageAuroc, m.ImageAuroc, 12);
+        Assert.Equal(expected.ImageAveragePrecision, m.ImageAveragePrecision, 12);
+        Assert.Equal(expected.ImageF1Max, m.ImageF1Max);
+        Assert.Equal(expected.PixelAuroc, m.PixelAuroc, 12);
+        Assert.Equal(expected.PixelAveragePrecision, m.PixelAveragePrecision, 12);
+        Assert.Equal(expected.PixelF1Max, m.PixelF1Max);
+        Assert.Equal(expected.AuPro, m.AuPro, 12);
+        Assert.Equal(expected.Warnings, m.Warnings);
+        Assert.All(new[] { m.ImageAuroc, m.PixelAuroc, m.AuPro }, v => Assert.InRange(v, 0, 1));
+
+        // The image AUROC by its definition (Mann–Whitney: share of (anomalous, normal) pairs ranked right, ties ½).
+        var normal = result.Images.Where(i => !i.Anomalous).Select(i => i.Score).ToList();
+        var anomalous = result.Images.Where(i => i.Anomalous).Select(i => i.Score).ToList();
+        double wins = anomalous.Sum(a => normal.Sum(n => a > n ? 1.0 : a == n ? 0.5 : 0));
+        Assert.Equal(wins / (normal.Count * anomalous.Count), m.ImageAuroc, 12);
+    }
+
+    [Fact]
+    public void PretrainedBackboneBeatsRandomWeights()
+    {
+        var pretrained = cell.Result;
+        CellResult random;
+        using (var detector = new PatchCoreDetector(BackboneCatalog.Open("mobilenetv2_int8_onnx", WeightSource.Random(1), Layers), new PatchCoreOptions()))
+            random = CellRunner.Run(Key, detector, cell.Split);
+        output.WriteLine($"image AUROC pretrained {pretrained.Metrics.ImageAuroc:F3}, random {random.Metrics.ImageAuroc:F3}; " +
+                         $"pixel AUROC {pretrained.Metrics.PixelAuroc:F3} vs {random.Metrics.PixelAuroc:F3}");
+
+        Assert.True(random.RandomWeights);
+        Assert.False(pretrained.RandomWeights);
+        Assert.True(pretrained.Metrics.ImageAuroc >= 0.9, $"pretrained image AUROC {pretrained.Metrics.ImageAuroc:F3}");
+        Assert.True(pretrained.Metrics.ImageAuroc > random.Metrics.ImageAuroc + 0.15,
+            $"pretrained {pretrained.Metrics.ImageAuroc:F3} vs random {random.Metrics.ImageAuroc:F3}");
+    }
+
+    private sealed class Collect<T>(List<T> into) : IProgress<T>
+    {
+        public void Report(T value) => into.Add(value);
+    }
+}
