@@ -49,7 +49,7 @@ public class BenchCommandTests
 
         var second = VigilProcess.Run(output, args);
         Assert.True(second.ExitCode == 0, second.ToString());
-        Assert.Equal(2, CountOf(second.Stdout, "finished earlier"));
+        Assert.Equal(2, VigilProcess.CountOf(second.Stdout, "finished earlier"));
         Assert.Equal(before.Keys.Order(), Directory.GetFiles(Path.Combine(output, "cells")).Order());
         foreach (var (cell, (time, content)) in before)
             Assert.Equal((time, content), (File.GetLastWriteTimeUtc(cell), File.ReadAllText(cell)));
@@ -64,6 +64,4 @@ public class BenchCommandTests
         foreach (var model in DetectorCatalog.Known) Assert.Contains(model.Name, run.Stdout);
         foreach (var backbone in BackboneCatalog.Names) Assert.Contains(backbone, run.Stdout);
     }
-
-    private static int CountOf(string text, string part) => text.Split(part).Length - 1;
 }

@@ -57,17 +57,10 @@ public class InputErrorTests : IClassFixture<InputErrorTests.Dataset>
         Assert.True(run.ExitCode == 2, run.ToString());
         // The console wraps long lines at its width; the message is judged with the wrapping undone.
         var text = run.All.ReplaceLineEndings(" ");
-        Assert.Equal(1, CountOf(run.All, "error:"));
+        Assert.Equal(1, VigilProcess.CountOf(run.All, "error:"));
         Assert.Contains(problem, text);
         foreach (var choice in choices) Assert.Contains(choice, text);
         Assert.DoesNotContain("Exception", run.All);
         Assert.DoesNotContain("   at ", run.All);
-    }
-
-    private static int CountOf(string text, string part)
-    {
-        int count = 0;
-        for (int at = text.IndexOf(part, StringComparison.Ordinal); at >= 0; at = text.IndexOf(part, at + 1, StringComparison.Ordinal)) count++;
-        return count;
     }
 }

@@ -11,6 +11,9 @@ public static class VigilProcess
         public override string ToString() => $"exit {ExitCode}\n--- stdout\n{Stdout}\n--- stderr\n{Stderr}";
     }
 
+    /// <summary>How often <paramref name="part"/> occurs in <paramref name="text"/>.</summary>
+    public static int CountOf(string text, string part) => text.Split(part).Length - 1;
+
     public static Outcome Run(string workingDirectory, params string[] args)
     {
         var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
