@@ -58,6 +58,8 @@ internal static class BenchCommand
         {
             var modelEntries = SplitList(parse.GetValue(models)).Select(DetectorCatalog.Get).ToList();
             var backboneName = parse.GetValue(backbone)!;
+            if (!BackboneCatalog.Names.Contains(backboneName)) // before any dataset is opened and decoded
+                throw new VigilInputException($"Unknown backbone '{backboneName}'. Known backbones: {string.Join(", ", BackboneCatalog.Names)}.");
             var weightSource = WeightSource.Parse(parse.GetValue(weights)!);
             var store = new CellStore(parse.GetValue(output)!);
             var results = new List<CellResult>();

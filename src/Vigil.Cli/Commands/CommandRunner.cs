@@ -1,5 +1,3 @@
-using Spectre.Console;
-
 namespace Vigil.Cli.Commands;
 
 /// <summary>Runs a command body and turns user-fixable problems into one clear message instead of a stack trace.</summary>
@@ -15,7 +13,8 @@ internal static class CommandRunner
         }
         catch (VigilInputException e)
         {
-            AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
+            // Plain text on stderr: unwrapped in logs, and apart from the results on stdout.
+            Console.Error.WriteLine($"error: {e.Message}");
             return InputError;
         }
     }

@@ -27,7 +27,7 @@ public static class DatasetCatalog
         new("folder", "folder:<root>  your images in normal/, abnormal/[<type>/], optional masks/", (p, s) => new FolderDataset(Need("folder", p), s)),
         new("csv", "csv:<file.csv>  a manifest with header path,label,split[,mask]", (p, _) => new CsvManifestDataset(Need("csv", p))),
         new(SyntheticDataset.Name, "synthetic[:<root>]  generated textures/objects with exact defect masks (default: generated in the cache folder)",
-            (p, _) => new MvtecLayoutDataset(SyntheticDataset.Generate(p ?? Path.Combine(VigilPaths.CacheRoot, SyntheticDataset.Name)), SyntheticDataset.Name)),
+            (p, _) => new MvtecLayoutDataset(OpenOrGenerateSynthetic(p ?? Path.Combine(VigilPaths.CacheRoot, SyntheticDataset.Name)), SyntheticDataset.Name)),
     ];
 
     /// <summary>The known dataset kinds, in the order they are listed to users.</summary>
@@ -66,6 +66,10 @@ public static class DatasetCatalog
     private static string Shared(string name) =>
         SharedFolder.Find("data", name) ?? throw new VigilInputException(
             $"Dataset '{name}' was given without a path and shared/data/{name} was not found (looked in $VIGIL_SHARED and in the ancestors of the current and program folders). Write '{name}:/path/to/{name}' or set VIGIL_SHARED.");
+
+    /// <summary>A finished generated tree is used as it is (it may have non-default options); otherwise the default one is generated.</summary>
+    private static string OpenOrGenerateSynthetic(string root) =>
+        SyntheticDataset.IsComplete(root) ? root : SyntheticDataset.Generate(root);
 
     private static IDataset OpenVisa(string root) =>
         File.Exists(Path.Combine(root, VisaCsvDataset.SplitFile)) ? new VisaCsvDataset(root) : new MvtecLayoutDataset(root, "visa");

@@ -20,8 +20,8 @@ public class BenchCommandTests
         using var data = new TinySynthetic(trainCount: 6, testGoodCount: 3, perDefectCount: 1);
         var manifest = File.ReadAllText(Path.Combine(data.Root, SyntheticDataset.ManifestFileName));
         var output = data.Scratch("out");
-        // mvtec:<root> reads the generated tree as it is; synthetic:<root> would replace it with a default-options tree (3 categories at 256 px).
-        string[] args = ["bench", "-d", $"mvtec:{data.Root}", "-c", TinySynthetic.Category, "-m", "patchcore", "--seeds", "0,1", "-o", output];
+        // synthetic:<root> must open the finished generated tree as it is, not regenerate it with default options.
+        string[] args = ["bench", "-d", $"synthetic:{data.Root}", "-c", TinySynthetic.Category, "-m", "patchcore", "--seeds", "0,1", "-o", output];
 
         var first = VigilProcess.Run(output, args);
         Assert.True(first.ExitCode == 0, first.ToString());
@@ -30,13 +30,13 @@ public class BenchCommandTests
         var csvPath = Path.Combine(output, "results.csv");
         var lines = File.ReadAllLines(csvPath);
         Assert.Equal(Header, lines[0]);
-        Assert.Equal(3, lines.Length); // header + (patchcore × mvtec × wood × seeds 0, 1)
+        Assert.Equal(3, lines.Length); // header + (patchcore × synthetic × wood × seeds 0, 1)
         int testCount = 3 + data.DefectTypeCount;
         for (int seed = 0; seed < 2; seed++)
         {
             var row = lines[1 + seed].Split(',');
             Assert.Equal(Header.Split(',').Length, row.Length);
-            Assert.Equal(["patchcore", "mvtec", TinySynthetic.Category, $"{seed}", "mobilenetv2_int8_onnx", "False", "6", $"{testCount}"], row[..8]);
+            Assert.Equal(["patchcore", "synthetic", TinySynthetic.Category, $"{seed}", "mobilenetv2_int8_onnx", "False", "6", $"{testCount}"], row[..8]);
             Assert.InRange(double.Parse(row[8], CultureInfo.InvariantCulture), 0, 1); // image AUROC
             Assert.InRange(double.Parse(row[11], CultureInfo.InvariantCulture), 0, 1); // pixel AUROC
             Assert.True(double.Parse(row[18], CultureInfo.InvariantCulture) > 0); // latency

@@ -66,6 +66,18 @@ public static class SyntheticDataset
     /// other options is cleared and regenerated; a non-empty root that is not a synthetic dataset is refused
     /// (<see cref="VigilInputException"/>), so user data is never overwritten. Safe to call concurrently on one root.
     /// </summary>
+    /// <summary>
+    /// True when <paramref name="root"/> holds a finished generated dataset (with whatever options it was made),
+    /// so it can be opened as it is rather than regenerated with the defaults.
+    /// </summary>
+    public static bool IsComplete(string root)
+    {
+        var manifestPath = Path.Combine(root, ManifestFileName);
+        if (!File.Exists(manifestPath)) return false;
+        var manifest = File.ReadAllText(manifestPath);
+        return manifest.StartsWith(ManifestHeader, StringComparison.Ordinal) && !manifest.Contains("status=incomplete");
+    }
+
     public static string Generate(string root, SyntheticOptions? options = null)
     {
         options ??= new SyntheticOptions();
