@@ -4,7 +4,7 @@ namespace Vigil.Data;
 
 /// <summary>
 /// Opens a dataset from a spec "name[:path]" (e.g. <c>mvtec:/data/mvtec_anomaly_detection</c>, <c>mtd</c>,
-/// <c>csv:/data/mine/list.csv</c>). New formats plug in with <see cref="Register"/>.
+/// <c>csv:/data/mine/list.csv</c>).
 /// </summary>
 public static class DatasetCatalog
 {
@@ -14,8 +14,7 @@ public static class DatasetCatalog
     /// <summary>One dataset kind: its name, how the spec looks, and how to open it.</summary>
     public sealed record Entry(string Name, string Usage, Opener Open);
 
-    private static readonly object Gate = new();
-    private static readonly List<Entry> Entries =
+    private static readonly IReadOnlyList<Entry> Entries =
     [
         new("mvtec", "mvtec:<root>  MVTec AD (one folder per category)", (p, _) => new MvtecLayoutDataset(Need("mvtec", p), "mvtec")),
         new("mpdd", "mpdd:<root>  MPDD (MVTec AD layout)", (p, _) => new MvtecLayoutDataset(Need("mpdd", p), "mpdd")),
@@ -31,17 +30,7 @@ public static class DatasetCatalog
     ];
 
     /// <summary>The known dataset kinds, in the order they are listed to users.</summary>
-    public static IReadOnlyList<Entry> Known { get { lock (Gate) return Entries.ToList(); } }
-
-    /// <summary>Adds (or replaces) a dataset kind, e.g. <c>synthetic[:path]</c>.</summary>
-    public static void Register(Entry entry)
-    {
-        lock (Gate)
-        {
-            Entries.RemoveAll(e => e.Name == entry.Name);
-            Entries.Add(entry);
-        }
-    }
+    public static IReadOnlyList<Entry> Known => Entries;
 
     public static IDataset Open(string spec, SplitOptions? split = null)
     {
@@ -51,8 +40,7 @@ public static class DatasetCatalog
         var name = (colon < 0 ? spec : spec[..colon]).Trim().ToLowerInvariant();
         var path = colon < 0 ? null : spec[(colon + 1)..].Trim();
         if (path is { Length: 0 }) path = null;
-        Entry? entry;
-        lock (Gate) entry = Entries.FirstOrDefault(e => e.Name == name);
+        var entry = Entries.FirstOrDefault(e => e.Name == name);
         if (entry == null)
             throw new VigilInputException($"Unknown dataset '{name}' in '{spec}'. Known datasets:\n{UsageList()}");
         return entry.Open(path, split ?? SplitOptions.Default);

@@ -111,14 +111,4 @@ public class ValidationAndCatalogTests : IDisposable
         var e = Assert.Throws<VigilInputException>(() => DatasetCatalog.Open("mvtec"));
         Assert.Contains("mvtec:/path/to/mvtec", e.Message);
     }
-
-    [Fact]
-    public void RegisteredKindOpensThroughTheCatalog()
-    {
-        Category();
-        DatasetCatalog.Register(new DatasetCatalog.Entry("test-kind", "test-kind:<root>  for this test",
-            (path, _) => new MvtecLayoutDataset(path!, "test-kind")));
-        Assert.Equal("test-kind", DatasetCatalog.Open("test-kind:" + _tree.Root).Name);
-        Assert.Contains(DatasetCatalog.Known, k => k.Name == "test-kind");
-    }
 }
