@@ -47,7 +47,7 @@ public class DetectorEndToEndTests(TexturesFixture fixture) : IClassFixture<Text
 
     [Theory]
     [MemberData(nameof(Models))]
-    public void SavedAndReloadedModelPredictsIdentically(string model)
+    public void SavedAndReloadedModelPredictsTheSame(string model)
     {
         var path = Path.Combine(Path.GetTempPath(), $"vigil-{model}-{Guid.NewGuid():N}.vigil");
         try
@@ -71,8 +71,11 @@ public class DetectorEndToEndTests(TexturesFixture fixture) : IClassFixture<Text
                 var image = sample.LoadImage();
                 var expected = fitted.Predict(image);
                 var actual = loaded.Predict(image);
-                Assert.Equal(expected.Score, actual.Score);
-                Assert.Equal(expected.Map.Data, actual.Map.Data);
+                // Equal up to float rounding: libtorch's blocked matrix products may sum in another order when the
+                // reloaded tensors sit at other memory alignments (seen once for SPADE: 0.26338011 vs 0.26337999).
+                Assert.Equal(expected.Score, actual.Score, 1e-5f * Math.Max(1f, Math.Abs(expected.Score)));
+                for (int i = 0; i < expected.Map.Data.Length; i++)
+                    Assert.Equal(expected.Map.Data[i], actual.Map.Data[i], 1e-5f * Math.Max(1f, Math.Abs(expected.Map.Data[i])));
             }
         }
         finally
