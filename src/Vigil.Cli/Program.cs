@@ -1,5 +1,9 @@
 using System.CommandLine;
+using Spectre.Console;
 using Vigil.Cli.Commands;
+
+// Spectre assumes 80 columns when output goes to a file or pipe, which squeezes the result tables unreadably.
+if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 200;
 
 var root = new RootCommand(
     "Vigil: industrial image anomaly detection. Train detectors on normal images, find and localise defects, " +
