@@ -1,3 +1,4 @@
+using Vigil.Detectors;
 using System.Security.Cryptography;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
@@ -15,7 +16,7 @@ public sealed record OnnxLayer(string Name, string Tensor);
 /// nodes only they needed, so e.g. a classifier head is not computed. Quantised (QOperator) activations are uint8: for
 /// those a DequantizeLinear node with the producer's output scale and zero point turns them into float features.
 /// </summary>
-public sealed class OnnxFeatureExtractor : IFeatureExtractor
+public sealed class OnnxFeatureExtractor : IFeatureExtractor, IWeightsFingerprint
 {
     // Producers of quantised tensors and the positions of their output scale and zero point (ONNX operator specs).
     private static readonly Dictionary<string, (int Scale, int ZeroPoint)> QuantisedOutputParameters = new()
@@ -34,8 +35,9 @@ public sealed class OnnxFeatureExtractor : IFeatureExtractor
     private readonly bool _batchDimIsDynamic;
 
     private OnnxFeatureExtractor(InferenceSession session, string name, Preprocessing preprocessing,
-        IReadOnlyList<string> layers, string[] outputNames, bool randomised)
+        IReadOnlyList<string> layers, string[] outputNames, bool randomised, string weightsSha256)
     {
+        WeightsSha256 = weightsSha256;
         _session = session;
         Name = name;
         Preprocessing = preprocessing;
@@ -55,6 +57,9 @@ public sealed class OnnxFeatureExtractor : IFeatureExtractor
     public IReadOnlyList<(int Channels, int Stride)> LayerShapes { get; }
     public bool IsRandomlyInitialised { get; }
 
+    /// <summary>SHA-256 of the model file, or "random:&lt;seed&gt;" when its weights were shuffled.</summary>
+    public string WeightsSha256 { get; }
+
     /// <summary>
     /// Opens the ONNX model at <paramref name="path"/> and returns the given layers. The model must take one image
     /// input [N, C, H, W]; fixed H and W must equal the preprocessing output size. When <paramref name="expectedSha256"/>
@@ -72,7 +77,8 @@ public sealed class OnnxFeatureExtractor : IFeatureExtractor
     {
         ArgumentOutOfRangeException.ThrowIfNegative(threads);
         OnnxModel model;
-        try { model = OnnxModel.Parse(ReadVerified(path, expectedSha256)); }
+        var (bytes, sha256) = ReadVerified(path, expectedSha256);
+        try { model = OnnxModel.Parse(bytes); }
         catch (FormatException e)
         {
             throw new VigilInputException($"'{path}' is not a readable ONNX model ({e.Message}): check that it is an .onnx file and not truncated.", e);
@@ -93,7 +99,8 @@ public sealed class OnnxFeatureExtractor : IFeatureExtractor
         try
         {
             CheckInputAndOutputs(session, preprocessing, path);
-            return new OnnxFeatureExtractor(session, name, preprocessing, layers.Select(l => l.Name).ToList(), outputNames, randomWeightsSeed.HasValue);
+            return new OnnxFeatureExtractor(session, name, preprocessing, layers.Select(l => l.Name).ToList(), outputNames,
+                randomWeightsSeed.HasValue, randomWeightsSeed is int s ? $"random:{s}" : sha256);
         }
         catch
         {
@@ -151,17 +158,14 @@ public sealed class OnnxFeatureExtractor : IFeatureExtractor
         }
     }
 
-    private static byte[] ReadVerified(string path, string? expectedSha256)
+    private static (byte[] Bytes, string Sha256) ReadVerified(string path, string? expectedSha256)
     {
         if (!File.Exists(path)) throw new VigilInputException($"ONNX model '{path}' does not exist: check the path.");
         var bytes = File.ReadAllBytes(path);
-        if (expectedSha256 != null)
-        {
-            var actual = Convert.ToHexStringLower(SHA256.HashData(bytes));
-            if (!string.Equals(actual, expectedSha256, StringComparison.OrdinalIgnoreCase))
-                throw new VigilInputException($"ONNX model '{path}' has sha256 {actual}, expected {expectedSha256.ToLowerInvariant()}: the file is corrupt or a different model; replace it with the published file.");
-        }
-        return bytes;
+        var actual = Convert.ToHexStringLower(SHA256.HashData(bytes));
+        if (expectedSha256 != null && !string.Equals(actual, expectedSha256, StringComparison.OrdinalIgnoreCase))
+            throw new VigilInputException($"ONNX model '{path}' has sha256 {actual}, expected {expectedSha256.ToLowerInvariant()}: the file is corrupt or a different model; replace it with the published file.");
+        return (bytes, actual);
     }
 
     /// <summary>Adds one float graph output per layer (dequantising uint8 tensors), dropping the original outputs and the nodes only they needed.</summary>
