@@ -47,7 +47,7 @@ internal static class PerfCommands
             var split = dataset.Load(parse.GetValue(category) ?? dataset.Categories[0]);
             var source = WeightSource.Parse(parse.GetValue(weights)!);
             var name = parse.GetValue(backbone)!;
-            DetectorPerf.Run(Console.Out, () => BackboneCatalog.Open(name, source, ["layer1", "layer2", "layer3", "layer4"]),
+            DetectorPerf.Run(Console.Out, layers => BackboneCatalog.Open(name, source, layers),
                 Take(split.Train, parse.GetValue(trainCount)), Take(split.Test, parse.GetValue(testCount)));
             return 0;
         }));

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Vigil.Backbones;
 using Vigil.Data;
 using Vigil.Detectors;
+using Vigil.Engine;
 
 namespace Vigil.Cli.Perf;
 
@@ -11,24 +12,20 @@ namespace Vigil.Cli.Perf;
 /// </summary>
 public static class DetectorPerf
 {
-    public static void Run(TextWriter output, Func<IFeatureExtractor> extractorFactory, IReadOnlyList<Sample> train, IReadOnlyList<Sample> test)
+    /// <param name="extractorFactory">Opens the backbone returning the given layers (each model's own, see <see cref="DetectorCatalog"/>).</param>
+    public static void Run(TextWriter output, Func<IReadOnlyList<string>, IFeatureExtractor> extractorFactory, IReadOnlyList<Sample> train, IReadOnlyList<Sample> test)
     {
-        var models = new (string Name, Func<IFeatureExtractor, FeatureEmbeddingDetector> Create)[]
-        {
-            (PatchCoreDetector.ModelName, e => new PatchCoreDetector(e)),
-            (PadimDetector.ModelName, e => new PadimDetector(e)),
-            (SpadeDetector.ModelName, e => new SpadeDetector(e)),
-        };
         var images = test.Select(s => s.LoadImage()).ToList();
         output.WriteLine($"Detector benchmark: {train.Count} train, {test.Count} test images, {Environment.ProcessorCount} threads");
         // "ws +MiB": working set after fit minus before; "peak +MiB": growth of the process's high-water mark (0 when an
         // earlier model peaked higher).
         output.WriteLine($"{"model",-10} {"fit s",8} {"median ms",10} {"p95 ms",8} {"ws +MiB",8} {"peak +MiB",10} {"state MiB",10}  memory bank");
-        foreach (var (name, create) in models)
+        foreach (var model in DetectorCatalog.Known)
         {
+            var name = model.Name;
             FeatureEmbeddingDetector detector;
-            var extractor = extractorFactory();
-            try { detector = create(extractor); }
+            var extractor = extractorFactory(model.Layers);
+            try { detector = model.Create(extractor, 0); }
             catch (VigilInputException e)
             {
                 extractor.Dispose();
@@ -58,8 +55,8 @@ public static class DetectorPerf
                 }
                 process.Refresh();
                 double peakGrowth = (process.PeakWorkingSet64 - peakBefore) / 1048576.0;
-                latencies.Sort();
-                output.WriteLine($"{name,-10} {fitSeconds,8:F2} {Percentile(latencies, 0.5),10:F1} {Percentile(latencies, 0.95),8:F1} " +
+                var sorted = latencies.Order().ToArray();
+                output.WriteLine($"{name,-10} {fitSeconds,8:F2} {CellRunner.Percentile(sorted, 0.5),10:F1} {CellRunner.Percentile(sorted, 0.95),8:F1} " +
                                  $"{fittedGrowth,8:F0} {peakGrowth,10:F0} {detector.StateBytes / 1048576.0,10:F1}  {BankDescription(detector)}");
             }
         }
@@ -71,8 +68,4 @@ public static class DetectorPerf
         PadimDetector p => $"Gaussians over {p.Dimensions} of {p.TotalChannels} channels",
         _ => $"{detector.StateElements} values",
     };
-
-    /// <summary>Nearest-rank percentile of sorted values.</summary>
-    private static double Percentile(IReadOnlyList<double> sorted, double q) =>
-        sorted.Count == 0 ? double.NaN : sorted[Math.Clamp((int)Math.Ceiling(q * sorted.Count) - 1, 0, sorted.Count - 1)];
 }

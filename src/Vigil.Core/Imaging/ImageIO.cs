@@ -38,13 +38,6 @@ public static class ImageIO
         return new BinaryMask(nonZero.Rows, nonZero.Cols, Array.ConvertAll(bytes, b => b != 0));
     }
 
-    /// <summary>Reads only the header-level size (height, width) of an image by decoding it.</summary>
-    public static (int Height, int Width) ReadSize(string path)
-    {
-        using var mat = Decode(path, ImreadModes.Unchanged);
-        return (mat.Rows, mat.Cols);
-    }
-
     /// <summary>Writes an RGB/grayscale tensor with values in [0, 1] as an 8-bit image (format from the extension).</summary>
     public static void Write(ImageTensor image, string path)
     {

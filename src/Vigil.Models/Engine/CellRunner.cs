@@ -47,8 +47,8 @@ public static class CellRunner
             split.Train.Count, split.Test.Count, metrics, efficiency, images);
     }
 
-    /// <summary>Linear interpolation between closest ranks (numpy's default), on sorted values.</summary>
-    internal static double Percentile(double[] sorted, double q)
+    /// <summary>Linear interpolation between closest ranks (numpy's default), on sorted values; the one latency percentile in Vigil.</summary>
+    public static double Percentile(double[] sorted, double q)
     {
         double position = q * (sorted.Length - 1);
         int lower = (int)Math.Floor(position);

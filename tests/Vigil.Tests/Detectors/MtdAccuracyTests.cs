@@ -1,6 +1,7 @@
 using Vigil.Backbones;
 using Vigil.Data;
 using Vigil.Detectors;
+using Vigil.Engine;
 using Vigil.Metrics;
 using Vigil.Weights;
 using Xunit.Abstractions;
@@ -51,10 +52,6 @@ public class MtdAccuracyTests(ITestOutputHelper output)
     {
         var entry = DetectorCatalog.Get(model);
         using var detector = entry.Create(BackboneCatalog.Open("mobilenetv2_int8_onnx", weights, entry.Layers), 0);
-        var split = Subset.Value;
-        detector.Fit(split.Train);
-        var predictions = split.Test.Select(s => (Sample: s, Loaded: s.Load())).Select(t => (t.Sample, t.Loaded.Mask, Prediction: detector.Predict(t.Loaded.Image))).ToList();
-        return Evaluation.Run(predictions.Select(p => p.Prediction.Score).ToList(), predictions.Select(p => p.Sample.IsAnomalous).ToList(),
-            predictions.Select(p => p.Prediction.Map).ToList(), predictions.Select(p => p.Mask).ToList());
+        return CellRunner.Run(new CellKey(model, "mtd", "mtd", 0), detector, Subset.Value).Metrics;
     }
 }
