@@ -76,7 +76,7 @@ internal static class BenchCommand
                         skippedFiles.AddRange(skipped);
                         foreach (var model in modelEntries)
                         {
-                            var key = new CellKey(model.Name, dataset.Name, category, seed);
+                            var key = new CellKey(model.Name, dataset.Name, category, CellKey.Unsupervised, seed);
                             var configuration = $"backbone={backboneName};weights={parse.GetValue(weights)};" +
                                                 $"ratio={trainRatio.Read(parse).TrainRatio};skipped={skipped.Count}";
                             if (store.TryLoad(key, configuration, out var done))

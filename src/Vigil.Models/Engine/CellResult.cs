@@ -14,9 +14,13 @@ public sealed record CellResult(
     IReadOnlyList<ImageOutcome> Images);
 
 /// <summary>Identifies a cell of the benchmark grid.</summary>
-public sealed record CellKey(string Model, string Dataset, string Category, int Seed)
+/// <param name="Setting">The learning setting that transformed the split, e.g. "unsupervised", "noisy-0.15", "fewshot-8".</param>
+public sealed record CellKey(string Model, string Dataset, string Category, string Setting, int Seed)
 {
-    public override string ToString() => $"{Model}/{Dataset}/{Category}/seed{Seed}";
+    /// <summary>The IM-IAD default: train on normal images only.</summary>
+    public const string Unsupervised = "unsupervised";
+
+    public override string ToString() => $"{Model}/{Dataset}/{Category}/{Setting}/seed{Seed}";
 }
 
 /// <summary>

@@ -41,7 +41,7 @@ public sealed class CellStore(string outputDirectory)
     private string PathOf(CellKey key, string configuration)
     {
         var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{key}\n{configuration}")))[..12];
-        var safe = string.Join("_", new[] { key.Model, key.Dataset, key.Category, $"seed{key.Seed}" }
+        var safe = string.Join("_", new[] { key.Model, key.Dataset, key.Category, key.Setting, $"seed{key.Seed}" }
             .Select(p => string.Concat(p.Select(c => char.IsLetterOrDigit(c) || c is '-' or '.' ? c : '-'))));
         return Path.Combine(Directory, $"{safe}_{hash}.json");
     }

@@ -52,6 +52,6 @@ public class MtdAccuracyTests(ITestOutputHelper output)
     {
         var entry = DetectorCatalog.Get(model);
         using var detector = entry.Create(BackboneCatalog.Open("mobilenetv2_int8_onnx", weights, entry.Layers), 0);
-        return CellRunner.Run(new CellKey(model, "mtd", "mtd", 0), detector, Subset.Value).Metrics;
+        return CellRunner.Run(new CellKey(model, "mtd", "mtd", CellKey.Unsupervised, 0), detector, Subset.Value).Metrics;
     }
 }

@@ -17,7 +17,7 @@ namespace Vigil.Tests.Engine;
 public class CellRunnerTests(CellRunnerTests.PretrainedCell cell, ITestOutputHelper output) : IClassFixture<CellRunnerTests.PretrainedCell>
 {
     private static readonly string[] Layers = ["layer2", "layer3"];
-    private static readonly CellKey Key = new("patchcore", "synthetic", TinySynthetic.Category, 0);
+    private static readonly CellKey Key = new("patchcore", "synthetic", TinySynthetic.Category, CellKey.Unsupervised, 0);
 
     /// <summary>The pretrained cell, run once for the tests of this class; its fitted detector is kept for re-predicting.</summary>
     public sealed class PretrainedCell : IDisposable

@@ -11,7 +11,7 @@ public class CellStoreTests
     private const string Configuration = "backbone=mobilenetv2_int8_onnx;weights=pretrained;ratio=0.8;skipped=0";
 
     private static CellResult Sample() => new(
-        new CellKey("patchcore", "synthetic", "wood", 3),
+        new CellKey("patchcore", "synthetic", "wood", CellKey.Unsupervised, 3),
         "mobilenetv2_int8_onnx",
         RandomWeights: true,
         TrainCount: 12,
@@ -77,8 +77,8 @@ public class CellStoreTests
         // "a/b" and "a-b" both become "a-b" in the file name; the hash of the real key must keep them apart.
         using var temp = new TempTree();
         var store = new CellStore(temp.Root);
-        var slash = Sample() with { Key = new CellKey("patchcore", "folder", "a/b", 0), TrainCount = 1 };
-        var dash = Sample() with { Key = new CellKey("patchcore", "folder", "a-b", 0), TrainCount = 2 };
+        var slash = Sample() with { Key = new CellKey("patchcore", "folder", "a/b", CellKey.Unsupervised, 0), TrainCount = 1 };
+        var dash = Sample() with { Key = new CellKey("patchcore", "folder", "a-b", CellKey.Unsupervised, 0), TrainCount = 2 };
         store.Save(slash, Configuration);
         store.Save(dash, Configuration);
 
