@@ -25,23 +25,12 @@ public static class SeededSplit
         var normals = normal.OrderBy(s => s.SourcePath, StringComparer.Ordinal).ToArray();
         if (normals.Length < 2)
             throw new VigilInputException($"Dataset '{dataset}' category '{category}' has {normals.Length} normal image(s); splitting needs at least 2 (one to train on, one to test). Add normal images.");
-        Shuffle(normals, options.Seed);
+        SplitMix64.Shuffle(normals, (ulong)(uint)options.Seed);
         int trainCount = Math.Clamp((int)Math.Round(options.TrainRatio * normals.Length, MidpointRounding.AwayFromZero), 1, normals.Length - 1);
         var train = normals[..trainCount].OrderBy(s => s.SourcePath, StringComparer.Ordinal).ToList();
         var test = normals[trainCount..].OrderBy(s => s.SourcePath, StringComparer.Ordinal)
             .Concat(anomalous.OrderBy(s => s.SourcePath, StringComparer.Ordinal)).ToList();
         return new DatasetSplit(dataset, category, train, test);
-    }
-
-    /// <summary>Fisher–Yates with SplitMix64: a generator fixed here (not System.Random, whose seeded sequence .NET may change) so splits stay the same across runtimes.</summary>
-    private static void Shuffle<T>(T[] items, int seed)
-    {
-        var rng = new SplitMix64((ulong)(uint)seed);
-        for (int i = items.Length - 1; i > 0; i--)
-        {
-            int j = (int)(rng.Next() % (ulong)(i + 1)); // modulo bias < 2^-50 for any realistic dataset size
-            (items[i], items[j]) = (items[j], items[i]);
-        }
     }
 }
 
@@ -49,6 +38,20 @@ public static class SeededSplit
 internal struct SplitMix64(ulong state)
 {
     private ulong _state = state;
+
+    /// <summary>
+    /// Fisher–Yates with SplitMix64: a generator fixed here (not System.Random, whose seeded sequence .NET may change)
+    /// so shuffles stay the same across runtimes.
+    /// </summary>
+    public static void Shuffle<T>(T[] items, ulong seed)
+    {
+        var rng = new SplitMix64(seed);
+        for (int i = items.Length - 1; i > 0; i--)
+        {
+            int j = (int)(rng.Next() % (ulong)(i + 1)); // modulo bias < 2^-50 for any realistic dataset size
+            (items[i], items[j]) = (items[j], items[i]);
+        }
+    }
 
     public ulong Next()
     {

@@ -1,4 +1,6 @@
+using System.Text.Json;
 using Vigil.Backbones;
+using Vigil.Calibration;
 
 namespace Vigil.Detectors;
 
@@ -18,7 +20,7 @@ public static class DetectorFile
         {
             extractor = resolveBackbone(content.Backbone);
             content.Backbone.Verify(extractor, path);
-            return content.Model switch
+            FeatureEmbeddingDetector detector = content.Model switch
             {
                 PatchCoreDetector.ModelName => PatchCoreDetector.Restore(content, extractor, path),
                 PadimDetector.ModelName => PadimDetector.Restore(content, extractor, path),
@@ -26,6 +28,9 @@ public static class DetectorFile
                 _ => throw new VigilInputException(
                     $"Model file '{path}' holds model '{content.Model}', which this Vigil cannot load (known: {PatchCoreDetector.ModelName}, {PadimDetector.ModelName}, {SpadeDetector.ModelName})."),
             };
+            detector.Calibration = content.Calibration?.Deserialize<ScoreCalibration>()
+                                   ?? (content.Calibration is null ? null : throw ModelFile.Corrupt(path, "the calibration is empty"));
+            return detector;
         }
         catch
         {

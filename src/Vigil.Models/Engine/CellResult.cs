@@ -2,7 +2,8 @@ using Vigil.Metrics;
 
 namespace Vigil.Engine;
 
-/// <summary>What one benchmark cell (model × dataset × category × seed) produced.</summary>
+/// <summary>What one benchmark cell (model × dataset × category × setting × seed) produced.</summary>
+/// <param name="Notes">What the run changed or could not do, e.g. labelled anomalies left out of training.</param>
 public sealed record CellResult(
     CellKey Key,
     string Backbone,
@@ -11,7 +12,8 @@ public sealed record CellResult(
     int TestCount,
     EvaluationResult Metrics,
     Efficiency Efficiency,
-    IReadOnlyList<ImageOutcome> Images);
+    IReadOnlyList<ImageOutcome> Images,
+    IReadOnlyList<string> Notes);
 
 /// <summary>Identifies a cell of the benchmark grid.</summary>
 /// <param name="Setting">The learning setting that transformed the split, e.g. "unsupervised", "noisy-0.15", "fewshot-8".</param>
@@ -25,14 +27,18 @@ public sealed record CellKey(string Model, string Dataset, string Category, stri
 
 /// <summary>
 /// Cost of a cell. Latency is per Predict call (one image, preprocessing and map post-processing included), over
-/// the test set after one warm-up call; peak memory is the process's high-water mark when the cell ended.
+/// the test set after one warm-up call; throughput is images per second at the fastest batch size tried; peak memory
+/// is the process's high-water mark when the cell ended; the model file is what <c>vigil train</c> would save.
 /// </summary>
 public sealed record Efficiency(
     double FitSeconds,
     double LatencyMedianMs,
     double LatencyP95Ms,
     long PeakWorkingSetBytes,
-    long StateBytes);
+    long StateBytes,
+    double ThroughputImagesPerSecond,
+    int ThroughputBatchSize,
+    long ModelFileBytes);
 
 /// <summary>One test image's ground truth and score.</summary>
 public sealed record ImageOutcome(string Path, bool Anomalous, string DefectType, float Score);

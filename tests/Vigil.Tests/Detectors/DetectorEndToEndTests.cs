@@ -1,4 +1,5 @@
 using Vigil.Backbones;
+using Vigil.Calibration;
 using Vigil.Detectors;
 
 namespace Vigil.Tests.Detectors;
@@ -54,6 +55,7 @@ public class DetectorEndToEndTests(TexturesFixture fixture) : IClassFixture<Text
         {
             using var fitted = Create(model, new RandomConvFeatureExtractor(seed: 3));
             fitted.Fit(fixture.Data.Train);
+            fitted.Calibration = new ScoreCalibration("fpr:0.01", 3, 0, 1.5f, 0.25f, 2.75f, 0.125f, -0.5f, 9f);
             fitted.Save(path);
             BackboneReference? requested = null;
             using var loaded = DetectorFile.Load(path, reference =>
@@ -66,6 +68,7 @@ public class DetectorEndToEndTests(TexturesFixture fixture) : IClassFixture<Text
             Assert.Equal("random", requested.WeightsSha256);
             Assert.Equal(["layer1", "layer2", "layer3", "layer4"], requested.Layers);
             Assert.Equal(fitted.StateElements, loaded.StateElements);
+            Assert.Equal(fitted.Calibration, loaded.Calibration);
             foreach (var sample in fixture.Data.Test.Take(4).Concat(fixture.Data.Test.TakeLast(2)))
             {
                 var image = sample.LoadImage();

@@ -57,7 +57,7 @@ public class CellRunnerTests(CellRunnerTests.PretrainedCell cell, ITestOutputHel
         Assert.Equal(split.Test.Select(s => (s.SourcePath, s.IsAnomalous, s.DefectType)),
             result.Images.Select(i => (i.Path, i.Anomalous, i.DefectType)));
         Assert.All(result.Images, i => Assert.True(float.IsFinite(i.Score)));
-        Assert.Equal(new CellRunner.CellProgress("test", split.Test.Count, split.Test.Count), phases[^1]);
+        Assert.Equal(new CellRunner.CellProgress("test", split.Test.Count, split.Test.Count), phases.Last(p => p.Phase == "test"));
         Assert.Contains(phases, p => p.Phase == "fit");
 
         var e = result.Efficiency;
@@ -65,6 +65,9 @@ public class CellRunnerTests(CellRunnerTests.PretrainedCell cell, ITestOutputHel
         Assert.True(e.PeakWorkingSetBytes > 0);
         Assert.Equal(detector.StateBytes, e.StateBytes);
         Assert.True(e.StateBytes > 0);
+        Assert.True(e.ThroughputImagesPerSecond > 0 && new[] { 1, 2, 4, 8 }.Contains(e.ThroughputBatchSize), $"{e}");
+        // The saved file holds the state (float32 barely compresses) plus a small JSON header.
+        Assert.InRange(e.ModelFileBytes, e.StateBytes / 2, e.StateBytes + 65536);
 
         // Predict again with the same fitted detector and evaluate independently of the runner.
         var scores = new float[split.Test.Count];
@@ -94,6 +97,20 @@ public class CellRunnerTests(CellRunnerTests.PretrainedCell cell, ITestOutputHel
         var anomalous = result.Images.Where(i => i.Anomalous).Select(i => i.Score).ToList();
         double wins = anomalous.Sum(a => normal.Sum(n => a > n ? 1.0 : a == n ? 0.5 : 0));
         Assert.Equal(wins / (normal.Count * anomalous.Count), m.ImageAuroc, 12);
+    }
+
+    [Fact]
+    public void BatchedPredictionsEqualOneByOnePredictions()
+    {
+        var images = cell.Split.Test.Take(3).Select(s => s.LoadImage()).ToList();
+        var batched = cell.Detector.PredictBatch(images);
+        for (int i = 0; i < images.Count; i++)
+        {
+            var single = cell.Detector.Predict(images[i]);
+            Assert.Equal(single.Score, batched[i].Score, 1e-5f * Math.Abs(single.Score));
+            Assert.Equal((single.Map.Height, single.Map.Width), (batched[i].Map.Height, batched[i].Map.Width));
+            Assert.All(single.Map.Data.Zip(batched[i].Map.Data), p => Assert.Equal(p.First, p.Second, 1e-4f * (1 + Math.Abs(p.First))));
+        }
     }
 
     [Fact]

@@ -19,12 +19,13 @@ public class CellStoreTests
         new EvaluationResult(0.875, 0.9125, new F1Max(0.8, 1.25f), double.NaN, double.NaN, new F1Max(double.NaN, float.NaN),
             double.NaN, 0.3, EvaluationResolution.Model,
             ["pixel metrics are undefined: no test image has a defective pixel", "second warning, with \"quotes\" and ünïcode"]),
-        new Efficiency(1.5, 12.25, 20.5, 123_456_789_012, 4096),
+        new Efficiency(1.5, 12.25, 20.5, 123_456_789_012, 4096, 41.5, 4, 5000),
         [
             new ImageOutcome("/data/wood/test/good/000.png", false, "good", 0.125f),
             new ImageOutcome("/data/wood/test/crack/000.png", true, "crack", 3.4028235e38f),
             new ImageOutcome("/data/wood/test/stain/000.png", true, "stain", -1e-7f),
-        ]);
+        ],
+        ["patchcore cannot use labelled anomalies"]);
 
     [Fact]
     public void SavedCellLoadsBackExactly()
@@ -51,6 +52,7 @@ public class CellStoreTests
         Assert.Equal(EvaluationResolution.Model, l.Resolution);
         Assert.Equal(m.Warnings, l.Warnings);
         Assert.Equal(saved.Images, loaded.Images); // ImageOutcome is a record of plain values: exact float scores included
+        Assert.Equal(saved.Notes, loaded.Notes);
     }
 
     [Fact]
@@ -67,6 +69,7 @@ public class CellStoreTests
         Assert.False(store.TryLoad(saved.Key with { Category = "tile" }, Configuration, out _));
         Assert.False(store.TryLoad(saved.Key with { Model = "padim" }, Configuration, out _));
         Assert.False(store.TryLoad(saved.Key with { Dataset = "mtd" }, Configuration, out _));
+        Assert.False(store.TryLoad(saved.Key with { Setting = "noisy-0.15" }, Configuration, out _));
         Assert.False(new CellStore(temp.Path("elsewhere")).TryLoad(saved.Key, Configuration, out _));
         Assert.True(store.TryLoad(saved.Key, Configuration, out _));
     }

@@ -18,9 +18,11 @@ internal static class ModelFile
     public const int FormatVersion = 1;
     private const string ConfigEntry = "model.json";
 
-    public sealed record Content(string Model, JsonNode Options, BackboneReference Backbone, Dictionary<string, Tensor> Tensors);
+    /// <param name="Calibration">Thresholds and normalisation fitted on validation images; null when the model was saved uncalibrated.</param>
+    public sealed record Content(string Model, JsonNode Options, BackboneReference Backbone, Dictionary<string, Tensor> Tensors, JsonNode? Calibration);
 
-    public static void Write(string path, string model, JsonNode options, BackboneReference backbone, IReadOnlyDictionary<string, Tensor> tensors)
+    public static void Write(string path, string model, JsonNode options, BackboneReference backbone, IReadOnlyDictionary<string, Tensor> tensors,
+        JsonNode? calibration = null)
     {
         var shapes = new JsonObject();
         foreach (var (name, tensor) in tensors)
@@ -37,6 +39,7 @@ internal static class ModelFile
             ["options"] = options,
             ["backbone"] = BackboneToJson(backbone),
             ["tensors"] = shapes,
+            ["calibration"] = calibration,
         };
         var directory = Path.GetDirectoryName(Path.GetFullPath(path));
         if (directory != null) Directory.CreateDirectory(directory);
@@ -81,7 +84,7 @@ internal static class ModelFile
                 using var stream = entry.Open();
                 tensors[name] = dtype == "int64" ? ReadTensor<long>(stream, shape, name, path) : ReadTensor<float>(stream, shape, name, path);
             }
-            return new Content(model, options, backbone, tensors);
+            return new Content(model, options, backbone, tensors, config["calibration"]?.DeepClone());
         }
         catch (Exception e) when (e is InvalidDataException or JsonException or EndOfStreamException or InvalidOperationException
                                   or FormatException or NullReferenceException or KeyNotFoundException or ArgumentException or OverflowException)
