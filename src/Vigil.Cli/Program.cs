@@ -8,6 +8,9 @@ if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 200;
 var root = new RootCommand(
     "Vigil: industrial image anomaly detection. Train detectors on normal images, find and localise defects, " +
     "and benchmark algorithms with exact metrics.");
+root.Subcommands.Add(TrainCommand.Create());
+root.Subcommands.Add(TestCommand.Create());
+root.Subcommands.Add(PredictCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(DatasetCommands.Create());
 root.Subcommands.Add(PerfCommands.Create());

@@ -12,6 +12,10 @@ internal static class BackboneOptions
         DefaultValueFactory = _ => defaultName,
     };
 
+    /// <summary>The backbone name, checked before any dataset is opened and decoded.</summary>
+    public static string Require(string name) => BackboneCatalog.Names.Contains(name) ? name
+        : throw new VigilInputException($"Unknown backbone '{name}'. Known backbones: {string.Join(", ", BackboneCatalog.Names)}.");
+
     public static Option<string> Weights() => new("--weights", "-w")
     {
         Description = "Backbone weights: 'pretrained' (found in the weight cache, shared/weights, or downloaded where a network exists), " +

@@ -44,7 +44,7 @@ internal static class BenchCommand
         var backbone = BackboneOptions.Backbone(DefaultBackbone);
         var weights = BackboneOptions.Weights();
         var output = new Option<string>("--out", "-o") { Description = "Output folder for results (cells/, results.csv).", DefaultValueFactory = _ => "vigil-out" };
-        var skipCorrupt = new Option<bool>("--skip-corrupt") { Description = "Skip images or masks that cannot be decoded (and list them) instead of stopping." };
+        var skipCorrupt = SharedOptions.SkipCorrupt();
         var trainRatio = SharedOptions.Split();
 
         var command = new Command("bench",
@@ -57,9 +57,7 @@ internal static class BenchCommand
         command.SetAction(parse => CommandRunner.Run(() =>
         {
             var modelEntries = SplitList(parse.GetValue(models)).Select(DetectorCatalog.Get).ToList();
-            var backboneName = parse.GetValue(backbone)!;
-            if (!BackboneCatalog.Names.Contains(backboneName)) // before any dataset is opened and decoded
-                throw new VigilInputException($"Unknown backbone '{backboneName}'. Known backbones: {string.Join(", ", BackboneCatalog.Names)}.");
+            var backboneName = BackboneOptions.Require(parse.GetValue(backbone)!);
             var weightSource = WeightSource.Parse(parse.GetValue(weights)!);
             var store = new CellStore(parse.GetValue(output)!);
             var results = new List<CellResult>();
@@ -91,7 +89,7 @@ internal static class BenchCommand
                         }
                     }
                 }
-            Render(results);
+            ResultTables.Render(results);
             var csv = Path.Combine(parse.GetValue(output)!, "results.csv");
             WriteCsv(results, csv);
             foreach (var s in skippedFiles) AnsiConsole.MarkupLineInterpolated($"[yellow]skipped:[/] {s.Reason}");
@@ -111,28 +109,6 @@ internal static class BenchCommand
 
     private static IEnumerable<string> SplitList(string[]? values) =>
         (values ?? []).SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
-
-    private static void Render(IReadOnlyList<CellResult> results)
-    {
-        var table = new Table().Title("Vigil benchmark")
-            .AddColumns("model", "dataset", "category", "seed", "image AUROC", "pixel AUROC", "AU-PRO", "image F1-max", "fit s", "latency ms (p50/p95)", "peak MiB");
-        foreach (var r in results)
-            table.AddRow(r.Key.Model, r.Key.Dataset, Markup.Escape(r.Key.Category), $"{r.Key.Seed}",
-                F(r.Metrics.ImageAuroc), F(r.Metrics.PixelAuroc), F(r.Metrics.AuPro), F(r.Metrics.ImageF1Max.F1),
-                $"{r.Efficiency.FitSeconds:F1}", $"{r.Efficiency.LatencyMedianMs:F0}/{r.Efficiency.LatencyP95Ms:F0}",
-                $"{r.Efficiency.PeakWorkingSetBytes / (1024 * 1024)}");
-        foreach (var group in results.GroupBy(r => (r.Key.Model, r.Key.Dataset)).Where(g => g.Count() > 1))
-            table.AddRow($"[bold]{group.Key.Model}[/]", $"[bold]{group.Key.Dataset}[/]", "[bold]mean[/]", "",
-                F(group.Average(r => r.Metrics.ImageAuroc)), F(group.Average(r => r.Metrics.PixelAuroc)),
-                F(group.Average(r => r.Metrics.AuPro)), F(group.Average(r => r.Metrics.ImageF1Max.F1)), "", "", "");
-        AnsiConsole.Write(table);
-        foreach (var r in results.Where(r => r.RandomWeights))
-            AnsiConsole.MarkupLineInterpolated($"[yellow]{r.Key}: backbone {r.Backbone} has RANDOM weights — not a pretrained result.[/]");
-        foreach (var r in results)
-            foreach (var w in r.Metrics.Warnings) AnsiConsole.MarkupLineInterpolated($"[yellow]{r.Key}: {w}[/]");
-    }
-
-    private static string F(double v) => double.IsNaN(v) ? "NaN" : v.ToString("F3", CultureInfo.InvariantCulture);
 
     private static void WriteCsv(IReadOnlyList<CellResult> results, string path)
     {

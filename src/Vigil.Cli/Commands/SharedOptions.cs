@@ -24,6 +24,25 @@ internal static class SharedOptions
         return names;
     }
 
+    public static Option<string> Data() => new("--data", "-d")
+    {
+        Description = "Dataset spec, e.g. synthetic, mtd, ksdd, mvtec:/data/mvtec, folder:/images (see 'vigil datasets').",
+        DefaultValueFactory = _ => "synthetic",
+    };
+
+    public static Option<bool> SkipCorrupt() => new("--skip-corrupt")
+    {
+        Description = "Skip images or masks that cannot be decoded (and list them) instead of stopping.",
+    };
+
+    /// <summary>The one category to use: the requested one (validated), or the dataset's only category.</summary>
+    public static string SingleCategory(IDataset dataset, string? requested)
+    {
+        if (requested is { Length: > 0 }) return SelectCategories(dataset, [requested]).Single();
+        if (dataset.Categories.Count == 1) return dataset.Categories[0];
+        throw new VigilInputException($"Dataset '{dataset.Name}' has several categories; choose one with --category: {string.Join(", ", dataset.Categories)}.");
+    }
+
     public static SplitOptionSet Split() => new();
 
     /// <summary>--train-ratio and --split-seed: how datasets without an official split are split.</summary>
@@ -47,5 +66,12 @@ internal static class SharedOptions
         }
 
         public SplitOptions Read(ParseResult parse) => new(parse.GetValue(_ratio), parse.GetValue(_seed));
+
+        /// <summary>The values given on the command line, else <paramref name="fallback"/>'s (e.g. the split a model was trained with).</summary>
+        public SplitOptions ReadOr(ParseResult parse, SplitOptions fallback) => new(
+            Given(parse, _ratio) ? parse.GetValue(_ratio) : fallback.TrainRatio,
+            Given(parse, _seed) ? parse.GetValue(_seed) : fallback.Seed);
+
+        private static bool Given(ParseResult parse, Option option) => parse.GetResult(option) is { Implicit: false };
     }
 }

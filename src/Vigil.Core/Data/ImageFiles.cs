@@ -1,7 +1,7 @@
 namespace Vigil.Data;
 
 /// <summary>File conventions every loader shares: which files are images, in which order they are listed.</summary>
-internal static class ImageFiles
+public static class ImageFiles
 {
     public static readonly string[] Extensions = [".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"];
 

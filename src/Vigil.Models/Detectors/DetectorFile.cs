@@ -28,8 +28,8 @@ public static class DetectorFile
                 _ => throw new VigilInputException(
                     $"Model file '{path}' holds model '{content.Model}', which this Vigil cannot load (known: {PatchCoreDetector.ModelName}, {PadimDetector.ModelName}, {SpadeDetector.ModelName})."),
             };
-            detector.Calibration = content.Calibration?.Deserialize<ScoreCalibration>()
-                                   ?? (content.Calibration is null ? null : throw ModelFile.Corrupt(path, "the calibration is empty"));
+            detector.Calibration = content.Metadata[FeatureEmbeddingDetector.CalibrationKey]?.Deserialize<ScoreCalibration>();
+            detector.Provenance = content.Metadata[FeatureEmbeddingDetector.ProvenanceKey]?.Deserialize<ModelProvenance>();
             return detector;
         }
         catch

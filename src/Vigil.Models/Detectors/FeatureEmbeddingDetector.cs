@@ -42,6 +42,9 @@ public abstract class FeatureEmbeddingDetector : IAnomalyDetector
     /// <summary>Thresholds and score normalisation from validation images (see <see cref="Calibrator"/>); saved with the model. Null until calibrated.</summary>
     public ScoreCalibration? Calibration { get; set; }
 
+    /// <summary>Where the fitted state came from (data, split, seed, Vigil build); saved with the model. Null when not recorded.</summary>
+    public ModelProvenance? Provenance { get; set; }
+
     public abstract void Fit(IReadOnlyList<Sample> train, IProgress<(int Done, int Total)>? progress = null);
 
     public Prediction Predict(ImageTensor image) => PredictBatch([image])[0];
@@ -78,9 +81,14 @@ public abstract class FeatureEmbeddingDetector : IAnomalyDetector
     public void Save(string path)
     {
         if (!IsFitted) throw new InvalidOperationException($"{Name}: fit the detector before saving it.");
-        ModelFile.Write(path, Name, OptionsJson(), BackboneReference.Of(Extractor), State,
-            Calibration is null ? null : JsonSerializer.SerializeToNode(Calibration));
+        ModelFile.Write(path, Name, OptionsJson(), BackboneReference.Of(Extractor), State, new JsonObject
+        {
+            [CalibrationKey] = JsonSerializer.SerializeToNode(Calibration),
+            [ProvenanceKey] = JsonSerializer.SerializeToNode(Provenance),
+        });
     }
+
+    internal const string CalibrationKey = "calibration", ProvenanceKey = "provenance";
 
     /// <summary>Stores a tensor as fitted state, out of any dispose scope.</summary>
     protected static Tensor Keep(Tensor tensor) => tensor.DetachFromDisposeScope();

@@ -18,11 +18,11 @@ internal static class ModelFile
     public const int FormatVersion = 1;
     private const string ConfigEntry = "model.json";
 
-    /// <param name="Calibration">Thresholds and normalisation fitted on validation images; null when the model was saved uncalibrated.</param>
-    public sealed record Content(string Model, JsonNode Options, BackboneReference Backbone, Dictionary<string, Tensor> Tensors, JsonNode? Calibration);
+    /// <param name="Metadata">What the model carries besides its state (calibration, provenance); keys a reader does not know are ignored.</param>
+    public sealed record Content(string Model, JsonNode Options, BackboneReference Backbone, Dictionary<string, Tensor> Tensors, JsonObject Metadata);
 
     public static void Write(string path, string model, JsonNode options, BackboneReference backbone, IReadOnlyDictionary<string, Tensor> tensors,
-        JsonNode? calibration = null)
+        JsonObject? metadata = null)
     {
         var shapes = new JsonObject();
         foreach (var (name, tensor) in tensors)
@@ -39,7 +39,7 @@ internal static class ModelFile
             ["options"] = options,
             ["backbone"] = BackboneToJson(backbone),
             ["tensors"] = shapes,
-            ["calibration"] = calibration,
+            ["metadata"] = metadata ?? new JsonObject(),
         };
         var directory = Path.GetDirectoryName(Path.GetFullPath(path));
         if (directory != null) Directory.CreateDirectory(directory);
@@ -84,7 +84,7 @@ internal static class ModelFile
                 using var stream = entry.Open();
                 tensors[name] = dtype == "int64" ? ReadTensor<long>(stream, shape, name, path) : ReadTensor<float>(stream, shape, name, path);
             }
-            return new Content(model, options, backbone, tensors, config["calibration"]?.DeepClone());
+            return new Content(model, options, backbone, tensors, config["metadata"]?.DeepClone() as JsonObject ?? new JsonObject());
         }
         catch (Exception e) when (e is InvalidDataException or JsonException or EndOfStreamException or InvalidOperationException
                                   or FormatException or NullReferenceException or KeyNotFoundException or ArgumentException or OverflowException)
