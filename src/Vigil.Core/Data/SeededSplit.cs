@@ -34,7 +34,7 @@ public static class SeededSplit
     }
 
     /// <summary>Fisher–Yates with SplitMix64: a generator fixed here (not System.Random, whose seeded sequence .NET may change) so splits stay the same across runtimes.</summary>
-    private static void Shuffle<T>(T[] items, int seed)
+    internal static void Shuffle<T>(T[] items, int seed)
     {
         var rng = new SplitMix64((ulong)(uint)seed);
         for (int i = items.Length - 1; i > 0; i--)
