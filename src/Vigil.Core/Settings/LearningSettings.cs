@@ -18,7 +18,7 @@ public static class LearningSettings
     public static string Forms { get; } = string.Join(Environment.NewLine,
         "  unsupervised                       train on normal images only (default; alias: vanilla)",
         $"  supervised[:n=N]                   move N anomalous test images (default {FullySupervised.DefaultCount}, N >= 1) into training with labels and masks, at most 75 % of a category's anomalies",
-        $"  fewshot[:k=K][,m=M,aug=A+B]        keep K normal training images (default {FewShot.DefaultShots}, K >= 1; IM-IAD uses 1, 2, 4, 8), each with M augmented variants (0-{FewShot.MaxVariants}); A, B from {string.Join(", ", AugmentationSchedule.Names.Select(n => n.Name))}",
+        $"  fewshot[:k=K][,m=M][,aug=A+B]      keep K normal training images (default {FewShot.DefaultShots}, K >= 1; IM-IAD uses 1, 2, 4, 8), each with M augmented variants (0-{FewShot.MaxVariants}, default 0) by A+B from {string.Join(", ", AugmentationSchedule.Names.Select(n => n.Name))} (default rotation)",
         $"  noisy[:ratio=R][,overlap]          inject floor(R x training images) anomalous test images into training as normal (default R {NoisyLabels.DefaultRatio.ToString(CultureInfo.InvariantCulture)}, 0 < R <= 1; IM-IAD uses 0.05-0.2), at most 75 % of a category's anomalies; overlap keeps them in the test set");
 
     /// <summary>
@@ -32,19 +32,40 @@ public static class LearningSettings
         int colon = spec.IndexOf(':');
         string name = (colon < 0 ? spec : spec[..colon]).Trim().ToLowerInvariant();
         var parameters = ParseParameters(spec, colon < 0 ? "" : spec[(colon + 1)..]);
-        LearningSetting setting = name switch
+        // All parameters are read (and unknown ones rejected) before the constructor checks their ranges.
+        Func<LearningSetting> create;
+        switch (name)
         {
-            "unsupervised" or "vanilla" => Default,
-            "supervised" or "fully-supervised" => new FullySupervised(Int(spec, parameters, "n", FullySupervised.DefaultCount)),
-            "fewshot" or "few-shot" => new FewShot(Int(spec, parameters, "k", FewShot.DefaultShots), Int(spec, parameters, "m", 0), Kinds(spec, parameters)),
-            "noisy" => new NoisyLabels(Ratio(spec, parameters), Flag(spec, parameters, "overlap")),
-            "continual" => throw Bad(spec, "continual learning trains over a sequence of categories, so it is not a transformation of one split and is not selected here"),
-            "" => throw Bad(spec, "the setting name is missing"),
-            _ => throw Bad(spec, $"'{name}' is not a setting"),
-        };
+            case "unsupervised" or "vanilla":
+                create = () => Default;
+                break;
+            case "supervised" or "fully-supervised":
+                int n = Int(spec, parameters, "n", FullySupervised.DefaultCount);
+                create = () => new FullySupervised(n);
+                break;
+            case "fewshot" or "few-shot":
+                int k = Int(spec, parameters, "k", FewShot.DefaultShots), m = Int(spec, parameters, "m", 0);
+                // Rotation when variants are asked for without kinds: IM-IAD found it the most useful.
+                var kinds = Kinds(spec, parameters) ?? (m > 0 ? AugmentationKinds.Rotation : AugmentationKinds.None);
+                create = () => new FewShot(k, m, kinds);
+                break;
+            case "noisy":
+                double ratio = Ratio(spec, parameters);
+                bool overlap = Flag(spec, parameters, "overlap");
+                create = () => new NoisyLabels(ratio, overlap);
+                break;
+            case "continual":
+                throw Bad(spec, "continual learning trains over a sequence of categories, so it is not a transformation of one split and is not selected here");
+            case "":
+                throw Bad(spec, "the setting name is missing");
+            default:
+                throw Bad(spec, $"'{name}' is not a setting");
+        }
         if (parameters.Count > 0)
-            throw Bad(spec, $"'{name}' takes no parameter{(parameters.Count > 1 ? "s" : "")} {string.Join(", ", parameters.Keys.Select(k => $"'{k}'"))}");
-        return setting;
+            throw Bad(spec, $"'{name}' takes no parameter{(parameters.Count > 1 ? "s" : "")} {string.Join(", ", parameters.Keys.Select(key => $"'{key}'"))}"
+                + (parameters.Keys.Any(key => key.All(char.IsAsciiDigit)) ? " (parameters are separated by commas: write decimals with a dot, e.g. 0.15)" : ""));
+        try { return create(); }
+        catch (VigilInputException e) { throw Bad(spec, e.Message); }
     }
 
     /// <summary>key=value pairs and bare flags (value null), keys lower-cased; a repeated key is an error.</summary>
@@ -95,10 +116,10 @@ public static class LearningSettings
             var other => throw Bad(spec, $"{key}='{other}' must be true or false (or just '{key}')"),
         };
 
-    private static AugmentationKinds Kinds(string spec, Dictionary<string, string?> parameters)
+    private static AugmentationKinds? Kinds(string spec, Dictionary<string, string?> parameters)
     {
         var text = Take(spec, parameters, "aug");
-        if (text is null) return AugmentationKinds.None;
+        if (text is null) return null;
         var kinds = AugmentationKinds.None;
         foreach (var name in text.Split('+'))
             kinds |= AugmentationSchedule.ParseKind(name)
@@ -107,5 +128,5 @@ public static class LearningSettings
     }
 
     private static VigilInputException Bad(string spec, string problem) =>
-        new($"Setting '{spec}': {problem}. Valid settings:{Environment.NewLine}{Forms}");
+        new($"Setting '{spec}': {problem.TrimEnd('.')}. Valid settings:{Environment.NewLine}{Forms}");
 }
