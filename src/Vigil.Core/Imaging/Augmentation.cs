@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Runtime.InteropServices;
 using OpenCvSharp;
 
@@ -52,24 +51,6 @@ public sealed record Augmentation(
         var values = Array.ConvertAll(mask.Data, v => v ? 1f : 0f);
         var warped = Warp(values, mask.Height, mask.Width, Geometry(mask.Height, mask.Width), InterpolationFlags.Nearest);
         return new BinaryMask(mask.Height, mask.Width, Array.ConvertAll(warped, v => v > 0.5f));
-    }
-
-    /// <summary>The non-default parameters, e.g. "rot=90 flipH" (for notes and logs).</summary>
-    public override string ToString()
-    {
-        var parts = new List<string> { $"variant={Variant}" };
-        string F(double v) => v.ToString("0.####", CultureInfo.InvariantCulture);
-        if (RotationDegrees != 0) parts.Add($"rot={F(RotationDegrees)}");
-        if (Scale != 1) parts.Add($"scale={F(Scale)}");
-        if (TranslateX != 0 || TranslateY != 0) parts.Add($"shift=({F(TranslateX)},{F(TranslateY)})");
-        if (FlipHorizontal) parts.Add("flipH");
-        if (FlipVertical) parts.Add("flipV");
-        if (Perspective is { } p)
-            parts.Add($"perspective=({F(p.TopLeftX)},{F(p.TopLeftY)};{F(p.TopRightX)},{F(p.TopRightY)};{F(p.BottomRightX)},{F(p.BottomRightY)};{F(p.BottomLeftX)},{F(p.BottomLeftY)})");
-        if (Brightness != 1) parts.Add($"brightness={F(Brightness)}");
-        if (Contrast != 1) parts.Add($"contrast={F(Contrast)}");
-        if (Saturation != 1) parts.Add($"saturation={F(Saturation)}");
-        return string.Join(' ', parts);
     }
 
     /// <summary>The 3×3 homography taking input pixel coordinates (pixel centres at integers) to output ones.</summary>
