@@ -33,16 +33,34 @@ public sealed record MaskFile(string Path) : MaskSource
 /// <param name="Dataset">Dataset name, e.g. "mvtec", "mtd".</param>
 /// <param name="Category">Category (object/texture class) within the dataset.</param>
 /// <param name="Mask">Pixel annotation; null means no defective pixel (normal images, or anomalous images of image-level datasets).</param>
-public sealed record Sample(string SourcePath, SampleLabel Label, string DefectType, string Dataset, string Category, MaskSource? Mask = null)
+/// <param name="Augmentation">
+/// Set for an augmented variant of <paramref name="SourcePath"/> (few-shot setting): loading applies it to the image and,
+/// with the same geometry, to the mask. Its parameters are fixed values, so every load gives the same pixels.
+/// </param>
+public sealed record Sample(string SourcePath, SampleLabel Label, string DefectType, string Dataset, string Category, MaskSource? Mask = null,
+    Augmentation? Augmentation = null)
 {
     public bool IsAnomalous => Label == SampleLabel.Anomalous;
 
-    /// <summary>The image as RGB CHW floats in [0, 1].</summary>
-    public ImageTensor LoadImage() => ImageIO.ReadRgb(SourcePath);
+    /// <summary>0 for the image as stored; the augmentation's variant index (≥ 1) for an augmented copy.</summary>
+    public int Variant => Augmentation?.Variant ?? 0;
 
-    /// <summary>The mask at the image's size; all-false when the sample has none.</summary>
-    public BinaryMask LoadMask(int imageHeight, int imageWidth) =>
-        Mask?.Load(imageHeight, imageWidth) ?? BinaryMask.Empty(imageHeight, imageWidth);
+    /// <summary>Identifies the image a model sees: the source path, plus "#variant" for an augmented copy.</summary>
+    public string Id => Augmentation is null ? SourcePath : $"{SourcePath}#{Augmentation.Variant}";
+
+    /// <summary>The image as RGB CHW floats in [0, 1], augmented when the sample is a variant.</summary>
+    public ImageTensor LoadImage()
+    {
+        var image = ImageIO.ReadRgb(SourcePath);
+        return Augmentation is null ? image : Augmentation.Apply(image);
+    }
+
+    /// <summary>The mask at the image's size (after the variant's geometry, if any); all-false when the sample has none.</summary>
+    public BinaryMask LoadMask(int imageHeight, int imageWidth)
+    {
+        var mask = Mask?.Load(imageHeight, imageWidth) ?? BinaryMask.Empty(imageHeight, imageWidth);
+        return Augmentation is null ? mask : Augmentation.Apply(mask);
+    }
 
     /// <summary>Image and mask together, the mask checked against the image's size.</summary>
     public (ImageTensor Image, BinaryMask Mask) Load()

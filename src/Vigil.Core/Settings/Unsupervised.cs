@@ -1,0 +1,15 @@
+using Vigil.Data;
+
+namespace Vigil.Settings;
+
+/// <summary>IM-IAD's vanilla setting (the default): train on the normal training images only; the split as loaded.</summary>
+public sealed record Unsupervised : LearningSetting
+{
+    public override string Name => "unsupervised";
+    public override string Spec => "unsupervised";
+
+    public override SettingSplit Apply(DatasetSplit split, int seed) =>
+        new(split, new SettingNotes(Name, seed,
+            $"Split as loaded: {split.Train.Count} training images, {split.Test.Count} test images ({split.TestAnomalousCount} anomalous).",
+            [], false, split.Train.Count, split.Test.Count));
+}
