@@ -6,6 +6,7 @@ using Vigil.Backbones;
 using Vigil.Data;
 using Vigil.Detectors;
 using Vigil.Engine;
+using Vigil.Settings;
 using Vigil.Weights;
 
 namespace Vigil.Cli.Commands;
@@ -46,12 +47,13 @@ internal static class BenchCommand
         var output = new Option<string>("--out", "-o") { Description = "Output folder for results (cells/, results.csv).", DefaultValueFactory = _ => "vigil-out" };
         var skipCorrupt = SharedOptions.SkipCorrupt();
         var trainRatio = SharedOptions.Split();
+        var settings = SharedOptions.Settings(repeatable: true);
 
         var command = new Command("bench",
             "Benchmark models on datasets: fit, test, evaluate (image/pixel AUROC, AU-PRO, …) and time every (model, dataset, category, seed) cell. " +
             "Finished cells are kept under --out and not recomputed when the run is repeated or resumed.")
         {
-            models, datasets, categories, seeds, backbone, weights, output, skipCorrupt,
+            models, datasets, categories, settings, seeds, backbone, weights, output, skipCorrupt,
         };
         trainRatio.AddTo(command);
         command.SetAction(parse => CommandRunner.Run(() =>
@@ -59,6 +61,7 @@ internal static class BenchCommand
             var modelEntries = SplitList(parse.GetValue(models)).Select(DetectorCatalog.Get).ToList();
             var backboneName = BackboneOptions.Require(parse.GetValue(backbone)!);
             var weightSource = WeightSource.Parse(parse.GetValue(weights)!);
+            var settingList = parse.GetValue(settings)!.Select(LearningSettings.Parse).ToList();
             var store = new CellStore(parse.GetValue(output)!);
             var results = new List<CellResult>();
             var skippedFiles = new List<SkippedFile>();
@@ -72,20 +75,25 @@ internal static class BenchCommand
                         var (clean, skipped) = Progress.Run($"checking {dataset.Name}/{category}",
                             p => DatasetValidation.Check(split, parse.GetValue(skipCorrupt), p));
                         skippedFiles.AddRange(skipped);
-                        foreach (var model in modelEntries)
+                        foreach (var setting in settingList)
                         {
-                            var key = new CellKey(model.Name, dataset.Name, category, CellKey.Unsupervised, seed);
-                            var configuration = $"backbone={backboneName};weights={parse.GetValue(weights)};" +
-                                                $"ratio={trainRatio.Read(parse).TrainRatio};skipped={skipped.Count}";
-                            if (store.TryLoad(key, configuration, out var done))
+                            var transformed = setting.Apply(clean, seed);
+                            foreach (var model in modelEntries)
                             {
-                                AnsiConsole.MarkupLineInterpolated($"[grey]{key}: finished earlier, kept[/]");
-                                results.Add(done!);
-                                continue;
+                                var key = new CellKey(model.Name, dataset.Name, category, setting.Name, seed);
+                                var configuration = $"backbone={backboneName};weights={parse.GetValue(weights)};" +
+                                                    $"ratio={trainRatio.Read(parse).TrainRatio};skipped={skipped.Count};setting={setting.Spec}";
+                                if (store.TryLoad(key, configuration, out var done))
+                                {
+                                    AnsiConsole.MarkupLineInterpolated($"[grey]{key}: finished earlier, kept[/]");
+                                    results.Add(done!);
+                                    continue;
+                                }
+                                var result = RunCell(key, model, backboneName, weightSource, seed, transformed.Split);
+                                if (setting is not Unsupervised) result = result with { Notes = [transformed.Notes.Summary, .. result.Notes] };
+                                store.Save(result, configuration);
+                                results.Add(result);
                             }
-                            var result = RunCell(key, model, backboneName, weightSource, seed, clean);
-                            store.Save(result, configuration);
-                            results.Add(result);
                         }
                     }
                 }
@@ -112,16 +120,17 @@ internal static class BenchCommand
 
     private static void WriteCsv(IReadOnlyList<CellResult> results, string path)
     {
-        var csv = new StringBuilder("model,dataset,category,seed,backbone,random_weights,train,test,image_auroc,image_ap,image_f1_max,pixel_auroc,pixel_ap,pixel_f1_max,au_pro,pro_fpr_limit,resolution,fit_s,latency_median_ms,latency_p95_ms,peak_working_set_bytes,state_bytes\n");
+        var csv = new StringBuilder("model,dataset,category,setting,seed,backbone,random_weights,train,test,image_auroc,image_ap,image_f1_max,pixel_auroc,pixel_ap,pixel_f1_max,au_pro,pro_fpr_limit,resolution,fit_s,latency_median_ms,latency_p95_ms,throughput_images_per_s,throughput_batch,peak_working_set_bytes,state_bytes,model_file_bytes\n");
         foreach (var r in results)
         {
             var m = r.Metrics;
             var e = r.Efficiency;
             csv.AppendLine(string.Join(",", new object[]
             {
-                r.Key.Model, r.Key.Dataset, r.Key.Category, r.Key.Seed, r.Backbone, r.RandomWeights, r.TrainCount, r.TestCount,
+                r.Key.Model, r.Key.Dataset, r.Key.Category, r.Key.Setting, r.Key.Seed, r.Backbone, r.RandomWeights, r.TrainCount, r.TestCount,
                 m.ImageAuroc, m.ImageAveragePrecision, m.ImageF1Max.F1, m.PixelAuroc, m.PixelAveragePrecision, m.PixelF1Max.F1,
-                m.AuPro, m.ProFprLimit, m.Resolution, e.FitSeconds, e.LatencyMedianMs, e.LatencyP95Ms, e.PeakWorkingSetBytes, e.StateBytes,
+                m.AuPro, m.ProFprLimit, m.Resolution, e.FitSeconds, e.LatencyMedianMs, e.LatencyP95Ms, e.ThroughputImagesPerSecond,
+                e.ThroughputBatchSize, e.PeakWorkingSetBytes, e.StateBytes, e.ModelFileBytes,
             }.Select(v => Convert.ToString(v, CultureInfo.InvariantCulture))));
         }
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Vigil.Data;
+using Vigil.Settings;
 
 namespace Vigil.Cli.Commands;
 
@@ -28,6 +29,14 @@ internal static class SharedOptions
     {
         Description = "Dataset spec, e.g. synthetic, mtd, ksdd, mvtec:/data/mvtec, folder:/images (see 'vigil datasets').",
         DefaultValueFactory = _ => "synthetic",
+    };
+
+    /// <summary>--setting: an IM-IAD learning setting; repeatable where a command runs several.</summary>
+    public static Option<string[]> Settings(bool repeatable) => new("--setting", "-s")
+    {
+        Description = (repeatable ? "Learning settings to run (repeat the option for several):" : "Learning setting:") + Environment.NewLine + LearningSettings.Forms,
+        DefaultValueFactory = _ => ["unsupervised"],
+        Arity = repeatable ? ArgumentArity.OneOrMore : ArgumentArity.ExactlyOne,
     };
 
     public static Option<bool> SkipCorrupt() => new("--skip-corrupt")

@@ -4,6 +4,7 @@ using Spectre.Console;
 using Vigil.Data;
 using Vigil.Detectors;
 using Vigil.Engine;
+using Vigil.Settings;
 
 namespace Vigil.Cli.Commands;
 
@@ -41,10 +42,14 @@ internal static class TestCommand
             var categoryName = SharedOptions.SingleCategory(dataset, parse.GetValue(category) ?? provenance?.Category);
             var (clean, skipped) = Progress.Run($"checking {dataset.Name}/{categoryName}",
                 p => DatasetValidation.Check(dataset.Load(categoryName), parse.GetValue(skipCorrupt), p));
-            RequireUnseen(clean.Test, provenance);
+            // The model's setting may have moved test images into training (supervised, noisy): apply it again, same seed.
+            var setting = LearningSettings.Parse(provenance?.Setting ?? CellKey.Unsupervised);
+            int seed = (int)(provenance?.Seed ?? 0);
+            var test = setting.Apply(clean, seed).Test;
+            RequireUnseen(test, provenance);
 
-            var key = new CellKey(detector.Name, dataset.Name, categoryName, provenance?.Setting ?? CellKey.Unsupervised, (int)(provenance?.Seed ?? 0));
-            var result = Progress.RunPhases(key.ToString(), p => CellRunner.Test(key, detector, clean.Test, provenance?.FitSeconds ?? double.NaN, progress: p))
+            var key = new CellKey(detector.Name, dataset.Name, categoryName, setting.Name, seed);
+            var result = Progress.RunPhases(key.ToString(), p => CellRunner.Test(key, detector, test, provenance?.FitSeconds ?? double.NaN, progress: p))
                 with { TrainCount = provenance?.TrainImages.Count ?? 0 };
             var store = new CellStore(parse.GetValue(output)!);
             store.Save(result, $"test;model={Path.GetFullPath(parse.GetValue(modelFile.Path)!)};ratio={splitOptions.TrainRatio};splitseed={splitOptions.Seed}");

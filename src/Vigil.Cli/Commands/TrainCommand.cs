@@ -5,7 +5,7 @@ using Vigil.Backbones;
 using Vigil.Calibration;
 using Vigil.Data;
 using Vigil.Detectors;
-using Vigil.Engine;
+using Vigil.Settings;
 using Vigil.Weights;
 
 namespace Vigil.Cli.Commands;
@@ -32,13 +32,14 @@ internal static class TrainCommand
         var calibration = CalibrationOptionSet.Create();
         var skipCorrupt = SharedOptions.SkipCorrupt();
         var split = SharedOptions.Split();
+        var setting = SharedOptions.Settings(repeatable: false);
 
         var command = new Command("train",
             "Fit a model on a category's normal training images and save it to one file (memory bank or statistics, options, " +
             "backbone reference, threshold and normalisation). Thresholds are fitted on validation images held back from " +
             "training, never on test images. Example: vigil train -m patchcore -d mtd -o mtd.vgl")
         {
-            model, data, category, backbone, weights, output, seed, skipCorrupt,
+            model, data, category, setting, backbone, weights, output, seed, skipCorrupt,
         };
         calibration.AddTo(command);
         split.AddTo(command);
@@ -48,6 +49,7 @@ internal static class TrainCommand
             var backboneName = BackboneOptions.Require(parse.GetValue(backbone)!);
             var weightSource = WeightSource.Parse(parse.GetValue(weights)!);
             var rule = calibration.Rule(parse);
+            var learningSetting = LearningSettings.Parse(parse.GetValue(setting)!.Single());
             var spec = parse.GetValue(data)!;
             var splitOptions = split.Read(parse);
             var dataset = DatasetCatalog.Open(spec, splitOptions);
@@ -55,7 +57,9 @@ internal static class TrainCommand
             var (clean, skipped) = Progress.Run($"checking {dataset.Name}/{categoryName}",
                 p => DatasetValidation.Check(dataset.Load(categoryName), parse.GetValue(skipCorrupt), p));
             int seedValue = parse.GetValue(seed);
-            var (train, validation) = ValidationSplit.Take(clean.Train.Where(s => !s.IsAnomalous).ToList(), calibration.Ratio(parse), seedValue);
+            var transformed = learningSetting.Apply(clean, seedValue);
+            // These detectors learn from normal images only; labelled anomalies of a supervised setting are left out.
+            var (train, validation) = ValidationSplit.Take(transformed.Train.Where(s => !s.IsAnomalous).ToList(), calibration.Ratio(parse), seedValue);
             var path = parse.GetValue(output) ?? $"{entry.Name}-{dataset.Name}-{categoryName}.vgl".Replace('/', '-');
 
             using var detector = entry.Create(BackboneCatalog.Open(backboneName, weightSource, entry.Layers), seedValue);
@@ -65,7 +69,7 @@ internal static class TrainCommand
             if (validation.Count > 0)
                 detector.Calibration = Progress.Run($"calibrating on {validation.Count} validation images",
                     p => Calibrator.Fit(detector, validation, rule, calibration.Synthetic(parse), seedValue, p));
-            detector.Provenance = new ModelProvenance(spec, categoryName, splitOptions.TrainRatio, splitOptions.Seed, CellKey.Unsupervised,
+            detector.Provenance = new ModelProvenance(spec, categoryName, splitOptions.TrainRatio, splitOptions.Seed, learningSetting.Spec,
                 seedValue, train.Select(s => s.SourcePath).ToList(), validation.Select(s => s.SourcePath).ToList(),
                 VigilBuild.Version, VigilBuild.GitCommit, DateTime.UtcNow, fitSeconds);
             detector.Save(path);
@@ -79,6 +83,9 @@ internal static class TrainCommand
                 : "[yellow]none (validation ratio 0): predictions get scores but no labels[/]");
             table.AddRow("model file", Markup.Escape($"{Path.GetFullPath(path)} ({new FileInfo(path).Length / 1048576.0:F1} MiB)"));
             AnsiConsole.Write(table);
+            if (learningSetting is not Unsupervised) AnsiConsole.MarkupLineInterpolated($"setting {learningSetting.Name}: {transformed.Notes.Summary}");
+            if (transformed.TrainAnomalousCount > 0)
+                AnsiConsole.MarkupLineInterpolated($"[yellow]{entry.Name} cannot use labelled anomalies: the {transformed.TrainAnomalousCount} moved into training were left out.[/]");
             foreach (var s in skipped) AnsiConsole.MarkupLineInterpolated($"[yellow]skipped:[/] {s.Reason}");
             if (detector.Extractor.IsRandomlyInitialised)
                 AnsiConsole.MarkupLine("[yellow]The backbone has RANDOM weights: this model is for testing only.[/]");

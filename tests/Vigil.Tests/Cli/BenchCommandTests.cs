@@ -10,8 +10,9 @@ namespace Vigil.Tests.Cli;
 public class BenchCommandTests
 {
     private const string Header =
-        "model,dataset,category,seed,backbone,random_weights,train,test,image_auroc,image_ap,image_f1_max,pixel_auroc,pixel_ap," +
-        "pixel_f1_max,au_pro,pro_fpr_limit,resolution,fit_s,latency_median_ms,latency_p95_ms,peak_working_set_bytes,state_bytes";
+        "model,dataset,category,setting,seed,backbone,random_weights,train,test,image_auroc,image_ap,image_f1_max,pixel_auroc,pixel_ap," +
+        "pixel_f1_max,au_pro,pro_fpr_limit,resolution,fit_s,latency_median_ms,latency_p95_ms,throughput_images_per_s,throughput_batch," +
+        "peak_working_set_bytes,state_bytes,model_file_bytes";
 
     [Fact]
     public void WritesOneCsvRowPerCellAndARepeatedRunKeepsTheFinishedCells()
@@ -36,10 +37,10 @@ public class BenchCommandTests
         {
             var row = lines[1 + seed].Split(',');
             Assert.Equal(Header.Split(',').Length, row.Length);
-            Assert.Equal(["patchcore", "synthetic", TinySynthetic.Category, $"{seed}", "mobilenetv2_int8_onnx", "False", "6", $"{testCount}"], row[..8]);
-            Assert.InRange(double.Parse(row[8], CultureInfo.InvariantCulture), 0, 1); // image AUROC
-            Assert.InRange(double.Parse(row[11], CultureInfo.InvariantCulture), 0, 1); // pixel AUROC
-            Assert.True(double.Parse(row[18], CultureInfo.InvariantCulture) > 0); // latency
+            Assert.Equal(["patchcore", "synthetic", TinySynthetic.Category, "unsupervised", $"{seed}", "mobilenetv2_int8_onnx", "False", "6", $"{testCount}"], row[..9]);
+            Assert.InRange(double.Parse(row[9], CultureInfo.InvariantCulture), 0, 1); // image AUROC
+            Assert.InRange(double.Parse(row[12], CultureInfo.InvariantCulture), 0, 1); // pixel AUROC
+            Assert.True(double.Parse(row[19], CultureInfo.InvariantCulture) > 0); // latency
         }
 
         var cells = Directory.GetFiles(Path.Combine(output, "cells"));

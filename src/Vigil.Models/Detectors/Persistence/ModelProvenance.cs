@@ -7,6 +7,7 @@ namespace Vigil.Detectors;
 /// <param name="Dataset">The dataset spec it was trained on (as given to --data, e.g. "mtd" or "mvtec:/data/mvtec").</param>
 /// <param name="TrainImages">Paths of the images the state was fitted on.</param>
 /// <param name="ValidationImages">Paths of the images the calibration used.</param>
+/// <param name="Setting">The learning setting's spec (e.g. "noisy:ratio=0.15"), applied again with <paramref name="Seed"/> to rebuild the test split.</param>
 /// <param name="FitSeconds">How long fitting took, reported again by `vigil test`.</param>
 public sealed record ModelProvenance(
     string Dataset,
