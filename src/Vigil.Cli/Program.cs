@@ -14,4 +14,5 @@ root.Subcommands.Add(PredictCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(DatasetCommands.Create());
 root.Subcommands.Add(PerfCommands.Create());
-return root.Parse(args).Invoke();
+root.Options.Add(ConfigFile.Option());
+return CommandRunner.Run(() => root.Parse(ConfigFile.Expand(args)).Invoke());
