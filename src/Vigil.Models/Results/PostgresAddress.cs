@@ -28,7 +28,9 @@ internal static class PostgresAddress
             user = Uri.UnescapeDataString(user);
         }
 
-        var location = $"{url[..(url.IndexOf("://", StringComparison.Ordinal) + 3)]}{(user != null ? user + "@" : "")}{authority}/{database}{(query.Length > 0 ? "?" + query : "")}";
+        var shownQuery = string.Join("&", query.Split('&', StringSplitOptions.RemoveEmptyEntries)
+            .Select(pair => pair.StartsWith("password=", StringComparison.OrdinalIgnoreCase) ? "password=…" : pair));
+        var location = $"{url[..(url.IndexOf("://", StringComparison.Ordinal) + 3)]}{(user != null ? user + "@" : "")}{authority}/{database}{(shownQuery.Length > 0 ? "?" + shownQuery : "")}";
         var builder = new NpgsqlConnectionStringBuilder { Pooling = false }; // one connection per store; a pooled one would linger
         var (host, port) = SplitHostPort(authority, location);
         if (host.Length > 0) builder.Host = host;

@@ -35,6 +35,7 @@ public class PostgresAddressTests
     [InlineData("postgres://u:secret@host:70000/db", "port '70000'")]
     [InlineData("postgres://u:secret@/db", "names no server")]
     [InlineData("postgres://u:secret@host/db?colour=blue", "'colour=blue'")]
+    [InlineData("postgres://u@host/db?password=secret&colour=blue", "postgres://u@host/db?password=…&colour=blue")]
     public void BadUrlsSayWhatIsWrongWithoutThePassword(string url, string expected)
     {
         var error = Assert.Throws<VigilInputException>(() => PostgresAddress.Parse(url));

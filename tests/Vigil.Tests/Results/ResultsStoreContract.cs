@@ -67,7 +67,7 @@ public abstract class ResultsStoreContract : IDisposable
         Assert.Equal([("wood", 3L, false, 12L, 3L), ("tile", 3L, true, 12L, 5L)],
             Rows(raw, "SELECT category, seed, random_weights, train_count, test_count FROM cells ORDER BY id",
                 r => (r.GetString(0), r.GetInt64(1), r.GetBoolean(2), r.GetInt64(3), r.GetInt64(4))));
-        Assert.Equal(ResultSchemaVersion, Convert.ToInt64(Scalar(raw, "SELECT version FROM schema_version")));
+        Assert.Equal((long)ResultsSchema.Version, Convert.ToInt64(Scalar(raw, "SELECT version FROM schema_version")));
     }
 
     [Fact]
@@ -190,7 +190,7 @@ public abstract class ResultsStoreContract : IDisposable
         var error = Assert.Throws<VigilInputException>(() => Open(spec));
         Assert.Contains("schema version 99", error.Message);
         Assert.Contains("Vigil 9.9.9", error.Message);
-        Assert.Contains($"reads schema version {ResultSchemaVersion}", error.Message);
+        Assert.Contains($"reads schema version {ResultsSchema.Version}", error.Message);
         Assert.Contains("newer Vigil", error.Message);
         using var raw2 = RawConnection(spec);
         Assert.Equal(99L, Convert.ToInt64(Scalar(raw2, "SELECT version FROM schema_version"))); // refused, not rewritten
@@ -208,8 +208,6 @@ public abstract class ResultsStoreContract : IDisposable
         using var raw2 = RawConnection(spec);
         Assert.Equal(0L, Convert.ToInt64(Scalar(raw2, "SELECT COUNT(*) FROM invoices"))); // untouched, no tables added
     }
-
-    private const long ResultSchemaVersion = 1;
 
     private static void AssertSameCell(CellResult expected, CellResult actual) =>
         Assert.Equal(JsonSerializer.Serialize(expected, CellStore.Json), JsonSerializer.Serialize(actual, CellStore.Json));
