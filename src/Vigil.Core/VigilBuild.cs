@@ -11,6 +11,6 @@ public static class VigilBuild
     /// <summary>The version without build metadata, e.g. "0.1.0".</summary>
     public static string Version { get; } = Informational.Split('+')[0];
 
-    /// <summary>The commit the build came from (the SDK appends it to the informational version from git); "unknown" outside a git checkout.</summary>
-    public static string GitCommit { get; } = Informational.Contains('+') ? Informational[(Informational.IndexOf('+') + 1)..] : "unknown";
+    /// <summary>The commit the build came from (the SDK appends it to the informational version from git); null when built outside git.</summary>
+    public static string? GitCommit { get; } = Informational.Contains('+') ? Informational[(Informational.IndexOf('+') + 1)..] : null;
 }

@@ -50,15 +50,3 @@ public sealed record RunEnvironment(string MachineName, string OperatingSystem, 
         GC.GetGCMemoryInfo().TotalAvailableMemoryBytes,
         RuntimeInformation.FrameworkDescription);
 }
-
-/// <summary>The version and git commit of this Vigil build (the SDK appends "+commit" to the informational version).</summary>
-public static class VigilBuild
-{
-    private static readonly string Informational =
-        typeof(VigilBuild).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
-        ?? typeof(VigilBuild).Assembly.GetName().Version?.ToString() ?? "unknown";
-
-    public static string Version { get; } = Informational.Split('+')[0];
-
-    public static string? GitCommit { get; } = Informational.Contains('+') ? Informational[(Informational.IndexOf('+') + 1)..] : null;
-}

@@ -19,6 +19,6 @@ public sealed record ModelProvenance(
     IReadOnlyList<string> TrainImages,
     IReadOnlyList<string> ValidationImages,
     string VigilVersion,
-    string GitCommit,
+    string? GitCommit,
     DateTime CreatedUtc,
     double FitSeconds);
