@@ -48,12 +48,13 @@ internal static class BenchCommand
         var skipCorrupt = SharedOptions.SkipCorrupt();
         var trainRatio = SharedOptions.Split();
         var settings = SharedOptions.Settings(repeatable: true);
+        var resultsStore = RecordedRun.Option();
 
         var command = new Command("bench",
             "Benchmark models on datasets: fit, test, evaluate (image/pixel AUROC, AU-PRO, …) and time every (model, dataset, category, seed) cell. " +
             "Finished cells are kept under --out and not recomputed when the run is repeated or resumed.")
         {
-            models, datasets, categories, settings, seeds, backbone, weights, output, skipCorrupt,
+            models, datasets, categories, settings, seeds, backbone, weights, output, resultsStore, skipCorrupt,
         };
         trainRatio.AddTo(command);
         command.SetAction(parse => CommandRunner.Run(() =>
@@ -62,7 +63,8 @@ internal static class BenchCommand
             var backboneName = BackboneOptions.Require(parse.GetValue(backbone)!);
             var weightSource = WeightSource.Parse(parse.GetValue(weights)!);
             var settingList = parse.GetValue(settings)!.Select(LearningSettings.Parse).ToList();
-            var store = new CellStore(parse.GetValue(output)!);
+            using var store = RecordedRun.Begin(parse, resultsStore, parse.GetValue(output)!, backboneName,
+                WeightsFingerprint(backboneName, weightSource, modelEntries[0].Layers));
             var results = new List<CellResult>();
             var skippedFiles = new List<SkippedFile>();
             foreach (var spec in SplitList(parse.GetValue(datasets)))
@@ -83,7 +85,7 @@ internal static class BenchCommand
                                 var key = new CellKey(model.Name, dataset.Name, category, setting.Name, seed);
                                 var configuration = $"backbone={backboneName};weights={parse.GetValue(weights)};" +
                                                     $"ratio={trainRatio.Read(parse).TrainRatio};skipped={skipped.Count};setting={setting.Spec}";
-                                if (store.TryLoad(key, configuration, out var done))
+                                if (store.TryFind(key, configuration, out var done))
                                 {
                                     AnsiConsole.MarkupLineInterpolated($"[grey]{key}: finished earlier, kept[/]");
                                     results.Add(done!);
@@ -101,7 +103,8 @@ internal static class BenchCommand
             var csv = Path.Combine(parse.GetValue(output)!, "results.csv");
             WriteCsv(results, csv);
             foreach (var s in skippedFiles) AnsiConsole.MarkupLineInterpolated($"[yellow]skipped:[/] {s.Reason}");
-            AnsiConsole.MarkupLineInterpolated($"Results: [bold]{csv}[/] (one row per cell), cells in [bold]{store.Directory}[/].");
+            store.Finish();
+            AnsiConsole.MarkupLineInterpolated($"Results: [bold]{csv}[/] (one row per cell) and the store [bold]{store.Location}[/].");
             return 0;
         }));
         return command;
@@ -113,6 +116,13 @@ internal static class BenchCommand
         using var detector = model.Create(extractor, seed);
         return Progress.RunPhases(key.ToString(), progress =>
             CellRunner.Run(key, detector, split, progress: progress));
+    }
+
+    /// <summary>The weight file's SHA-256 as the backbone reports it (opened once, before any cell runs).</summary>
+    internal static string WeightsFingerprint(string backbone, WeightSource weights, IReadOnlyList<string> layers)
+    {
+        using var extractor = BackboneCatalog.Open(backbone, weights, layers);
+        return BackboneReference.Of(extractor).WeightsSha256;
     }
 
     private static IEnumerable<string> SplitList(string[]? values) =>

@@ -19,7 +19,8 @@ internal static class TestCommand
         var modelFile = new ModelFileOptions();
         var data = new Option<string?>("--data", "-d") { Description = "Dataset spec to test on (default: the dataset the model was trained on)." };
         var category = new Option<string?>("--category", "-c") { Description = "Category to test on (default: the one the model was trained on)." };
-        var output = new Option<string>("--out", "-o") { Description = "Output folder for the stored result.", DefaultValueFactory = _ => "vigil-out" };
+        var output = new Option<string>("--out", "-o") { Description = "Output folder (holds the default results store).", DefaultValueFactory = _ => "vigil-out" };
+        var resultsStore = RecordedRun.Option();
         var skipCorrupt = SharedOptions.SkipCorrupt();
         var split = SharedOptions.Split();
 
@@ -27,7 +28,7 @@ internal static class TestCommand
             "Evaluate a saved model on test images: image/pixel AUROC, AP, F1-max, AU-PRO, latency, and how its calibrated " +
             "threshold does. Refuses test images the model was trained or calibrated on. Example: vigil test -f mtd.vgl")
         {
-            data, category, output, skipCorrupt,
+            data, category, output, resultsStore, skipCorrupt,
         };
         modelFile.AddTo(command);
         split.AddTo(command);
@@ -51,14 +52,18 @@ internal static class TestCommand
             var key = new CellKey(detector.Name, dataset.Name, categoryName, setting.Name, seed);
             var result = Progress.RunPhases(key.ToString(), p => CellRunner.Test(key, detector, test, provenance?.FitSeconds ?? double.NaN, progress: p))
                 with { TrainCount = provenance?.TrainImages.Count ?? 0 };
-            var store = new CellStore(parse.GetValue(output)!);
-            store.Save(result, $"test;model={Path.GetFullPath(parse.GetValue(modelFile.Path)!)};ratio={splitOptions.TrainRatio};splitseed={splitOptions.Seed}");
+            var reference = BackboneReference.Of(detector.Extractor);
+            using (var store = RecordedRun.Begin(parse, resultsStore, parse.GetValue(output)!, reference.Name, reference.WeightsSha256))
+            {
+                store.Save(result, $"test;model={Path.GetFullPath(parse.GetValue(modelFile.Path)!)};ratio={splitOptions.TrainRatio};splitseed={splitOptions.Seed}");
+                store.Finish();
+                AnsiConsole.MarkupLineInterpolated($"Result stored in [bold]{store.Location}[/].");
+            }
 
             ResultTables.Render([result]);
             if (detector.Calibration is { } calibration) RenderDecision(result, calibration.ImageThreshold, calibration.Rule);
             else AnsiConsole.MarkupLine("[yellow]The model has no calibrated threshold (trained with --validation-ratio 0): no labels to judge.[/]");
             foreach (var s in skipped) AnsiConsole.MarkupLineInterpolated($"[yellow]skipped:[/] {s.Reason}");
-            AnsiConsole.MarkupLineInterpolated($"Result stored in [bold]{store.Directory}[/].");
             return 0;
         }));
         return command;

@@ -71,7 +71,7 @@ internal static class TrainCommand
                     p => Calibrator.Fit(detector, validation, rule, calibration.Synthetic(parse), seedValue, p));
             detector.Provenance = new ModelProvenance(spec, categoryName, splitOptions.TrainRatio, splitOptions.Seed, learningSetting.Spec,
                 seedValue, train.Select(s => s.SourcePath).ToList(), validation.Select(s => s.SourcePath).ToList(),
-                VigilBuild.Version, VigilBuild.GitCommit, DateTime.UtcNow, fitSeconds);
+                VigilBuild.Version, VigilBuild.GitCommit, DateTime.UtcNow, fitSeconds, ConfigFile.Resolved(parse));
             detector.Save(path);
 
             var table = new Table().Title($"Trained {entry.Name}").AddColumns("", "");

@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using TorchSharp;
 using Vigil.Imaging;
 using Vigil.Weights;
@@ -9,7 +10,7 @@ namespace Vigil.Backbones;
 /// A frozen torchvision ResNet returning chosen stage outputs (layer1..layer4). Runs in eval mode without
 /// gradients, in batches, and never computes stages deeper than the deepest one asked for.
 /// </summary>
-public sealed class ResNetFeatureExtractor : IFeatureExtractor
+public sealed class ResNetFeatureExtractor : IFeatureExtractor, IWeightsFingerprint
 {
     private static readonly string[] StageNames = ["layer1", "layer2", "layer3", "layer4"];
     private readonly ResNet _network;
@@ -18,7 +19,7 @@ public sealed class ResNetFeatureExtractor : IFeatureExtractor
 
     static ResNetFeatureExtractor() => TorchThreads.Configure();
 
-    private ResNetFeatureExtractor(ResNet network, IReadOnlyList<string> layers, FeatureExtractorOptions options, bool random)
+    private ResNetFeatureExtractor(ResNet network, IReadOnlyList<string> layers, FeatureExtractorOptions options, bool random, string weightsSha256)
     {
         if (layers.Count == 0) throw new VigilInputException("Ask for at least one feature layer (layer1..layer4).");
         _stages = layers.Select(l => Array.IndexOf(StageNames, l) is int i and >= 0 ? i + 1
@@ -32,6 +33,7 @@ public sealed class ResNetFeatureExtractor : IFeatureExtractor
         LayerShapes = _stages.Select(s => (network.Architecture.StageChannels(s), 2 << s)).ToArray();
         Preprocessing = Preprocessing.ImageNet(options.Resize, options.Crop);
         IsRandomlyInitialised = random;
+        WeightsSha256 = weightsSha256;
     }
 
     /// <summary>
@@ -46,14 +48,20 @@ public sealed class ResNetFeatureExtractor : IFeatureExtractor
         var network = new ResNet(architecture);
         try
         {
-            if (weights.Kind == WeightSourceKind.Random) network.InitialiseRandomly(weights.Seed);
+            string sha256;
+            if (weights.Kind == WeightSourceKind.Random)
+            {
+                network.InitialiseRandomly(weights.Seed);
+                sha256 = $"random:{weights.Seed}";
+            }
             else
             {
                 var path = (store ?? WeightStore.Default).Resolve(TorchBackbones.Weights(backbone), weights.Kind == WeightSourceKind.File ? weights.Path : null);
+                using (var file = File.OpenRead(path)) sha256 = Convert.ToHexStringLower(SHA256.HashData(file));
                 using var state = WeightFile.Read(path);
                 StateDictLoader.Load(network, state);
             }
-            return new ResNetFeatureExtractor(network, layers, options ?? new(), weights.Kind == WeightSourceKind.Random);
+            return new ResNetFeatureExtractor(network, layers, options ?? new(), weights.Kind == WeightSourceKind.Random, sha256);
         }
         catch
         {
@@ -64,7 +72,10 @@ public sealed class ResNetFeatureExtractor : IFeatureExtractor
 
     /// <summary>Wraps an already built network (weights loaded by the caller); it is disposed with the extractor.</summary>
     public static ResNetFeatureExtractor FromNetwork(ResNet network, IReadOnlyList<string> layers, bool isRandomlyInitialised, FeatureExtractorOptions? options = null) =>
-        new(network, layers, options ?? new(), isRandomlyInitialised);
+        new(network, layers, options ?? new(), isRandomlyInitialised, weightsSha256: "");
+
+    /// <summary>SHA-256 of the weight file, "random:&lt;seed&gt;" for seeded random weights, "" for a network built by the caller.</summary>
+    public string WeightsSha256 { get; }
 
     public string Name => _network.Architecture.Name;
 

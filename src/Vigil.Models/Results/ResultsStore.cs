@@ -1,3 +1,5 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
 using Microsoft.Data.Sqlite;
 using Npgsql;
@@ -7,6 +9,14 @@ namespace Vigil.Results;
 /// <summary>Opens the results store a <c>--results</c> value names.</summary>
 public static partial class ResultsStore
 {
+    /// <summary>How results are written as JSON: NaN metrics are meaningful (see EvaluationResult), enums by name.</summary>
+    public static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        Converters = { new JsonStringEnumConverter() },
+    };
+
     /// <summary>The SQLite file under the output directory that holds results when no store is named.</summary>
     public const string DefaultFileName = "results.sqlite";
 

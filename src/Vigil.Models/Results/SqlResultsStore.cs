@@ -11,7 +11,7 @@ namespace Vigil.Results;
 /// </summary>
 internal sealed class SqlResultsStore : IResultsStore
 {
-    private static readonly JsonSerializerOptions Json = new(CellStore.Json) { WriteIndented = false };
+    private static readonly JsonSerializerOptions Json = new(ResultsStore.Json) { WriteIndented = false };
 
     private readonly DbConnection connection;
     private readonly SqlDialect dialect;

@@ -2,6 +2,7 @@ using System.Globalization;
 using Vigil.Backbones;
 using Vigil.Data.Synthetic;
 using Vigil.Detectors;
+using Vigil.Results;
 using Vigil.Tests.Engine;
 
 namespace Vigil.Tests.Cli;
@@ -43,17 +44,27 @@ public class BenchCommandTests
             Assert.True(double.Parse(row[19], CultureInfo.InvariantCulture) > 0); // latency
         }
 
-        var cells = Directory.GetFiles(Path.Combine(output, "cells"));
-        Assert.Equal(2, cells.Length);
-        var before = cells.ToDictionary(c => c, c => (File.GetLastWriteTimeUtc(c), File.ReadAllText(c)));
+        using (var store = ResultsStore.Open(null, output))
+        {
+            var run = Assert.Single(store.Runs());
+            Assert.Equal(RunStatus.Finished, run.Status);
+            Assert.Equal(VigilBuild.Version, run.VigilVersion);
+            Assert.Equal(BackboneCatalog.MobileNetV2Int8Weights.Sha256, run.WeightsSha256);
+            using var configuration = System.Text.Json.JsonDocument.Parse(run.Configuration);
+            Assert.Equal("bench", configuration.RootElement.GetProperty("command").GetString());
+            Assert.Equal(["patchcore"], configuration.RootElement.GetProperty("models").EnumerateArray().Select(e => e.GetString()));
+            Assert.Equal(2, store.Cells(run.Id).Count);
+        }
         var csvBefore = File.ReadAllText(csvPath);
 
         var second = VigilProcess.Run(output, args);
         Assert.True(second.ExitCode == 0, second.ToString());
         Assert.Equal(2, VigilProcess.CountOf(second.Stdout, "finished earlier"));
-        Assert.Equal(before.Keys.Order(), Directory.GetFiles(Path.Combine(output, "cells")).Order());
-        foreach (var (cell, (time, content)) in before)
-            Assert.Equal((time, content), (File.GetLastWriteTimeUtc(cell), File.ReadAllText(cell)));
+        using (var store = ResultsStore.Open(null, output))
+        {
+            Assert.Equal(2, store.Runs().Count);
+            Assert.Empty(store.Cells(store.Runs()[1].Id)); // nothing recomputed
+        }
         Assert.Equal(csvBefore, File.ReadAllText(csvPath)); // the same numbers, from the kept cells
     }
 

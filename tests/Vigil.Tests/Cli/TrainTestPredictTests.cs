@@ -3,6 +3,7 @@ using System.Text.Json;
 using Vigil.Calibration;
 using Vigil.Detectors;
 using Vigil.Imaging;
+using Vigil.Results;
 using Vigil.Tests.Engine;
 
 namespace Vigil.Tests.Cli;
@@ -36,7 +37,8 @@ public class TrainTestPredictTests
         Assert.Contains("padim", test.Stdout);
         Assert.Contains("At the calibrated threshold", test.Stdout);
         Assert.DoesNotContain("NaN", test.Stdout.Split("image F1-max")[1].Split('\n')[2]); // masks were found: pixel metrics exist
-        Assert.Single(Directory.GetFiles(Path.Combine(work, "out", "cells")));
+        using (var store = ResultsStore.Open(null, Path.Combine(work, "out")))
+            Assert.Equal("padim", Assert.Single(store.Cells(Assert.Single(store.Runs()).Id)).Key.Model);
 
         // Another split of the same folder would put training images into the test set: refused.
         var leaky = VigilProcess.Run(work, "test", "-f", model, "--split-seed", "7");

@@ -18,10 +18,11 @@ internal static class ResultSamples
         new EvaluationResult(0.875, 0.9125, new F1Max(0.8, 1.25f), double.NaN, double.NaN, new F1Max(double.NaN, float.NaN),
             double.NaN, 0.3, EvaluationResolution.Model,
             ["No mask has a defective pixel (image-level labels only): pixel metrics are NaN.", "second, with \"quotes\" and ünïcode"]),
-        new Efficiency(1.5, 12.25, 20.5, 123_456_789_012, 4096),
+        new Efficiency(1.5, 12.25, 20.5, 123_456_789_012, 4096, 41.5, 4, 5000),
         Enumerable.Range(0, images).Select(i => new ImageOutcome(
             $"/data/wood/test/{(i % 3 == 0 ? "good" : "crack")}/{i:D4}.png", i % 3 != 0, i % 3 == 0 ? "good" : "crack",
-            i == 1 ? 3.4028235e38f : i * 0.125f - 1e-7f)).ToList());
+            i == 1 ? 3.4028235e38f : i * 0.125f - 1e-7f)).ToList(),
+        ["patchcore cannot use labelled anomalies"]);
 
     /// <summary>The metric rows <see cref="Cell"/> must produce, written out by hand (null = NaN).</summary>
     public static readonly Dictionary<string, double?> Metrics = new()
@@ -45,6 +46,9 @@ internal static class ResultSamples
         ["LatencyP95Ms"] = 20.5,
         ["PeakWorkingSetBytes"] = 123_456_789_012,
         ["StateBytes"] = 4096,
+        ["ThroughputImagesPerSecond"] = 41.5,
+        ["ThroughputBatchSize"] = 4,
+        ["ModelFileBytes"] = 5000,
     };
 
     public static RunRecord Run(string backbone = "wide_resnet50_2") => new(

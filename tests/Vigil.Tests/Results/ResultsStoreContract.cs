@@ -141,7 +141,7 @@ public abstract class ResultsStoreContract : IDisposable
         Assert.ThrowsAny<DbException>(() => store.SaveCell(run, broken with { Images = images }, ResultSamples.Hash));
 
         using (var raw = RawConnection(spec))
-            foreach (var (table, rows) in new[] { ("cells", 1L), ("metrics", 10L), ("timings", 5L), ("warnings", 2L), ("images", 3L) })
+            foreach (var (table, rows) in new[] { ("cells", 1L), ("metrics", (long)ResultSamples.Metrics.Count), ("timings", (long)ResultSamples.Timings.Count), ("warnings", 2L), ("images", 3L) })
                 Assert.Equal((table, rows), (table, Convert.ToInt64(Scalar(raw, $"SELECT COUNT(*) FROM {table}"))));
         Assert.False(store.TryFindCell(broken.Key, ResultSamples.Hash, out _));
 
@@ -167,7 +167,7 @@ public abstract class ResultsStoreContract : IDisposable
         Assert.All(cells, c => Assert.Equal(KilledWriter.ImagesPerCell, c.Images.Count));
         Assert.False(store.TryFindCell(cells[0].Key with { Seed = whole }, ResultSamples.Hash, out _));
         using (var raw = RawConnection(spec))
-            foreach (var (table, rows) in new[] { ("cells", 1L), ("metrics", 10L), ("timings", 5L), ("warnings", 2L), ("images", KilledWriter.ImagesPerCell) })
+            foreach (var (table, rows) in new[] { ("cells", 1L), ("metrics", (long)ResultSamples.Metrics.Count), ("timings", (long)ResultSamples.Timings.Count), ("warnings", 2L), ("images", KilledWriter.ImagesPerCell) })
                 Assert.Equal((table, whole * rows), (table, Convert.ToInt64(Scalar(raw, $"SELECT COUNT(*) FROM {table}"))));
 
         // The store takes writes again (no lock or half transaction left behind).
@@ -210,7 +210,7 @@ public abstract class ResultsStoreContract : IDisposable
     }
 
     private static void AssertSameCell(CellResult expected, CellResult actual) =>
-        Assert.Equal(JsonSerializer.Serialize(expected, CellStore.Json), JsonSerializer.Serialize(actual, CellStore.Json));
+        Assert.Equal(JsonSerializer.Serialize(expected, ResultsStore.Json), JsonSerializer.Serialize(actual, ResultsStore.Json));
 
     private static Dictionary<string, double?> NamedValues(DbConnection raw, string table, long cellId) =>
         Rows(raw, $"SELECT name, value FROM {table} WHERE cell_id = {cellId}", r => (r.GetString(0), r.IsDBNull(1) ? (double?)null : r.GetDouble(1)))

@@ -4,16 +4,6 @@ using Vigil.Imaging;
 namespace Vigil.Detectors;
 
 /// <summary>
-/// Implemented by feature extractors that know the SHA-256 of their weight file, so a saved model records
-/// exactly which weights its memory bank came from.
-/// </summary>
-public interface IWeightsFingerprint
-{
-    /// <summary>Lower-case hex SHA-256 of the weight file.</summary>
-    string WeightsSha256 { get; }
-}
-
-/// <summary>
 /// Which backbone a fitted detector needs: name, weight-file hash ("random" for seeded random weights, "" when the
 /// extractor reports none), the layers it returns and its preprocessing. Stored in the model file; at load time a
 /// resolver turns it back into an <see cref="IFeatureExtractor"/>.
@@ -22,7 +12,7 @@ public sealed record BackboneReference(string Name, string WeightsSha256, IReadO
 {
     public static BackboneReference Of(IFeatureExtractor extractor) => new(
         extractor.Name,
-        extractor is IWeightsFingerprint f ? f.WeightsSha256 : extractor.IsRandomlyInitialised ? "random" : "",
+        extractor is IWeightsFingerprint { WeightsSha256.Length: > 0 } f ? f.WeightsSha256 : extractor.IsRandomlyInitialised ? "random" : "",
         extractor.Layers.ToArray(),
         extractor.Preprocessing);
 

@@ -8,6 +8,7 @@ namespace Vigil.Detectors;
 /// <param name="TrainImages">Paths of the images the state was fitted on.</param>
 /// <param name="ValidationImages">Paths of the images the calibration used.</param>
 /// <param name="Setting">The learning setting's spec (e.g. "noisy:ratio=0.15"), applied again with <paramref name="Seed"/> to rebuild the test split.</param>
+/// <param name="Configuration">The training command's full resolved configuration (JSON): every option, given or default.</param>
 /// <param name="FitSeconds">How long fitting took, reported again by `vigil test`.</param>
 public sealed record ModelProvenance(
     string Dataset,
@@ -21,4 +22,5 @@ public sealed record ModelProvenance(
     string VigilVersion,
     string? GitCommit,
     DateTime CreatedUtc,
-    double FitSeconds);
+    double FitSeconds,
+    string Configuration);
