@@ -3,6 +3,8 @@ using Vigil.Metrics;
 namespace Vigil.Engine;
 
 /// <summary>What one benchmark cell (model × dataset × category × seed) produced.</summary>
+/// <param name="Artifacts">Full path of the cell's artifacts folder (overlays, pixel curves; see <see cref="CellArtifacts"/>),
+/// or null when the cell was run without one (and in cells saved before artifacts existed).</param>
 public sealed record CellResult(
     CellKey Key,
     string Backbone,
@@ -11,7 +13,8 @@ public sealed record CellResult(
     int TestCount,
     EvaluationResult Metrics,
     Efficiency Efficiency,
-    IReadOnlyList<ImageOutcome> Images);
+    IReadOnlyList<ImageOutcome> Images,
+    string? Artifacts = null);
 
 /// <summary>Identifies a cell of the benchmark grid.</summary>
 /// <param name="Setting">The learning setting that transformed the split, e.g. "unsupervised", "noisy-0.15", "fewshot-8".</param>

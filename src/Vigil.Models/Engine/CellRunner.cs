@@ -12,8 +12,12 @@ public static class CellRunner
     /// <summary>Progress of a cell: the phase ("fit", "test") and (done, total) images in it.</summary>
     public readonly record struct CellProgress(string Phase, int Done, int Total);
 
+    /// <summary>
+    /// Runs the cell; with <paramref name="artifactsDirectory"/>, also writes its overlays and pixel curves there
+    /// (<see cref="CellArtifacts.Write"/>) and records the folder in <see cref="CellResult.Artifacts"/>.
+    /// </summary>
     public static CellResult Run(CellKey key, FeatureEmbeddingDetector detector, DatasetSplit split,
-        EvaluationOptions? evaluation = null, IProgress<CellProgress>? progress = null)
+        EvaluationOptions? evaluation = null, IProgress<CellProgress>? progress = null, string? artifactsDirectory = null)
     {
         if (split.Train.Count == 0) throw new VigilInputException($"{key}: the training split is empty.");
         if (split.Test.Count == 0) throw new VigilInputException($"{key}: the test split is empty.");
@@ -38,13 +42,18 @@ public static class CellRunner
             progress?.Report(new CellProgress("test", i + 1, split.Test.Count));
         }
 
-        var metrics = Evaluation.Run(scores, labels, maps, masks, evaluation);
+        var metrics = Evaluation.Run(scores, labels, maps, masks, evaluation, out var pixels);
+        if (artifactsDirectory != null)
+        {
+            artifactsDirectory = Path.GetFullPath(artifactsDirectory);
+            CellArtifacts.Write(artifactsDirectory, split.Test, scores, maps, masks, pixels, metrics.ProFprLimit);
+        }
         Array.Sort(latenciesMs);
         var efficiency = new Efficiency(fitSeconds, Percentile(latenciesMs, 0.5), Percentile(latenciesMs, 0.95),
             Process.GetCurrentProcess().PeakWorkingSet64, detector.StateBytes);
         var images = split.Test.Select((s, i) => new ImageOutcome(s.SourcePath, s.IsAnomalous, s.DefectType, scores[i])).ToList();
         return new CellResult(key, detector.Extractor.Name, detector.Extractor.IsRandomlyInitialised,
-            split.Train.Count, split.Test.Count, metrics, efficiency, images);
+            split.Train.Count, split.Test.Count, metrics, efficiency, images, artifactsDirectory);
     }
 
     /// <summary>Linear interpolation between closest ranks (numpy's default), on sorted values; the one latency percentile in Vigil.</summary>

@@ -38,6 +38,29 @@ public sealed class CellStore(string outputDirectory)
         File.Move(temporary, path, overwrite: true);
     }
 
+    /// <summary>Every finished cell in the store, in file-name order; an unreadable file is a <see cref="VigilInputException"/> naming it.</summary>
+    public IReadOnlyList<CellResult> LoadAll()
+    {
+        if (!System.IO.Directory.Exists(Directory)) return [];
+        var cells = new List<CellResult>();
+        foreach (var path in System.IO.Directory.GetFiles(Directory, "*.json").Order(StringComparer.Ordinal))
+        {
+            try
+            {
+                cells.Add(JsonSerializer.Deserialize<CellResult>(File.ReadAllText(path), Json)
+                          ?? throw new VigilInputException($"Cell file {path} holds JSON null; delete it and rerun its cell."));
+            }
+            catch (JsonException e)
+            {
+                throw new VigilInputException($"Cell file {path} is not a valid cell ({e.Message}); delete it and rerun its cell.", e);
+            }
+        }
+        return cells;
+    }
+
+    /// <summary>The artifacts folder for a cell (see <see cref="CellArtifacts"/>): beside its JSON file, with the same name.</summary>
+    public string ArtifactsDirectory(CellKey key, string configuration) => Path.ChangeExtension(PathOf(key, configuration), null);
+
     private string PathOf(CellKey key, string configuration)
     {
         var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{key}\n{configuration}")))[..12];
