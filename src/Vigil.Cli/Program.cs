@@ -11,4 +11,5 @@ var root = new RootCommand(
 root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(DatasetCommands.Create());
 root.Subcommands.Add(PerfCommands.Create());
+root.Subcommands.Add(ReportCommand.Create());
 return root.Parse(args).Invoke();

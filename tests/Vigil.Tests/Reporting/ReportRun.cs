@@ -1,0 +1,58 @@
+using Vigil.Backbones;
+using Vigil.Data;
+using Vigil.Detectors;
+using Vigil.Engine;
+using Vigil.Tests.Cli;
+using Vigil.Tests.Engine;
+using Vigil.Weights;
+
+namespace Vigil.Tests.Reporting;
+
+/// <summary>
+/// A small real benchmark run, made once for the report tests: PatchCore and PaDiM (real ONNX MobileNetV2) on a tiny
+/// synthetic split, each cell run with an artifacts folder and saved in a <see cref="CellStore"/> as bench does, then
+/// `vigil report --out` run on it as a user would.
+/// </summary>
+public sealed class ReportRun : IDisposable
+{
+    private const string Configuration = "report-tests";
+
+    public ReportRun()
+    {
+        SharedData.RequireDirectory("weights");
+        Split = Data.Load();
+        Output = Data.Scratch("bench");
+        var store = new CellStore(Output);
+        var cells = new List<CellResult>();
+        foreach (var model in new[] { "patchcore", "padim" })
+        {
+            var entry = DetectorCatalog.Get(model);
+            var key = new CellKey(entry.Name, Split.Dataset, TinySynthetic.Category, CellKey.Unsupervised, 0);
+            using var detector = entry.Create(BackboneCatalog.Open("mobilenetv2_int8_onnx", WeightSource.Pretrained, entry.Layers), 0);
+            var cell = CellRunner.Run(key, detector, Split, artifactsDirectory: store.ArtifactsDirectory(key, Configuration));
+            store.Save(cell, Configuration);
+            cells.Add(cell);
+        }
+        Cells = cells;
+        Report = VigilProcess.Run(Output, "report", "--out", Output);
+        ReportPath = Path.Combine(Output, "report", "report.html");
+    }
+
+    public TinySynthetic Data { get; } = new(trainCount: 8, testGoodCount: 4, perDefectCount: 2);
+    public DatasetSplit Split { get; }
+    public IReadOnlyList<CellResult> Cells { get; }
+
+    /// <summary>The bench output folder (cells/, the artifacts beside them, report/).</summary>
+    public string Output { get; }
+
+    public VigilProcess.Outcome Report { get; }
+    public string ReportPath { get; }
+
+    public void Dispose() => Data.Dispose();
+}
+
+[CollectionDefinition(Name)]
+public sealed class ReportRunCollection : ICollectionFixture<ReportRun>
+{
+    public const string Name = "report run";
+}
