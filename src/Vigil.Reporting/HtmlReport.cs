@@ -262,7 +262,7 @@ public static class HtmlReport
         "body{font-family:system-ui,sans-serif;margin:2em;color:#222;background:#fff}" +
         "table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #ccc;padding:.3em .6em;text-align:right}" +
         "th:first-child,td:first-child{text-align:left}tr.mean{font-weight:bold;background:#f3f3f3}" +
-        ".plots,.overlays{display:flex;flex-wrap:wrap;gap:1em}figure{margin:0}figcaption{font-size:.85em;max-width:520px}" +
+        ".plots,.overlays{display:flex;flex-wrap:wrap;gap:1em}figure{margin:0}figure img{height:200px}figcaption{font-size:.85em;max-width:400px}" +
         ".note{background:#fff4d6;border-left:4px solid #e0a800;padding:.4em .8em}.small{font-size:.85em;color:#555}" +
         "section{margin-bottom:2.5em}";
 

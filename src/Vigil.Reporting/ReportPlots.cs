@@ -19,17 +19,18 @@ internal static class ReportPlots
         IReadOnlyList<(string Label, Curve Curve)> curves, double xMax = 1, bool chance = false)
     {
         var plot = new Plot();
-        plot.Add.Palette = new ScottPlot.Palettes.Category20();
         if (chance)
         {
             var diagonal = plot.Add.Line(0, 0, 1, 1);
             diagonal.Color = Colors.Gray;
             diagonal.LinePattern = LinePattern.Dashed;
         }
-        foreach (var (label, curve) in curves)
+        // Category10's strong colours while they suffice; Category20 (with its light shades) for many categories.
+        IPalette palette = curves.Count <= 10 ? new ScottPlot.Palettes.Category10() : new ScottPlot.Palettes.Category20();
+        for (int i = 0; i < curves.Count; i++)
         {
-            var line = plot.Add.ScatterLine(curve.X.ToArray(), curve.Y.ToArray());
-            line.LegendText = label;
+            var line = plot.Add.ScatterLine(curves[i].Curve.X.ToArray(), curves[i].Curve.Y.ToArray(), palette.GetColor(i));
+            line.LegendText = curves[i].Label;
             line.LineWidth = 2;
         }
         plot.Title(title);
@@ -53,10 +54,9 @@ internal static class ReportPlots
         {
             var b = bubbles[i];
             float diameter = (float)(MaxBubbleDiameter * Math.Sqrt(b.PeakMiB / maxMemory));
-            var marker = plot.Add.Marker(b.LatencyMs, b.ImageAuroc, MarkerShape.FilledCircle, Math.Max(diameter, 4), palette.GetColor(i).WithAlpha(0.6));
-            marker.LegendText = $"{b.Model} ({b.PeakMiB:F0} MiB)";
-            var text = plot.Add.Text(b.Model, b.LatencyMs, b.ImageAuroc);
-            text.LabelFontSize = 13;
+            plot.Add.Marker(b.LatencyMs, b.ImageAuroc, MarkerShape.FilledCircle, Math.Max(diameter, 4), palette.GetColor(i).WithAlpha(0.6));
+            var text = plot.Add.Text($"{b.Model}\n{b.PeakMiB:F0} MiB", b.LatencyMs, b.ImageAuroc);
+            text.LabelFontSize = 12;
             text.LabelBold = true;
             text.LabelAlignment = Alignment.MiddleCenter;
         }
@@ -65,7 +65,6 @@ internal static class ReportPlots
         plot.Title(title);
         plot.XLabel("latency per image, median (ms)");
         plot.YLabel("image AUROC");
-        plot.ShowLegend(Alignment.LowerRight);
         Save(plot, path);
     }
 

@@ -36,8 +36,8 @@ public static class ImageScores
     }
 
     /// <summary>
-    /// The (recall, precision) point of every distinct score, recall ascending: <see cref="AveragePrecision"/> is
-    /// Σ (R_k − R_{k−1}) · P_k over these points with R_0 = 0.
+    /// The (recall, precision) point of every distinct score, recall ascending, up to the first point of full recall
+    /// (as sklearn precision_recall_curve): <see cref="AveragePrecision"/> is Σ (R_k − R_{k−1}) · P_k over these points with R_0 = 0.
     /// </summary>
     public static Curve PrecisionRecallCurve(IReadOnlyList<float> scores, IReadOnlyList<bool> labels)
     {

@@ -36,7 +36,10 @@ internal static class RankingMetrics
         return v.Curve.Build();
     }
 
-    /// <summary>The (recall, precision) point of every distinct threshold, in the order <see cref="AveragePrecision"/> sums them.</summary>
+    /// <summary>
+    /// The (recall, precision) point of every distinct threshold, in the order <see cref="AveragePrecision"/> sums them,
+    /// up to the first point of full recall (as sklearn precision_recall_curve; later points add nothing to AP).
+    /// </summary>
     public static Curve PrecisionRecallCurve(ulong[] sorted, long positives)
     {
         var v = new PrCurveVisitor(new CurveBuilder(0, startAtOrigin: false), positives);
@@ -64,7 +67,7 @@ internal static class RankingMetrics
         public bool OnThreshold(float threshold, long tp, long fp)
         {
             curve.Add((double)tp / positives, (double)tp / (tp + fp));
-            return true;
+            return tp < positives;
         }
     }
 

@@ -46,8 +46,11 @@ public static class CellArtifacts
     public const string IndexFile = "artifacts.json";
     public const int DefaultPerRole = 3;
 
-    /// <summary>Overlays are scaled down to this height at most: a report shows many of them.</summary>
-    public const int MaxOverlayHeight = 256;
+    /// <summary>
+    /// Overlays are scaled to this height: down (area average) so a report can show many, up (nearest neighbour, the
+    /// image's own pixels) so the outline of a small image does not cover its defect.
+    /// </summary>
+    public const int OverlayHeight = 256;
 
     private const string OverlayFolder = "overlays";
 
@@ -139,9 +142,9 @@ public static class CellArtifacts
     /// </summary>
     private static void Draw(ImageTensor image, ScoreMap map, BinaryMask mask, float min, float max, string path)
     {
-        int height = Math.Min(image.Height, MaxOverlayHeight);
+        int height = OverlayHeight;
         int width = Math.Max(1, (int)Math.Round((double)image.Width * height / image.Height));
-        var small = ImageOps.Resize(image, height, width, Interpolation.Area);
+        var small = ImageOps.Resize(image, height, width, height > image.Height ? Interpolation.Nearest : Interpolation.Area);
         var smallMap = map.Height == height && map.Width == width ? map : map.Resize(height, width);
         var smallMask = ImageOps.Resize(mask, height, width);
 

@@ -9,9 +9,9 @@ using Vigil.Weights;
 namespace Vigil.Tests.Reporting;
 
 /// <summary>
-/// A small real benchmark run, made once for the report tests: PatchCore and PaDiM (real ONNX MobileNetV2) on a tiny
-/// synthetic split, each cell run with an artifacts folder and saved in a <see cref="CellStore"/> as bench does, then
-/// `vigil report --out` run on it as a user would.
+/// A small real benchmark run, made once for the report tests: PatchCore (real ONNX MobileNetV2) on a tiny synthetic
+/// split, run with an artifacts folder and saved in a <see cref="CellStore"/> as bench does, then `vigil report --out`
+/// run on it as a user would.
 /// </summary>
 public sealed class ReportRun : IDisposable
 {
@@ -23,17 +23,15 @@ public sealed class ReportRun : IDisposable
         Split = Data.Load();
         Output = Data.Scratch("bench");
         var store = new CellStore(Output);
-        var cells = new List<CellResult>();
-        foreach (var model in new[] { "patchcore", "padim" })
+        // One PatchCore cell: the fastest model to fit and predict; tables of several models are tested on hand-made cells.
+        var entry = DetectorCatalog.Get("patchcore");
+        var key = new CellKey(entry.Name, Split.Dataset, TinySynthetic.Category, CellKey.Unsupervised, 0);
+        using (var detector = entry.Create(BackboneCatalog.Open("mobilenetv2_int8_onnx", WeightSource.Pretrained, entry.Layers), 0))
         {
-            var entry = DetectorCatalog.Get(model);
-            var key = new CellKey(entry.Name, Split.Dataset, TinySynthetic.Category, CellKey.Unsupervised, 0);
-            using var detector = entry.Create(BackboneCatalog.Open("mobilenetv2_int8_onnx", WeightSource.Pretrained, entry.Layers), 0);
             var cell = CellRunner.Run(key, detector, Split, artifactsDirectory: store.ArtifactsDirectory(key, Configuration));
             store.Save(cell, Configuration);
-            cells.Add(cell);
+            Cells = [cell];
         }
-        Cells = cells;
         Report = VigilProcess.Run(Output, "report", "--out", Output);
         ReportPath = Path.Combine(Output, "report", "report.html");
     }
