@@ -215,10 +215,14 @@ public static class HtmlReport
             Directory.CreateDirectory(Path.GetDirectoryName(html.PathOf(file))!);
             File.Copy(source, html.PathOf(file), overwrite: true);
             html.Raw($"<figure><img src=\"{E(file)}\" alt=\"{E(caption)}\" title=\"{E(overlay.SourcePath)}\">" +
-                     $"<figcaption>{E(caption)}<br><span class=\"small\">{E(Path.GetFileName(overlay.SourcePath))}</span></figcaption></figure>\n");
+                     $"<figcaption>{E(caption)}<br><span class=\"small\">{E(ShortName(overlay.SourcePath))}</span></figcaption></figure>\n");
         }
         html.Raw("</div>\n");
     }
+
+    /// <summary>The image's folder and file name (e.g. crack/000.png): file names alone repeat across defect types.</summary>
+    private static string ShortName(string path) =>
+        Path.Combine(Path.GetFileName(Path.GetDirectoryName(path)) ?? "", Path.GetFileName(path));
 
     private static (CellArtifactIndex? Index, string? Problem) TryReadArtifacts(CellResult cell)
     {
@@ -262,7 +266,7 @@ public static class HtmlReport
         "body{font-family:system-ui,sans-serif;margin:2em;color:#222;background:#fff}" +
         "table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #ccc;padding:.3em .6em;text-align:right}" +
         "th:first-child,td:first-child{text-align:left}tr.mean{font-weight:bold;background:#f3f3f3}" +
-        ".plots,.overlays{display:flex;flex-wrap:wrap;gap:1em}figure{margin:0}figure img{height:200px}figcaption{font-size:.85em;max-width:400px}" +
+        ".plots,.overlays{display:flex;flex-wrap:wrap;gap:1em}figure{margin:0}figure img{height:180px}figcaption{font-size:.85em;max-width:360px}" +
         ".note{background:#fff4d6;border-left:4px solid #e0a800;padding:.4em .8em}.small{font-size:.85em;color:#555}" +
         "section{margin-bottom:2.5em}";
 
