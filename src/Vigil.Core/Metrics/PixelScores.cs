@@ -135,10 +135,7 @@ public sealed class PixelScores
     /// (pro_curve_util.compute_pro + generic_util.trapezoid): a threshold at every distinct score, FPR over all normal
     /// pixels, PRO = mean overlap over all regions of all images, y interpolated at the limit, area / limit.
     /// </summary>
-    public double AuPro(double fprLimit = 0.3)
-    {
-        return SweepPro(fprLimit, curve: null).Area.Normalized;
-    }
+    public double AuPro(double fprLimit = 0.3) => SweepPro(fprLimit, curve: null).Area.Normalized;
 
     /// <summary>
     /// The pixel ROC curve (FPR, TPR) that <see cref="Auroc"/> integrates, from (0, 0) to (1, 1), thinned to points at

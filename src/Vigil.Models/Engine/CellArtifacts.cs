@@ -119,7 +119,7 @@ public static class CellArtifacts
     /// The test images shown per role, most extreme first; equal scores keep test order, so the choice is
     /// deterministic. A missed anomaly is never also a top anomaly (few anomalous images).
     /// </summary>
-    public static IReadOnlyList<(OverlayRole Role, IReadOnlyList<int> Indices)> Pick(IReadOnlyList<Sample> test, IReadOnlyList<float> scores, int perRole)
+    internal static IReadOnlyList<(OverlayRole Role, IReadOnlyList<int> Indices)> Pick(IReadOnlyList<Sample> test, IReadOnlyList<float> scores, int perRole)
     {
         var anomalous = Enumerable.Range(0, test.Count).Where(i => test[i].IsAnomalous).OrderByDescending(i => scores[i]).ToList();
         var top = anomalous.Take(perRole).ToList();
@@ -144,20 +144,20 @@ public static class CellArtifacts
     {
         int height = OverlayHeight;
         int width = Math.Max(1, (int)Math.Round((double)image.Width * height / image.Height));
-        var small = ImageOps.Resize(image, height, width, height > image.Height ? Interpolation.Nearest : Interpolation.Area);
-        var smallMap = map.Height == height && map.Width == width ? map : map.Resize(height, width);
-        var smallMask = ImageOps.Resize(mask, height, width);
+        var scaled = ImageOps.Resize(image, height, width, height > image.Height ? Interpolation.Nearest : Interpolation.Area);
+        var scaledMap = map.Height == height && map.Width == width ? map : map.Resize(height, width);
+        var scaledMask = ImageOps.Resize(mask, height, width);
 
-        using var picture = ToBgr(small);
+        using var picture = ToBgr(scaled);
         var range = max > min ? max - min : 1f;
-        var levels = Array.ConvertAll(smallMap.Data, v => (byte)Math.Clamp(Math.Round((v - min) / range * 255), 0, 255));
+        var levels = Array.ConvertAll(scaledMap.Data, v => (byte)Math.Clamp(Math.Round((v - min) / range * 255), 0, 255));
         using var level = Mat.FromPixelData(height, width, MatType.CV_8UC1, levels);
         using var heat = new Mat();
         Cv2.ApplyColorMap(level, heat, ColormapTypes.Jet);
         using var blended = new Mat();
         Cv2.AddWeighted(picture, 0.5, heat, 0.5, 0, blended);
 
-        using var maskMat = Mat.FromPixelData(height, width, MatType.CV_8UC1, Array.ConvertAll(smallMask.Data, v => v ? (byte)255 : (byte)0));
+        using var maskMat = Mat.FromPixelData(height, width, MatType.CV_8UC1, Array.ConvertAll(scaledMask.Data, v => v ? (byte)255 : (byte)0));
         Cv2.FindContours(maskMat, out var contours, out _, RetrievalModes.External, ContourApproximationModes.ApproxNone);
         foreach (var panel in new[] { picture, blended })
         {
