@@ -14,5 +14,6 @@ root.Subcommands.Add(PredictCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(DatasetCommands.Create());
 root.Subcommands.Add(PerfCommands.Create());
+root.Subcommands.Add(ReportCommand.Create());
 root.Options.Add(ConfigFile.Option());
 return CommandRunner.Run(() => root.Parse(ConfigFile.Expand(args)).Invoke());

@@ -91,7 +91,8 @@ internal static class BenchCommand
                                     results.Add(done!);
                                     continue;
                                 }
-                                var result = RunCell(key, model, backboneName, weightSource, seed, transformed.Split);
+                                var result = RunCell(key, model, backboneName, weightSource, seed, transformed.Split,
+                                    CellArtifacts.DirectoryFor(parse.GetValue(output)!, key, configuration));
                                 if (setting is not Unsupervised) result = result with { Notes = [transformed.Notes.Summary, .. result.Notes] };
                                 store.Save(result, configuration);
                                 results.Add(result);
@@ -105,17 +106,19 @@ internal static class BenchCommand
             foreach (var s in skippedFiles) AnsiConsole.MarkupLineInterpolated($"[yellow]skipped:[/] {s.Reason}");
             store.Finish();
             AnsiConsole.MarkupLineInterpolated($"Results: [bold]{csv}[/] (one row per cell) and the store [bold]{store.Location}[/].");
+            ReportCommand.Write(parse.GetValue(output)!, parse.GetValue(resultsStore));
             return 0;
         }));
         return command;
     }
 
-    private static CellResult RunCell(CellKey key, DetectorCatalog.Entry model, string backbone, WeightSource weights, int seed, DatasetSplit split)
+    private static CellResult RunCell(CellKey key, DetectorCatalog.Entry model, string backbone, WeightSource weights, int seed, DatasetSplit split,
+        string artifactsDirectory)
     {
         var extractor = BackboneCatalog.Open(backbone, weights, model.Layers);
         using var detector = model.Create(extractor, seed);
         return Progress.RunPhases(key.ToString(), progress =>
-            CellRunner.Run(key, detector, split, progress: progress));
+            CellRunner.Run(key, detector, split, progress: progress, artifactsDirectory: artifactsDirectory));
     }
 
     /// <summary>The weight file's SHA-256 as the backbone reports it (opened once, before any cell runs).</summary>

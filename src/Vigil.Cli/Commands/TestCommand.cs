@@ -50,12 +50,14 @@ internal static class TestCommand
             RequireUnseen(test, provenance);
 
             var key = new CellKey(detector.Name, dataset.Name, categoryName, setting.Name, seed);
-            var result = Progress.RunPhases(key.ToString(), p => CellRunner.Test(key, detector, test, provenance?.FitSeconds ?? double.NaN, progress: p))
+            var configuration = $"test;model={Path.GetFullPath(parse.GetValue(modelFile.Path)!)};ratio={splitOptions.TrainRatio};splitseed={splitOptions.Seed}";
+            var artifacts = CellArtifacts.DirectoryFor(parse.GetValue(output)!, key, configuration);
+            var result = Progress.RunPhases(key.ToString(), p => CellRunner.Test(key, detector, test, provenance?.FitSeconds ?? double.NaN, progress: p, artifactsDirectory: artifacts))
                 with { TrainCount = provenance?.TrainImages.Count ?? 0 };
             var reference = BackboneReference.Of(detector.Extractor);
             using (var store = RecordedRun.Begin(parse, resultsStore, parse.GetValue(output)!, reference.Name, reference.WeightsSha256))
             {
-                store.Save(result, $"test;model={Path.GetFullPath(parse.GetValue(modelFile.Path)!)};ratio={splitOptions.TrainRatio};splitseed={splitOptions.Seed}");
+                store.Save(result, configuration);
                 store.Finish();
                 AnsiConsole.MarkupLineInterpolated($"Result stored in [bold]{store.Location}[/].");
             }

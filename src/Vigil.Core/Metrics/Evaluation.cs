@@ -36,7 +36,13 @@ public static class Evaluation
     /// Invalid input (count mismatch, NaN/∞ scores) throws; undefined metrics become NaN with a warning.
     /// </summary>
     public static EvaluationResult Run(IReadOnlyList<float> imageScores, IReadOnlyList<bool> labels,
-        IReadOnlyList<ScoreMap> maps, IReadOnlyList<BinaryMask> masks, EvaluationOptions? options = null)
+        IReadOnlyList<ScoreMap> maps, IReadOnlyList<BinaryMask> masks, EvaluationOptions? options = null) =>
+        Run(imageScores, labels, maps, masks, options, out _);
+
+    /// <summary>As <see cref="Run(IReadOnlyList{float}, IReadOnlyList{bool}, IReadOnlyList{ScoreMap}, IReadOnlyList{BinaryMask}, EvaluationOptions?)"/>,
+    /// and hands out the sorted pixels, so their curves (<see cref="PixelScores.ProCurve"/>, …) cost no second sort.</summary>
+    public static EvaluationResult Run(IReadOnlyList<float> imageScores, IReadOnlyList<bool> labels,
+        IReadOnlyList<ScoreMap> maps, IReadOnlyList<BinaryMask> masks, EvaluationOptions? options, out PixelScores pixels)
     {
         options ??= new EvaluationOptions();
         ArgumentNullException.ThrowIfNull(imageScores);
@@ -69,7 +75,7 @@ public static class Evaluation
                 imageAuroc = ImageScores.Auroc(imageScores, labels);
         }
 
-        var pixels = new PixelScores(maps, masks, options.Resolution); // validates maps even when metrics are NaN
+        pixels = new PixelScores(maps, masks, options.Resolution); // validates maps even when metrics are NaN
         double pixelAuroc = double.NaN, pixelAp = double.NaN, auPro = double.NaN;
         F1Max pixelF1 = nanF1;
         if (pixels.AnomalousPixels > 0)

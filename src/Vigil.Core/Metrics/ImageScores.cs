@@ -28,6 +28,23 @@ public static class ImageScores
         return RankingMetrics.F1Max(sorted, p);
     }
 
+    /// <summary>The ROC curve (FPR, TPR) at every distinct score, from (0, 0): the points <see cref="Auroc"/> integrates.</summary>
+    public static Curve RocCurve(IReadOnlyList<float> scores, IReadOnlyList<bool> labels)
+    {
+        var (sorted, p, n) = Rank(scores, labels, "the ROC curve", needNegatives: true);
+        return RankingMetrics.RocCurve(sorted, p, n, step: 0);
+    }
+
+    /// <summary>
+    /// The (recall, precision) point of every distinct score, recall ascending, up to the first point of full recall
+    /// (as sklearn precision_recall_curve): <see cref="AveragePrecision"/> is Σ (R_k − R_{k−1}) · P_k over these points with R_0 = 0.
+    /// </summary>
+    public static Curve PrecisionRecallCurve(IReadOnlyList<float> scores, IReadOnlyList<bool> labels)
+    {
+        var (sorted, p, _) = Rank(scores, labels, "the precision-recall curve", needNegatives: false);
+        return RankingMetrics.PrecisionRecallCurve(sorted, p);
+    }
+
     private static (ulong[] Sorted, long Positives, long Negatives) Rank(
         IReadOnlyList<float> scores, IReadOnlyList<bool> labels, string metric, bool needNegatives)
     {

@@ -135,18 +135,42 @@ public sealed class PixelScores
     /// (pro_curve_util.compute_pro + generic_util.trapezoid): a threshold at every distinct score, FPR over all normal
     /// pixels, PRO = mean overlap over all regions of all images, y interpolated at the limit, area / limit.
     /// </summary>
-    public double AuPro(double fprLimit = 0.3)
+    public double AuPro(double fprLimit = 0.3) => SweepPro(fprLimit, curve: null).Area.Normalized;
+
+    /// <summary>
+    /// The pixel ROC curve (FPR, TPR) that <see cref="Auroc"/> integrates, from (0, 0) to (1, 1), thinned to points at
+    /// least <paramref name="step"/> apart (|ΔFPR| + |ΔTPR|; 0 keeps every distinct threshold).
+    /// </summary>
+    public Curve RocCurve(double step = Curve.DefaultStep)
+    {
+        RequireAnomalous("the pixel ROC curve");
+        RequireNormal("the pixel ROC curve");
+        return RankingMetrics.RocCurve(_sorted, AnomalousPixels, NormalPixels, step);
+    }
+
+    /// <summary>
+    /// The PRO curve (FPR, PRO) that <see cref="AuPro"/> integrates, from (0, 0), ending at FPR = <paramref name="fprLimit"/>
+    /// with PRO interpolated there, thinned like <see cref="RocCurve"/>: its trapezoid area / limit is the AU-PRO.
+    /// </summary>
+    public Curve ProCurve(double fprLimit = 0.3, double step = Curve.DefaultStep)
+    {
+        var curve = new CurveBuilder(step, fprLimit);
+        SweepPro(fprLimit, curve);
+        return curve.Build();
+    }
+
+    private ProVisitor SweepPro(double fprLimit, CurveBuilder? curve)
     {
         if (!(fprLimit > 0 && fprLimit <= 1))
             throw new ArgumentOutOfRangeException(nameof(fprLimit), fprLimit, "The FPR integration limit must be in (0, 1].");
         RequireAnomalous("AU-PRO");
         RequireNormal("AU-PRO");
-        var v = new ProVisitor(_inverseRegionSize, NormalPixels, RegionCount, fprLimit);
+        var v = new ProVisitor(_inverseRegionSize, NormalPixels, RegionCount, fprLimit, curve);
         RankedScores.Sweep(_sorted, ref v);
-        return v.Area.Normalized;
+        return v;
     }
 
-    private struct ProVisitor(double[] inverseRegionSize, long normalPixels, int regions, double limit) : ISweepVisitor
+    private struct ProVisitor(double[] inverseRegionSize, long normalPixels, int regions, double limit, CurveBuilder? curve) : ISweepVisitor
     {
         private double _overlapSum; // Σ over covered region pixels of 1/|region|
         public TruncatedArea Area = new(limit);
@@ -157,7 +181,9 @@ public sealed class PixelScores
         public bool OnThreshold(float threshold, long positives, long negatives)
         {
             // The reference clips to 1 against cumulative rounding; the FPR is an exact ratio.
-            Area.Add((double)negatives / normalPixels, Math.Min(_overlapSum / regions, 1.0));
+            double fpr = (double)negatives / normalPixels, pro = Math.Min(_overlapSum / regions, 1.0);
+            Area.Add(fpr, pro);
+            curve?.Add(fpr, pro);
             return !Area.Done;
         }
     }

@@ -28,6 +28,49 @@ internal static class RankingMetrics
         return new F1Max(2.0 * v.BestTp / v.BestDenominator, v.BestThreshold);
     }
 
+    /// <summary>The ROC points (FPR, TPR) that <see cref="Auroc"/> integrates, from (0, 0), thinned by <paramref name="step"/> (0 keeps every point).</summary>
+    public static Curve RocCurve(ulong[] sorted, long positives, long negatives, double step)
+    {
+        var v = new RocCurveVisitor(new CurveBuilder(step), positives, negatives);
+        RankedScores.Sweep(sorted, ref v);
+        return v.Curve.Build();
+    }
+
+    /// <summary>
+    /// The (recall, precision) point of every distinct threshold, in the order <see cref="AveragePrecision"/> sums them,
+    /// up to the first point of full recall (as sklearn precision_recall_curve; later points add nothing to AP).
+    /// </summary>
+    public static Curve PrecisionRecallCurve(ulong[] sorted, long positives)
+    {
+        var v = new PrCurveVisitor(new CurveBuilder(0, startAtOrigin: false), positives);
+        RankedScores.Sweep(sorted, ref v);
+        return v.Curve.Build();
+    }
+
+    private readonly struct RocCurveVisitor(CurveBuilder curve, long positives, long negatives) : ISweepVisitor
+    {
+        public CurveBuilder Curve => curve;
+        public bool UsesPayload => false;
+        public void OnPositive(uint payload) { }
+        public bool OnThreshold(float threshold, long tp, long fp)
+        {
+            curve.Add((double)fp / negatives, (double)tp / positives);
+            return true;
+        }
+    }
+
+    private readonly struct PrCurveVisitor(CurveBuilder curve, long positives) : ISweepVisitor
+    {
+        public CurveBuilder Curve => curve;
+        public bool UsesPayload => false;
+        public void OnPositive(uint payload) { }
+        public bool OnThreshold(float threshold, long tp, long fp)
+        {
+            curve.Add((double)tp / positives, (double)tp / (tp + fp));
+            return tp < positives;
+        }
+    }
+
     /// <summary>Trapezoid over the ROC points (FP, TP) at every distinct threshold, starting at (0, 0) — sklearn roc_auc_score.</summary>
     private struct AurocVisitor : ISweepVisitor
     {

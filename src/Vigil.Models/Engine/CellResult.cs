@@ -3,6 +3,8 @@ using Vigil.Metrics;
 namespace Vigil.Engine;
 
 /// <summary>What one benchmark cell (model × dataset × category × setting × seed) produced.</summary>
+/// <param name="Artifacts">Full path of the cell's artifacts folder (overlays, pixel curves; see <see cref="CellArtifacts"/>),
+/// or null when the cell was run without one (and in cells saved before artifacts existed).</param>
 /// <param name="Notes">What the run changed or could not do, e.g. labelled anomalies left out of training.</param>
 public sealed record CellResult(
     CellKey Key,
@@ -13,7 +15,8 @@ public sealed record CellResult(
     EvaluationResult Metrics,
     Efficiency Efficiency,
     IReadOnlyList<ImageOutcome> Images,
-    IReadOnlyList<string> Notes);
+    IReadOnlyList<string> Notes,
+    string? Artifacts = null);
 
 /// <summary>Identifies a cell of the benchmark grid.</summary>
 /// <param name="Setting">The learning setting that transformed the split, e.g. "unsupervised", "noisy-0.15", "fewshot-8".</param>

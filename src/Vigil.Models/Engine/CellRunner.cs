@@ -17,7 +17,7 @@ public static class CellRunner
     /// (supervised settings) are left out, since these detectors learn from normal images only; the result says so.
     /// </summary>
     public static CellResult Run(CellKey key, FeatureEmbeddingDetector detector, DatasetSplit split,
-        EvaluationOptions? evaluation = null, IProgress<CellProgress>? progress = null)
+        EvaluationOptions? evaluation = null, IProgress<CellProgress>? progress = null, string? artifactsDirectory = null)
     {
         var notes = new List<string>();
         var train = split.Train.Where(s => !s.IsAnomalous).ToList();
@@ -28,16 +28,17 @@ public static class CellRunner
 
         var fitClock = Stopwatch.StartNew();
         detector.Fit(train, Forward(progress, "fit"));
-        var result = Test(key, detector, split.Test, fitClock.Elapsed.TotalSeconds, evaluation, progress);
+        var result = Test(key, detector, split.Test, fitClock.Elapsed.TotalSeconds, evaluation, progress, artifactsDirectory);
         return result with { TrainCount = split.Train.Count, Notes = [.. notes, .. result.Notes] };
     }
 
     /// <summary>
-    /// Scores test images with a fitted detector, evaluates the scores and maps, and measures latency (per image after a
+    /// Scores test images with a fitted detector, evaluates the scores and maps (with <paramref name="artifactsDirectory"/>,
+    /// also writes overlays and pixel curves there, see <see cref="CellArtifacts.Write"/>), and measures latency (per image after a
     /// warm-up call), throughput (best of a few batch sizes), peak memory and model-file size.
     /// </summary>
     public static CellResult Test(CellKey key, FeatureEmbeddingDetector detector, IReadOnlyList<Sample> test, double fitSeconds,
-        EvaluationOptions? evaluation = null, IProgress<CellProgress>? progress = null)
+        EvaluationOptions? evaluation = null, IProgress<CellProgress>? progress = null, string? artifactsDirectory = null)
     {
         if (test.Count == 0) throw new VigilInputException($"{key}: the test split is empty.");
         var scores = new float[test.Count];
@@ -56,14 +57,19 @@ public static class CellRunner
             progress?.Report(new CellProgress("test", i + 1, test.Count));
         }
 
-        var metrics = Evaluation.Run(scores, labels, maps, masks, evaluation);
+        var metrics = Evaluation.Run(scores, labels, maps, masks, evaluation, out var pixels);
+        if (artifactsDirectory != null)
+        {
+            artifactsDirectory = Path.GetFullPath(artifactsDirectory);
+            CellArtifacts.Write(artifactsDirectory, test, scores, maps, masks, pixels, metrics.ProFprLimit);
+        }
         Array.Sort(latenciesMs);
         var (throughput, batchSize) = Throughput(detector, test, progress);
         var efficiency = new Efficiency(fitSeconds, Percentile(latenciesMs, 0.5), Percentile(latenciesMs, 0.95),
             Process.GetCurrentProcess().PeakWorkingSet64, detector.StateBytes, throughput, batchSize, ModelFileBytes(detector));
         var images = test.Select((s, i) => new ImageOutcome(s.SourcePath, s.IsAnomalous, s.DefectType, scores[i])).ToList();
         return new CellResult(key, detector.Extractor.Name, detector.Extractor.IsRandomlyInitialised,
-            0, test.Count, metrics, efficiency, images, []);
+            0, test.Count, metrics, efficiency, images, [], artifactsDirectory);
     }
 
     /// <summary>Batch sizes tried for throughput, and how many test images they run over.</summary>

@@ -1,0 +1,285 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using Vigil.Engine;
+using Vigil.Metrics;
+
+namespace Vigil.Reporting;
+
+/// <summary>
+/// A benchmark run as one HTML page with its PNGs beside it (a folder that can be copied or zipped as it is):
+/// metric tables per (model, dataset, setting) with a row per category and their mean; image ROC and PR curves
+/// (from the cells' per-image scores) and pixel ROC and PRO curves (from the cells' artifacts); the accuracy-vs-
+/// latency bubble plot per (dataset, setting); the overlays of the most telling test images. Every text from the
+/// data (model, category, file names) is HTML-escaped. A cell without artifacts gets a visible note.
+/// </summary>
+public static class HtmlReport
+{
+    public const string FileName = "report.html";
+
+    /// <summary>The page's attribute on &lt;body&gt; that its script sets, once loaded, to how many of its images failed to load.</summary>
+    public const string BrokenImagesAttribute = "data-broken-images";
+
+    private const string PlotFolder = "plots", OverlayFolder = "overlays";
+
+    /// <summary>Writes the report into <paramref name="outputDirectory"/> (created; its plots/ and overlays/ are replaced) and returns the path of the page.</summary>
+    public static string Write(string outputDirectory, IReadOnlyList<CellResult> cells, string title = "Vigil benchmark report")
+    {
+        ArgumentNullException.ThrowIfNull(cells);
+        if (cells.Count == 0)
+            throw new VigilInputException($"No benchmark cells to report on for {outputDirectory}; run 'vigil bench' first.");
+        Directory.CreateDirectory(outputDirectory);
+        foreach (var folder in new[] { PlotFolder, OverlayFolder })
+        {
+            var path = Path.Combine(outputDirectory, folder);
+            if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
+        }
+
+        var html = new Page(outputDirectory);
+        html.Raw($"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{E(title)}</title>\n<style>{Style}</style></head>\n");
+        html.Raw($"<body {BrokenImagesAttribute}=\"pending\">\n<h1>{E(title)}</h1>\n");
+        html.Raw("<p id=\"broken-images\" class=\"note\" hidden></p>\n");
+        html.Raw($"<p>{cells.Count} cells; models {E(string.Join(", ", cells.Select(c => c.Key.Model).Distinct()))}; " +
+                 $"datasets {E(string.Join(", ", cells.Select(c => c.Key.Dataset).Distinct()))}.</p>\n");
+
+        var tables = MetricTable.Build(cells);
+        WriteBubbles(html, tables);
+        for (int t = 0; t < tables.Count; t++)
+        {
+            var table = tables[t];
+            var groupCells = cells.Where(c => (c.Key.Model, c.Key.Dataset, c.Key.Setting) == (table.Model, table.Dataset, table.Setting))
+                .OrderBy(c => c.Key.Category, StringComparer.Ordinal).ThenBy(c => c.Key.Seed).ToList();
+            html.Raw($"<section>\n<h2>{E(table.Model)} on {E(table.Dataset)} ({E(table.Setting)})</h2>\n");
+            WriteTable(html, table);
+            WriteWarnings(html, groupCells);
+            WriteCurves(html, $"t{t + 1}", groupCells);
+            foreach (var cell in groupCells) WriteOverlays(html, cell);
+            html.Raw("</section>\n");
+        }
+        html.Raw($"<script>{BrokenImageScript}</script>\n</body></html>\n");
+
+        var page = Path.Combine(outputDirectory, FileName);
+        File.WriteAllText(page, html.ToString());
+        return page;
+    }
+
+    private static void WriteBubbles(Page html, IReadOnlyList<MetricTable> tables)
+    {
+        var groups = tables.GroupBy(t => (t.Dataset, t.Setting)).ToList();
+        html.Raw("<section>\n<h2>Accuracy, latency and memory</h2>\n" +
+                 "<p>One bubble per model: x = median latency per image, y = mean image AUROC over the categories, " +
+                 "bubble area proportional to the peak memory (mean over the categories' cells).</p>\n<div class=\"plots\">\n");
+        for (int g = 0; g < groups.Count; g++)
+        {
+            var (dataset, setting) = groups[g].Key;
+            var bubbles = groups[g].Where(t => !double.IsNaN(t.Mean.ImageAuroc))
+                .Select(t => new ModelBubble(t.Model, t.Mean.LatencyMedianMs, t.Mean.ImageAuroc, t.Mean.PeakMiB)).ToList();
+            var undefined = groups[g].Where(t => double.IsNaN(t.Mean.ImageAuroc)).Select(t => t.Model).ToList();
+            if (bubbles.Count > 0)
+            {
+                var file = $"{PlotFolder}/bubbles-{g + 1}.png";
+                ReportPlots.Bubbles(html.PathOf(file), $"{dataset} ({setting})", bubbles);
+                html.Image(file, $"Image AUROC vs latency and memory on {dataset} ({setting})");
+            }
+            if (undefined.Count > 0)
+                html.Note($"{dataset} ({setting}): no image AUROC (no good or no anomalous test image) for {string.Join(", ", undefined)}; not plotted.");
+        }
+        html.Raw("</div>\n</section>\n");
+    }
+
+    private static void WriteTable(Page html, MetricTable table)
+    {
+        html.Raw("<table>\n<thead><tr><th>category</th><th>cells</th><th>image AUROC</th><th>image AP</th><th>image F1-max</th>" +
+                 "<th>pixel AUROC</th><th>AU-PRO</th><th>fit s</th><th>latency p50 ms</th><th>latency p95 ms</th><th>peak MiB</th></tr></thead>\n<tbody>\n");
+        bool partial = false;
+        foreach (var row in table.Categories.Append(table.Mean))
+        {
+            bool mean = ReferenceEquals(row, table.Mean);
+            string Cell(string metric, double value, string format)
+            {
+                bool flagged = row.Partial.Contains(metric);
+                partial |= flagged;
+                return $"<td>{(double.IsNaN(value) ? "n/a" : value.ToString(format, CultureInfo.InvariantCulture))}{(flagged ? "*" : "")}</td>";
+            }
+            html.Raw($"<tr{(mean ? " class=\"mean\"" : "")}><td>{E(row.Label)}</td><td>{row.Cells}</td>" +
+                     Cell(nameof(MetricRow.ImageAuroc), row.ImageAuroc, "F3") +
+                     Cell(nameof(MetricRow.ImageAveragePrecision), row.ImageAveragePrecision, "F3") +
+                     Cell(nameof(MetricRow.ImageF1Max), row.ImageF1Max, "F3") +
+                     Cell(nameof(MetricRow.PixelAuroc), row.PixelAuroc, "F3") +
+                     Cell(nameof(MetricRow.AuPro), row.AuPro, "F3") +
+                     Cell(nameof(MetricRow.FitSeconds), row.FitSeconds, "F1") +
+                     Cell(nameof(MetricRow.LatencyMedianMs), row.LatencyMedianMs, "F1") +
+                     Cell(nameof(MetricRow.LatencyP95Ms), row.LatencyP95Ms, "F1") +
+                     Cell(nameof(MetricRow.PeakMiB), row.PeakMiB, "F0") + "</tr>\n");
+        }
+        html.Raw("</tbody></table>\n");
+        if (partial) html.Raw("<p class=\"small\">* mean over the cells where the metric is defined (n/a: undefined for the data, e.g. no defective pixel).</p>\n");
+    }
+
+    private static void WriteWarnings(Page html, IReadOnlyList<CellResult> cells)
+    {
+        foreach (var c in cells.Where(c => c.RandomWeights))
+            html.Note($"{c.Key}: backbone {c.Backbone} has RANDOM weights; not a pretrained result.");
+        foreach (var c in cells)
+            foreach (var w in c.Metrics.Warnings) html.Note($"{c.Key}: {w}");
+    }
+
+    private static void WriteCurves(Page html, string stem, IReadOnlyList<CellResult> cells)
+    {
+        var roc = new List<(string, Curve)>();
+        var pr = new List<(string, Curve)>();
+        var pixelRoc = new List<(string, Curve)>();
+        var pro = new List<(string, Curve)>();
+        double proLimit = double.NaN;
+        bool severalSeeds = cells.Select(c => c.Key.Seed).Distinct().Count() > 1;
+        foreach (var cell in cells)
+        {
+            string label = severalSeeds ? $"{cell.Key.Category} s{cell.Key.Seed}" : cell.Key.Category;
+            var scores = cell.Images.Select(i => i.Score).ToArray();
+            var labels = cell.Images.Select(i => i.Anomalous).ToArray();
+            if (labels.Contains(true) && labels.Contains(false))
+            {
+                roc.Add((label, ImageScores.RocCurve(scores, labels)));
+                pr.Add((label, StepwisePrecisionRecall(ImageScores.PrecisionRecallCurve(scores, labels))));
+            }
+            var (artifacts, _) = TryReadArtifacts(cell);
+            if (artifacts?.PixelRoc != null) pixelRoc.Add((label, artifacts.PixelRoc));
+            if (artifacts?.Pro != null)
+            {
+                pro.Add((label, artifacts.Pro));
+                proLimit = double.IsNaN(proLimit) ? artifacts.ProFprLimit : Math.Max(proLimit, artifacts.ProFprLimit);
+            }
+        }
+        html.Raw("<div class=\"plots\">\n");
+        Plot(html, $"{stem}-image-roc", "image ROC", "false positive rate", "true positive rate", roc, 1, chance: true);
+        Plot(html, $"{stem}-image-pr", "image precision-recall (step-wise, as AP)", "recall", "precision", pr, 1, chance: false);
+        Plot(html, $"{stem}-pixel-roc", "pixel ROC", "false positive rate", "true positive rate", pixelRoc, 1, chance: true);
+        Plot(html, $"{stem}-pro", "PRO (pixel)", "false positive rate", "per-region overlap", pro, double.IsNaN(proLimit) ? 0.3 : proLimit, chance: false);
+        html.Raw("</div>\n");
+    }
+
+    private static void Plot(Page html, string stem, string title, string xLabel, string yLabel,
+        IReadOnlyList<(string, Curve)> curves, double xMax, bool chance)
+    {
+        if (curves.Count == 0)
+        {
+            html.Note($"No {title} curve: no cell here has the data for it (pixel curves come from cell artifacts).");
+            return;
+        }
+        var file = $"{PlotFolder}/{stem}.png";
+        ReportPlots.Curves(html.PathOf(file), title, xLabel, yLabel, curves, xMax, chance);
+        html.Image(file, $"{title} curves");
+    }
+
+    /// <summary>The PR points as the step function AP integrates: precision P_k on recall (R_{k−1}, R_k], from R_0 = 0.</summary>
+    internal static Curve StepwisePrecisionRecall(Curve pr)
+    {
+        var x = new List<double>();
+        var y = new List<double>();
+        double previousRecall = 0;
+        for (int k = 0; k < pr.X.Count; k++)
+        {
+            x.Add(previousRecall); y.Add(pr.Y[k]);
+            x.Add(pr.X[k]); y.Add(pr.Y[k]);
+            previousRecall = pr.X[k];
+        }
+        return new Curve(x, y);
+    }
+
+    private static void WriteOverlays(Page html, CellResult cell)
+    {
+        html.Raw($"<h3>{E(cell.Key.ToString())}</h3>\n");
+        var (artifacts, problem) = TryReadArtifacts(cell);
+        if (artifacts == null)
+        {
+            html.Note(problem!);
+            return;
+        }
+        if (artifacts.Overlays.Count == 0)
+        {
+            html.Note("No overlays: the cell's artifacts name no test image.");
+            return;
+        }
+        html.Raw($"<p class=\"small\">Left: test image; right: anomaly map (jet, blue = {artifacts.MapMin.ToString("G4", CultureInfo.InvariantCulture)}, " +
+                 $"red = {artifacts.MapMax.ToString("G4", CultureInfo.InvariantCulture)}, one range for the cell) over it. White outline: ground truth.</p>\n<div class=\"overlays\">\n");
+        foreach (var overlay in artifacts.Overlays)
+        {
+            var source = Path.Combine(cell.Artifacts!, overlay.File);
+            var file = $"{OverlayFolder}/{html.CellFolder(cell)}/{Path.GetFileName(overlay.File)}";
+            string caption = $"{RoleName(overlay.Role)} #{overlay.Rank}: {overlay.DefectType}, score {overlay.Score.ToString("G5", CultureInfo.InvariantCulture)}";
+            if (!File.Exists(source))
+            {
+                html.Note($"{caption}: overlay {source} is missing.");
+                continue;
+            }
+            Directory.CreateDirectory(Path.GetDirectoryName(html.PathOf(file))!);
+            File.Copy(source, html.PathOf(file), overwrite: true);
+            html.Raw($"<figure><img src=\"{E(file)}\" alt=\"{E(caption)}\" title=\"{E(overlay.SourcePath)}\">" +
+                     $"<figcaption>{E(caption)}<br><span class=\"small\">{E(ShortName(overlay.SourcePath))}</span></figcaption></figure>\n");
+        }
+        html.Raw("</div>\n");
+    }
+
+    /// <summary>The image's folder and file name (e.g. crack/000.png): file names alone repeat across defect types.</summary>
+    private static string ShortName(string path) =>
+        Path.Combine(Path.GetFileName(Path.GetDirectoryName(path)) ?? "", Path.GetFileName(path));
+
+    private static (CellArtifactIndex? Index, string? Problem) TryReadArtifacts(CellResult cell)
+    {
+        if (cell.Artifacts == null)
+            return (null, "No artifacts (overlays, pixel curves) for this cell: it was run without an artifacts folder, or before Vigil wrote them. Rerun the cell to get them.");
+        try { return (CellArtifacts.Read(cell.Artifacts), null); }
+        catch (VigilInputException e) { return (null, e.Message); }
+    }
+
+    private static string RoleName(OverlayRole role) => role switch
+    {
+        OverlayRole.TopAnomaly => "top-scored anomaly",
+        OverlayRole.MissedAnomaly => "lowest-scored anomaly",
+        _ => "highest-scored good image",
+    };
+
+    private static string E(string text) => WebUtility.HtmlEncode(text);
+
+    /// <summary>The page being written, and where its files go.</summary>
+    private sealed class Page(string directory)
+    {
+        private readonly StringBuilder _html = new();
+        private readonly Dictionary<CellResult, string> _cellFolders = new(ReferenceEqualityComparer.Instance);
+
+        public string PathOf(string relative) => Path.Combine(directory, relative);
+
+        /// <summary>A folder name per cell that needs no escaping: category names come from folder names.</summary>
+        public string CellFolder(CellResult cell)
+        {
+            if (!_cellFolders.TryGetValue(cell, out var folder)) _cellFolders[cell] = folder = $"cell-{_cellFolders.Count + 1}";
+            return folder;
+        }
+
+        public void Raw(string html) => _html.Append(html);
+        public void Note(string text) => _html.Append($"<p class=\"note\">{E(text)}</p>\n");
+        public void Image(string file, string alt) => _html.Append($"<img src=\"{E(file)}\" alt=\"{E(alt)}\">\n");
+        public override string ToString() => _html.ToString();
+    }
+
+    private const string Style =
+        "body{font-family:system-ui,sans-serif;margin:2em;color:#222;background:#fff}" +
+        "table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #ccc;padding:.3em .6em;text-align:right}" +
+        "th:first-child,td:first-child{text-align:left}tr.mean{font-weight:bold;background:#f3f3f3}" +
+        ".plots,.overlays{display:flex;flex-wrap:wrap;gap:1em}figure{margin:0}figure img{height:180px}figcaption{font-size:.85em;max-width:360px}" +
+        ".note{background:#fff4d6;border-left:4px solid #e0a800;padding:.4em .8em}.small{font-size:.85em;color:#555}" +
+        "section{margin-bottom:2.5em}";
+
+    /// <summary>
+    /// Once the page has loaded, counts the images that failed (missing or undecodable PNG), records the count on
+    /// &lt;body&gt; for automated checks and shows it to the reader.
+    /// </summary>
+    private const string BrokenImageScript =
+        "window.addEventListener('load',function(){" +
+        "var broken=Array.prototype.filter.call(document.images,function(i){return !i.complete||i.naturalWidth===0;});" +
+        "document.body.setAttribute('data-images',String(document.images.length));" +
+        "document.body.setAttribute('" + BrokenImagesAttribute + "',String(broken.length));" +
+        "if(broken.length){var p=document.getElementById('broken-images');p.hidden=false;" +
+        "p.textContent=broken.length+' image(s) failed to load: '+broken.map(function(i){return i.getAttribute('src');}).join(', ');}" +
+        "});";
+}

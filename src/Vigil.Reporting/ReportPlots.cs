@@ -1,0 +1,76 @@
+using ScottPlot;
+using Vigil.Metrics;
+
+namespace Vigil.Reporting;
+
+/// <summary>One model in an accuracy-vs-latency plot.</summary>
+public sealed record ModelBubble(string Model, double LatencyMs, double ImageAuroc, double PeakMiB);
+
+/// <summary>The report's PNG plots, drawn with ScottPlot.</summary>
+internal static class ReportPlots
+{
+    private const int Width = 520, Height = 400;
+
+    /// <summary>Largest bubble diameter in pixels; the others scale so their AREA is proportional to memory.</summary>
+    private const float MaxBubbleDiameter = 70;
+
+    /// <summary>Curves as lines, one per label, over [0, xMax] × [0, 1]; <paramref name="chance"/> adds the diagonal a random scorer gives (ROC).</summary>
+    public static void Curves(string path, string title, string xLabel, string yLabel,
+        IReadOnlyList<(string Label, Curve Curve)> curves, double xMax = 1, bool chance = false)
+    {
+        var plot = new Plot();
+        if (chance)
+        {
+            var diagonal = plot.Add.Line(0, 0, 1, 1);
+            diagonal.Color = Colors.Gray;
+            diagonal.LinePattern = LinePattern.Dashed;
+        }
+        // Category10's strong colours while they suffice; Category20 (with its light shades) for many categories.
+        IPalette palette = curves.Count <= 10 ? new ScottPlot.Palettes.Category10() : new ScottPlot.Palettes.Category20();
+        for (int i = 0; i < curves.Count; i++)
+        {
+            var line = plot.Add.ScatterLine(curves[i].Curve.X.ToArray(), curves[i].Curve.Y.ToArray(), palette.GetColor(i));
+            line.LegendText = curves[i].Label;
+            line.LineWidth = 2;
+        }
+        plot.Title(title);
+        plot.XLabel(xLabel);
+        plot.YLabel(yLabel);
+        plot.Axes.SetLimits(0, xMax, 0, 1.02);
+        if (curves.Count > 0) plot.ShowLegend(Alignment.LowerRight);
+        Save(plot, path);
+    }
+
+    /// <summary>
+    /// The IM-IAD Figure 2 view: x = latency, y = image AUROC, one labelled bubble per model whose area is
+    /// proportional to its peak memory.
+    /// </summary>
+    public static void Bubbles(string path, string title, IReadOnlyList<ModelBubble> bubbles)
+    {
+        var plot = new Plot();
+        var palette = new ScottPlot.Palettes.Category10();
+        double maxMemory = bubbles.Max(b => b.PeakMiB);
+        for (int i = 0; i < bubbles.Count; i++)
+        {
+            var b = bubbles[i];
+            float diameter = (float)(MaxBubbleDiameter * Math.Sqrt(b.PeakMiB / maxMemory));
+            plot.Add.Marker(b.LatencyMs, b.ImageAuroc, MarkerShape.FilledCircle, Math.Max(diameter, 4), palette.GetColor(i).WithAlpha(0.6));
+            var text = plot.Add.Text($"{b.Model}\n{b.PeakMiB:F0} MiB", b.LatencyMs, b.ImageAuroc);
+            text.LabelFontSize = 12;
+            text.LabelBold = true;
+            text.LabelAlignment = Alignment.MiddleCenter;
+        }
+        double xMax = bubbles.Max(b => b.LatencyMs), yMin = bubbles.Min(b => b.ImageAuroc);
+        plot.Axes.SetLimits(0, xMax * 1.25 + 1e-9, Math.Max(0, Math.Min(yMin - 0.1, 0.9)), 1.02);
+        plot.Title(title);
+        plot.XLabel("latency per image, median (ms)");
+        plot.YLabel("image AUROC");
+        Save(plot, path);
+    }
+
+    private static void Save(Plot plot, string path)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        plot.SavePng(path, Width, Height);
+    }
+}

@@ -1,0 +1,61 @@
+using Vigil.Backbones;
+using Vigil.Data;
+using Vigil.Detectors;
+using Vigil.Engine;
+using Vigil.Results;
+using Vigil.Tests.Cli;
+using Vigil.Tests.Engine;
+using Vigil.Weights;
+
+namespace Vigil.Tests.Reporting;
+
+/// <summary>
+/// A small real benchmark run, made once for the report tests: PatchCore (real ONNX MobileNetV2) on a tiny synthetic
+/// split, run with an artifacts folder and saved in the results store as bench does, then `vigil report --out`
+/// run on it as a user would.
+/// </summary>
+public sealed class ReportRun : IDisposable
+{
+    private const string Configuration = "report-tests";
+
+    public ReportRun()
+    {
+        SharedData.RequireDirectory("weights");
+        Split = Data.Load();
+        Output = Data.Scratch("bench");
+        using (var store = ResultsStore.Open(null, Output))
+        {
+            long run = store.BeginRun(RunRecord.StartingNow("report tests", "{}", "mobilenetv2_int8_onnx", null));
+            // One PatchCore cell: the fastest model to fit and predict; tables of several models are tested on hand-made cells.
+            var entry = DetectorCatalog.Get("patchcore");
+            var key = new CellKey(entry.Name, Split.Dataset, TinySynthetic.Category, CellKey.Unsupervised, 0);
+            using (var detector = entry.Create(BackboneCatalog.Open("mobilenetv2_int8_onnx", WeightSource.Pretrained, entry.Layers), 0))
+            {
+                var cell = CellRunner.Run(key, detector, Split, artifactsDirectory: CellArtifacts.DirectoryFor(Output, key, Configuration));
+                store.SaveCell(run, cell, Configuration);
+                Cells = [cell];
+            }
+            store.FinishRun(run, RunStatus.Finished);
+        }
+        Report = VigilProcess.Run(Output, "report", "--out", Output);
+        ReportPath = Path.Combine(Output, "report", "report.html");
+    }
+
+    public TinySynthetic Data { get; } = new(trainCount: 8, testGoodCount: 4, perDefectCount: 2);
+    public DatasetSplit Split { get; }
+    public IReadOnlyList<CellResult> Cells { get; }
+
+    /// <summary>The bench output folder (cells/, the artifacts beside them, report/).</summary>
+    public string Output { get; }
+
+    public VigilProcess.Outcome Report { get; }
+    public string ReportPath { get; }
+
+    public void Dispose() => Data.Dispose();
+}
+
+[CollectionDefinition(Name)]
+public sealed class ReportRunCollection : ICollectionFixture<ReportRun>
+{
+    public const string Name = "report run";
+}
