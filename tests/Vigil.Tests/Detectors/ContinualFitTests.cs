@@ -15,6 +15,9 @@ public class ContinualFitTests(TexturesFixture fixture) : IClassFixture<Textures
     private IReadOnlyList<Sample> TaskA => fixture.Data.Train.Take(6).ToList();
     private IReadOnlyList<Sample> TaskB => fixture.Data.Train.Skip(6).ToList();
 
+    /// <summary>PatchCore with short embeddings, so the tests stay fast.</summary>
+    private static PatchCoreOptions PatchCore => new() { CoresetRatio = 0.1, PretrainEmbedDimension = 96, TargetEmbedDimension = 96 };
+
     [Fact]
     public void PadimFittedOnAThenBEqualsPadimFittedOnTheUnion()
     {
@@ -83,7 +86,7 @@ public class ContinualFitTests(TexturesFixture fixture) : IClassFixture<Textures
     [Fact]
     public void PatchCoreBankGrowsByExactlyTheNewTasksCoreset()
     {
-        var options = new PatchCoreOptions { CoresetRatio = 0.1 };
+        var options = PatchCore;
         using var continued = new PatchCoreDetector(new RandomConvFeatureExtractor(), options);
         using var onlyA = new PatchCoreDetector(new RandomConvFeatureExtractor(), options);
         using var onlyB = new PatchCoreDetector(new RandomConvFeatureExtractor(), options);
@@ -106,7 +109,7 @@ public class ContinualFitTests(TexturesFixture fixture) : IClassFixture<Textures
     public void PatchCoreBankCapHoldsKeepsOnlyOfferedFeaturesAndIsSeeded(BankCapStrategy strategy)
     {
         const int cap = 200; // task A's coreset has 153 features, A + B 306
-        var options = new PatchCoreOptions { CoresetRatio = 0.1, BankCap = cap, BankCapStrategy = strategy, Seed = 3 };
+        var options = PatchCore with { BankCap = cap, BankCapStrategy = strategy, Seed = 3 };
         var (bank, offered) = CappedBank(options);
         Assert.Equal(cap, bank.Count);
         Assert.Equal(306, offered.Count);
@@ -123,11 +126,11 @@ public class ContinualFitTests(TexturesFixture fixture) : IClassFixture<Textures
     [Fact]
     public void CoresetCapCoversTheOfferedFeaturesBetterThanTheReservoir()
     {
-        var options = new PatchCoreOptions { CoresetRatio = 0.1, BankCap = 100 };
+        var options = PatchCore with { BankCap = 100 };
         var (coreset, offered) = CappedBank(options with { BankCapStrategy = BankCapStrategy.Coreset });
         var (reservoir, _) = CappedBank(options with { BankCapStrategy = BankCapStrategy.Reservoir });
         // Coverage radius: the largest distance of an offered feature to its nearest bank feature (what k-center minimises).
-        double Radius(List<float[]> bank) => offered.Max(o => bank.Min(b => o.Zip(b, (x, y) => (double)(x - y) * (x - y)).Sum()));
+        double Radius(List<float[]> bank) => offered.Max(o => bank.Min(b => SquaredDistance(o, b)));
         Assert.True(Radius(coreset) < Radius(reservoir), $"coreset radius² {Radius(coreset)}, reservoir {Radius(reservoir)}");
     }
 
@@ -151,7 +154,7 @@ public class ContinualFitTests(TexturesFixture fixture) : IClassFixture<Textures
     [Fact]
     public void PatchCoreWithReservoirCapContinuesAfterSaveAndLoadAsIfNeverInterrupted()
     {
-        var options = new PatchCoreOptions { CoresetRatio = 0.1, BankCap = 200 };
+        var options = PatchCore with { BankCap = 200 };
         using var uninterrupted = new PatchCoreDetector(new RandomConvFeatureExtractor(), options);
         uninterrupted.FitMore(TaskA);
         uninterrupted.FitMore(TaskB);
@@ -193,6 +196,13 @@ public class ContinualFitTests(TexturesFixture fixture) : IClassFixture<Textures
             Assert.Equal(e.Score, a.Score, tolerance);
             for (int i = 0; i < e.Map.Data.Length; i++) Assert.Equal(e.Map.Data[i], a.Map.Data[i], tolerance);
         }
+    }
+
+    internal static double SquaredDistance(float[] a, float[] b)
+    {
+        double sum = 0;
+        for (int i = 0; i < a.Length; i++) sum += (double)(a[i] - b[i]) * (a[i] - b[i]);
+        return sum;
     }
 
     internal static List<float[]> Rows(Tensor bank)

@@ -167,7 +167,7 @@ public sealed class PatchDenoisingTests : IDisposable
     /// <summary>Equal up to float rounding (the detector extracts in batches, the test image by image).</summary>
     private static bool Close(float[] a, float[] b) => a.Zip(b).All(p => Math.Abs(p.First - p.Second) <= 1e-4f * (1 + Math.Abs(p.Second)));
 
-    private static double SquaredDistance(float[] a, float[] b) => a.Zip(b, (x, y) => (double)(x - y) * (x - y)).Sum();
+    private static double SquaredDistance(float[] a, float[] b) => ContinualFitTests.SquaredDistance(a, b);
 
     /// <summary>layer2's feature vector at every grid position, row-major.</summary>
     private static List<float[]> RawPatches(RandomConvFeatureExtractor extractor, ImageTensor image)
