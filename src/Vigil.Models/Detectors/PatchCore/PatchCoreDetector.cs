@@ -84,36 +84,40 @@ public sealed class PatchCoreDetector : FeatureEmbeddingDetector, IContinualDete
                 ? DenoisedCoreset(features, train.Count, positions, denoising)
                 : (Options.CoresetRatio >= 1 ? features : features.index_select(0, Indices(KCenterGreedy.ApproximateCoreset(features,
                     Options.CoresetRatio, Options.Seed, Options.CoresetProjectionDimension, Options.CoresetStartPoints))), null);
-            long offered = rows.shape[0];
-            if (keepExisting && _memoryBank is not null)
+            long added = rows.shape[0];
+            bool continuing = keepExisting && _memoryBank is not null;
+            long offeredBefore = continuing ? _offered?[0].item<long>() ?? _memoryBank!.shape[0] : 0;
+            int keptBefore = continuing ? (int)_memoryBank!.shape[0] : 0;
+            if (continuing)
             {
-                offered += _offered?[0].item<long>() ?? _memoryBank.shape[0];
-                if (Options.BankCap is int reservoirCap && Options.BankCapStrategy == BankCapStrategy.Reservoir)
-                {
-                    // Algorithm R continues the stream: the bank is the reservoir of everything offered before.
-                    var slots = ReservoirSlots((int)_memoryBank.shape[0], offered - rows.shape[0], (int)rows.shape[0], reservoirCap, ReservoirRandom(offered - rows.shape[0]));
-                    (rows, weights) = Select(cat([_memoryBank, rows], 0), weights is null ? null : cat([_bankWeights!, weights], 0), Indices(slots));
-                }
-                else
-                {
-                    rows = cat([_memoryBank, rows], 0);
-                    if (weights is not null) weights = cat([_bankWeights!, weights], 0);
-                }
+                rows = cat([_memoryBank!, rows], 0);
+                if (weights is not null) weights = cat([_bankWeights!, weights], 0);
             }
-            else if (Options.BankCap is int firstCap && Options.BankCapStrategy == BankCapStrategy.Reservoir && rows.shape[0] > firstCap)
-                (rows, weights) = Select(rows, weights, Indices(ReservoirSlots(0, 0, (int)rows.shape[0], firstCap, ReservoirRandom(0))));
-            if (Options.BankCap is int coresetCap && Options.BankCapStrategy == BankCapStrategy.Coreset && rows.shape[0] > coresetCap)
-                (rows, weights) = Select(rows, weights, Indices(Coreset(rows, coresetCap)));
+            (rows, weights) = ApplyBankCap(rows, weights, keptBefore, offeredBefore);
 
             foreach (var t in new[] { _memoryBank, _bankWeights, _offered }) t?.Dispose();
             _memoryBank = Keep(rows.contiguous());
             _bankWeights = weights is null ? null : Keep(weights.contiguous());
-            _offered = Options.BankCap is null ? null : Keep(tensor(new[] { offered }));
+            _offered = Options.BankCap is null ? null : Keep(tensor(new[] { offeredBefore + added }));
         }
         finally
         {
             foreach (var b in batches) b.Dispose();
         }
+    }
+
+    /// <summary>
+    /// Brings the bank (the first <paramref name="keptBefore"/> rows are the old bank, the rest just offered) back to
+    /// <see cref="PatchCoreOptions.BankCap"/>: the reservoir continues its stream after <paramref name="offeredBefore"/>
+    /// features, the coreset strategy re-samples all rows.
+    /// </summary>
+    private (Tensor Rows, Tensor? Weights) ApplyBankCap(Tensor rows, Tensor? weights, int keptBefore, long offeredBefore)
+    {
+        if (Options.BankCap is not int cap || rows.shape[0] <= cap) return (rows, weights);
+        var keep = Options.BankCapStrategy == BankCapStrategy.Reservoir
+            ? ReservoirSlots(keptBefore, offeredBefore, (int)rows.shape[0] - keptBefore, cap, ReservoirRandom(offeredBefore)).Select(i => (long)i)
+            : Coreset(rows, cap);
+        return Select(rows, weights, Indices(keep));
     }
 
     /// <summary>
@@ -179,7 +183,7 @@ public sealed class PatchCoreDetector : FeatureEmbeddingDetector, IContinualDete
         (rows.index_select(0, indices), weights?.index_select(0, indices));
 
     private static Tensor Indices(IEnumerable<long> indices) => tensor(indices.ToArray());
-    private static Tensor Indices(IEnumerable<int> indices) => tensor(indices.Select(i => (long)i).ToArray());
+    private static Tensor Indices(IEnumerable<int> indices) => Indices(indices.Select(i => (long)i));
 
     /// <summary>
     /// The official embedding: each layer's p×p neighbourhoods unfolded (zero padding, stride 1) into C·p² vectors,

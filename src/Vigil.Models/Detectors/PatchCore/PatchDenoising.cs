@@ -19,7 +19,8 @@ public enum PatchOutlierMethod
 /// training images (features randomly projected to the coreset's projection dimension first, as SoftPatch), the
 /// <see cref="DiscardRatio"/> highest-scoring patches over all positions are discarded before the coreset, and
 /// with <see cref="SoftWeighting"/> a test patch's nearest-neighbour distance is multiplied by the outlier score of
-/// the bank patch it matched (SoftPatch's soft re-weighting).
+/// the bank patch it matched (SoftPatch's soft re-weighting). In continual training each task's images are
+/// denoised among themselves.
 /// </summary>
 public sealed record PatchDenoising
 {
