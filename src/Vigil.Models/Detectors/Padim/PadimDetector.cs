@@ -100,7 +100,7 @@ public sealed class PadimDetector : FeatureEmbeddingDetector, IContinualDetector
         using var noGrad = no_grad();
         var channels = _channels ?? ChooseChannels();
         var batches = new List<Tensor>();
-        PositionGaussians? added = null, merged = null;
+        PositionGaussians? added = null;
         try
         {
             FeatureMaps.ExtractInBatches(Extractor, train, Options.BatchSize, progress, layers => batches.Add(Keep(Embed(layers, channels))));
@@ -110,19 +110,20 @@ public sealed class PadimDetector : FeatureEmbeddingDetector, IContinualDetector
                 throw new VigilInputException(
                     $"PaDiM was fitted on a {_mean.shape[0]}-position feature grid but the new training images give {embeddings.shape[1]}; the backbone's preprocessing must match the fitted model.");
             added = PositionGaussians.Of(embeddings);
-            merged = _statistics?.Merge(added) ?? added;
-            var (mean, inverse) = merged.ToModel(Options.Regularisation);
-            var count = tensor(new[] { merged.Count });
-            if (!ReferenceEquals(channels, _channels)) channels = Keep(channels);
+            foreach (var b in batches) b.Dispose();
+            batches.Clear();
+            _statistics?.Add(added);
+            var statistics = _statistics ?? added;
+            var (mean, inverse) = statistics.ToModel(Options.Regularisation);
             foreach (var t in new[] { _mean, _inverseCovariance, _sampleCount }) t?.Dispose();
-            _statistics?.Dispose();
-            (_channels, _mean, _inverseCovariance, _sampleCount, _statistics) = (channels, Keep(mean), Keep(inverse), Keep(count), merged);
+            if (!ReferenceEquals(channels, _channels)) _channels = Keep(channels);
+            (_mean, _inverseCovariance, _sampleCount) = (Keep(mean), Keep(inverse), Keep(tensor(new[] { statistics.Count })));
+            if (_statistics is null) (_statistics, added) = (added, null);
         }
         finally
         {
             foreach (var b in batches) b.Dispose();
-            if (!ReferenceEquals(added, _statistics)) added?.Dispose();
-            if (!ReferenceEquals(merged, _statistics) && !ReferenceEquals(merged, added)) merged?.Dispose();
+            added?.Dispose();
             if (!ReferenceEquals(channels, _channels)) channels.Dispose();
         }
     }

@@ -5,15 +5,15 @@ namespace Vigil.Detectors;
 
 /// <summary>
 /// Sufficient statistics of PaDiM's per-position Gaussians in float64: the sample count, each position's mean
-/// [P, D] and scatter matrix Σ (x − μ)(x − μ)ᵀ [P, D, D]. Two sets merge exactly (Chan et al.'s pairwise update),
-/// so statistics of A merged with those of B equal the statistics of A ∪ B up to float64 rounding. Owns its
+/// [P, D] and scatter matrix Σ (x − μ)(x − μ)ᵀ [P, D, D]. Two sets merge exactly (Chan et al.'s pairwise update:
+/// μ = μa + δ·nb/n, S = Sa + Sb + δδᵀ·na·nb/n with δ = μb − μa), so statistics of A merged with those of B equal the statistics of A ∪ B up to float64 rounding. Owns its
 /// tensors (outside any dispose scope).
 /// </summary>
 internal sealed class PositionGaussians : IDisposable
 {
     private PositionGaussians(long count, Tensor mean, Tensor scatter) => (Count, Mean, Scatter) = (count, mean, scatter);
 
-    public long Count { get; }
+    public long Count { get; private set; }
     public Tensor Mean { get; }
     public Tensor Scatter { get; }
 
@@ -37,16 +37,25 @@ internal sealed class PositionGaussians : IDisposable
     /// <summary>Restores statistics saved from <see cref="Count"/>, <see cref="Mean"/> and <see cref="Scatter"/> (takes the tensors).</summary>
     public static PositionGaussians FromSaved(long count, Tensor mean, Tensor scatter) => new(count, mean, scatter);
 
-    /// <summary>The statistics of both sample sets together; neither input changes.</summary>
-    public PositionGaussians Merge(PositionGaussians other)
+    /// <summary>
+    /// Adds another sample set's statistics into these, in place and position chunk by chunk, so merging never
+    /// holds a third float64 [P, D, D] tensor (after an error mid-way these statistics are no longer valid).
+    /// </summary>
+    public void Add(PositionGaussians other)
     {
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         long n = Count + other.Count;
         var delta = other.Mean - Mean; // [P, D]
-        var mean = Mean + delta * ((double)other.Count / n);
-        var scatter = Scatter + other.Scatter + delta.unsqueeze(2).bmm(delta.unsqueeze(1)) * ((double)Count * other.Count / n);
-        return new PositionGaussians(n, mean.DetachFromDisposeScope(), scatter.DetachFromDisposeScope());
+        double weight = (double)Count * other.Count / n;
+        foreach (var (start, length) in Chunks(Mean.shape[0], Mean.shape[1]))
+        {
+            using var chunkScope = NewDisposeScope();
+            var d = delta.narrow(0, start, length);
+            Scatter.narrow(0, start, length).add_(other.Scatter.narrow(0, start, length)).add_(d.unsqueeze(2).bmm(d.unsqueeze(1)) * weight);
+        }
+        Mean.add_(delta * ((double)other.Count / n));
+        Count = n;
     }
 
     /// <summary>
