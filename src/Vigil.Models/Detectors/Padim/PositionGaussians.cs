@@ -6,8 +6,8 @@ namespace Vigil.Detectors;
 /// <summary>
 /// Sufficient statistics of PaDiM's per-position Gaussians in float64: the sample count, each position's mean
 /// [P, D] and scatter matrix Σ (x − μ)(x − μ)ᵀ [P, D, D]. Two sets merge exactly (Chan et al.'s pairwise update:
-/// μ = μa + δ·nb/n, S = Sa + Sb + δδᵀ·na·nb/n with δ = μb − μa), so statistics of A merged with those of B equal the statistics of A ∪ B up to float64 rounding. Owns its
-/// tensors (outside any dispose scope).
+/// μ = μa + δ·nb/n, S = Sa + Sb + δδᵀ·na·nb/n with δ = μb − μa), so statistics of A merged with those of B
+/// equal the statistics of A ∪ B up to float64 rounding. Owns its tensors (outside any dispose scope).
 /// </summary>
 internal sealed class PositionGaussians : IDisposable
 {
