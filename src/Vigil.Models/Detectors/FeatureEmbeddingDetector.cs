@@ -102,6 +102,10 @@ public abstract class FeatureEmbeddingDetector : IAnomalyDetector
         throw ModelFile.Corrupt(path, $"tensor '{name}' has {tensor.dim()} dimensions instead of {rank}");
     }
 
+    /// <summary>The fitted tensor <paramref name="name"/> when the file holds it (state only some fits keep), else null.</summary>
+    internal static Tensor? TakeOptional(ModelFile.Content content, string name, string path, int rank) =>
+        content.Tensors.ContainsKey(name) ? Take(content, name, path, rank) : null;
+
     protected static void RequireTrainingImages(IReadOnlyList<Sample> train, int minimum, string model)
     {
         if (train.Count < minimum)

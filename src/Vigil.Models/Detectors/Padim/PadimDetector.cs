@@ -10,14 +10,18 @@ namespace Vigil.Detectors;
 /// <summary>
 /// PaDiM (Defard et al., ICPR 2020): a multivariate Gaussian per feature-grid position over a random subset of
 /// concatenated multi-layer channels; a test position's score is its Mahalanobis distance to that Gaussian, the
-/// image score the maximum of the smoothed map.
+/// image score the maximum of the smoothed map. Continual training (<see cref="FitMore"/>) also keeps each
+/// position's sample count, float64 mean and scatter matrix and merges a new task's into them exactly, so fitting
+/// A then B gives the Gaussians of A ∪ B; <see cref="Fit"/> keeps only the model (less memory, cannot continue).
 /// </summary>
-public sealed class PadimDetector : FeatureEmbeddingDetector
+public sealed class PadimDetector : FeatureEmbeddingDetector, IContinualDetector
 {
     public const string ModelName = "padim";
     private const string MeanTensor = "mean", InverseCovarianceTensor = "inverse_covariance", ChannelsTensor = "channels";
+    private const string CountTensor = "sample_count", RunningMeanTensor = "running_mean", ScatterTensor = "scatter";
     private readonly int[] _layerIndices;
     private Tensor? _channels, _mean, _inverseCovariance;
+    private PositionGaussians? _statistics; // only after FitMore
 
     public PadimDetector(IFeatureExtractor extractor, PadimOptions? options = null) : base(extractor)
     {
@@ -38,9 +42,27 @@ public sealed class PadimDetector : FeatureEmbeddingDetector
     public int Dimensions { get; }
 
     protected override double MapSigma => Options.MapSigma;
-    protected override IReadOnlyDictionary<string, Tensor> State =>
-        _mean is null ? new Dictionary<string, Tensor>()
-            : new Dictionary<string, Tensor> { [ChannelsTensor] = _channels!, [MeanTensor] = _mean, [InverseCovarianceTensor] = _inverseCovariance! };
+    /// <summary>True when the detector keeps the running statistics <see cref="FitMore"/> continues from.</summary>
+    public bool CanFitMore => _statistics is not null;
+
+    protected override IReadOnlyDictionary<string, Tensor> State
+    {
+        get
+        {
+            if (_mean is null) return new Dictionary<string, Tensor>();
+            var state = new Dictionary<string, Tensor> { [ChannelsTensor] = _channels!, [MeanTensor] = _mean, [InverseCovarianceTensor] = _inverseCovariance! };
+            if (_statistics is not null)
+            {
+                state[CountTensor] = _sampleCount!;
+                state[RunningMeanTensor] = _statistics.Mean;
+                state[ScatterTensor] = _statistics.Scatter;
+            }
+            return state;
+        }
+    }
+
+    /// <summary>The running sample count as a one-element tensor, so it is saved with the other state.</summary>
+    private Tensor? _sampleCount;
 
     public override void Fit(IReadOnlyList<Sample> train, IProgress<(int Done, int Total)>? progress = null)
     {
@@ -54,6 +76,7 @@ public sealed class PadimDetector : FeatureEmbeddingDetector
             using var scope = NewDisposeScope();
             var (mean, inverse) = Mahalanobis.Fit(cat(batches, 0), Options.Regularisation);
             DisposeState();
+            (_statistics, _sampleCount) = (null, null);
             _channels = Keep(channels.clone());
             _mean = Keep(mean);
             _inverseCovariance = Keep(inverse);
@@ -61,6 +84,47 @@ public sealed class PadimDetector : FeatureEmbeddingDetector
         finally
         {
             foreach (var b in batches) b.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Merges the new images' per-position statistics into the running ones (on an unfitted detector: starts them,
+    /// which needs at least 2 images) and recomputes the model from the merged statistics.
+    /// </summary>
+    public void FitMore(IReadOnlyList<Sample> train, IProgress<(int Done, int Total)>? progress = null)
+    {
+        if (IsFitted && _statistics is null)
+            throw new VigilInputException(
+                "This PaDiM model was fitted with Fit, which keeps no running statistics, so it cannot learn more images; fit it with FitMore (continual training) from the start.");
+        RequireTrainingImages(train, _statistics is null ? 2 : 1, ModelName);
+        using var noGrad = no_grad();
+        var channels = _channels ?? ChooseChannels();
+        var batches = new List<Tensor>();
+        PositionGaussians? added = null;
+        try
+        {
+            FeatureMaps.ExtractInBatches(Extractor, train, Options.BatchSize, progress, layers => batches.Add(Keep(Embed(layers, channels))));
+            using var scope = NewDisposeScope();
+            var embeddings = cat(batches, 0);
+            if (_mean is not null && embeddings.shape[1] != _mean.shape[0])
+                throw new VigilInputException(
+                    $"PaDiM was fitted on a {_mean.shape[0]}-position feature grid but the new training images give {embeddings.shape[1]}; the backbone's preprocessing must match the fitted model.");
+            added = PositionGaussians.Of(embeddings);
+            foreach (var b in batches) b.Dispose();
+            batches.Clear();
+            _statistics?.Add(added);
+            var statistics = _statistics ?? added;
+            var (mean, inverse) = statistics.ToModel(Options.Regularisation);
+            foreach (var t in new[] { _mean, _inverseCovariance, _sampleCount }) t?.Dispose();
+            if (!ReferenceEquals(channels, _channels)) _channels = Keep(channels);
+            (_mean, _inverseCovariance, _sampleCount) = (Keep(mean), Keep(inverse), Keep(tensor(new[] { statistics.Count })));
+            if (_statistics is null) (_statistics, added) = (added, null);
+        }
+        finally
+        {
+            foreach (var b in batches) b.Dispose();
+            added?.Dispose();
+            if (!ReferenceEquals(channels, _channels)) channels.Dispose();
         }
     }
 
@@ -98,12 +162,31 @@ public sealed class PadimDetector : FeatureEmbeddingDetector
         detector._channels = Take(content, ChannelsTensor, path, 1);
         detector._mean = Take(content, MeanTensor, path, 2);
         detector._inverseCovariance = Take(content, InverseCovarianceTensor, path, 3);
+        var count = TakeOptional(content, CountTensor, path, 1);
+        var runningMean = TakeOptional(content, RunningMeanTensor, path, 2);
+        var scatter = TakeOptional(content, ScatterTensor, path, 3);
         long d = detector.Dimensions;
-        if (detector._channels.shape[0] != d || detector._mean.shape[1] != d || detector._inverseCovariance.shape[1] != d
-            || detector._inverseCovariance.shape[2] != d || detector._inverseCovariance.shape[0] != detector._mean.shape[0])
+        string? problem =
+            detector._channels.shape[0] != d || detector._mean.shape[1] != d || detector._inverseCovariance.shape[1] != d
+            || detector._inverseCovariance.shape[2] != d || detector._inverseCovariance.shape[0] != detector._mean.shape[0]
+                ? $"the PaDiM statistics do not have the {d} dimensions the options give"
+            : (count is null) != (runningMean is null) || (count is null) != (scatter is null)
+                ? "only part of the PaDiM running statistics is present"
+            : count is not null && (count.shape[0] != 1 || count.dtype != ScalarType.Int64 || runningMean!.dtype != ScalarType.Float64
+                                    || scatter!.dtype != ScalarType.Float64 || !runningMean.shape.SequenceEqual(detector._mean.shape)
+                                    || !scatter.shape.SequenceEqual(detector._inverseCovariance.shape))
+                ? "the PaDiM running statistics do not match the model's shape"
+            : null;
+        if (problem != null)
         {
             detector.DisposeState(); // the caller disposes the extractor it resolved
-            throw ModelFile.Corrupt(path, $"the PaDiM statistics do not have the {d} dimensions the options give");
+            foreach (var t in new[] { count, runningMean, scatter }) t?.Dispose();
+            throw ModelFile.Corrupt(path, problem);
+        }
+        if (count is not null)
+        {
+            detector._sampleCount = count;
+            detector._statistics = PositionGaussians.FromSaved(count[0].item<long>(), runningMean!, scatter!);
         }
         return detector;
     }

@@ -11,14 +11,18 @@ namespace Vigil.Detectors;
 /// <summary>
 /// PatchCore (Roth et al., CVPR 2022): locally aggregated mid-level patch features of normal images, thinned to a
 /// greedy coreset, form a memory bank; a test patch's score is its squared Euclidean distance to the nearest bank
-/// feature (as the official code's faiss IndexFlatL2), the image score the largest patch score.
+/// feature (as the official code's faiss IndexFlatL2), the image score the largest patch score. Continual
+/// training (<see cref="FitMore"/>) adds each new task's coreset to the bank, re-sampled to
+/// <see cref="PatchCoreOptions.BankCap"/> when given; <see cref="PatchCoreOptions.Denoising"/> adds SoftPatch.
 /// </summary>
-public sealed class PatchCoreDetector : FeatureEmbeddingDetector
+public sealed class PatchCoreDetector : FeatureEmbeddingDetector, IContinualDetector
 {
     public const string ModelName = "patchcore";
-    private const string BankTensor = "memory_bank";
+    private const string BankTensor = "memory_bank", WeightsTensor = "bank_weights", OfferedTensor = "offered_patches";
     private readonly int[] _layerIndices;
     private Tensor? _memoryBank;
+    private Tensor? _bankWeights; // [M] SoftPatch outlier scores of the bank features, with soft weighting only
+    private Tensor? _offered;     // [1] features offered to the capped bank so far (reservoir sampling's stream length)
 
     public PatchCoreDetector(IFeatureExtractor extractor, PatchCoreOptions? options = null) : base(extractor)
     {
@@ -34,32 +38,152 @@ public sealed class PatchCoreDetector : FeatureEmbeddingDetector
     public long MemoryBankSize => _memoryBank?.shape[0] ?? 0;
 
     protected override double MapSigma => Options.MapSigma;
-    protected override IReadOnlyDictionary<string, Tensor> State =>
-        _memoryBank is null ? new Dictionary<string, Tensor>() : new Dictionary<string, Tensor> { [BankTensor] = _memoryBank };
-
-    public override void Fit(IReadOnlyList<Sample> train, IProgress<(int Done, int Total)>? progress = null)
+    protected override IReadOnlyDictionary<string, Tensor> State
     {
-        RequireTrainingImages(train, 1, ModelName);
+        get
+        {
+            var state = new Dictionary<string, Tensor>();
+            if (_memoryBank is null) return state;
+            state[BankTensor] = _memoryBank;
+            if (_bankWeights is not null) state[WeightsTensor] = _bankWeights;
+            if (_offered is not null) state[OfferedTensor] = _offered;
+            return state;
+        }
+    }
+
+    /// <summary>The memory bank [M, D] (tests compare it with hand-computed features).</summary>
+    internal Tensor? MemoryBank => _memoryBank;
+
+    /// <summary>SoftPatch weights of the bank rows [M], when soft weighting is on.</summary>
+    internal Tensor? BankWeights => _bankWeights;
+
+    public override void Fit(IReadOnlyList<Sample> train, IProgress<(int Done, int Total)>? progress = null) =>
+        Learn(train, progress, keepExisting: false);
+
+    /// <summary>Adds the new images' coreset (denoised first when configured) to the memory bank, then applies the bank cap.</summary>
+    public void FitMore(IReadOnlyList<Sample> train, IProgress<(int Done, int Total)>? progress = null) =>
+        Learn(train, progress, keepExisting: true);
+
+    private void Learn(IReadOnlyList<Sample> train, IProgress<(int Done, int Total)>? progress, bool keepExisting)
+    {
+        RequireTrainingImages(train, Options.Denoising is null ? 1 : 2, ModelName);
         using var noGrad = no_grad();
         var batches = new List<Tensor>();
         try
         {
-            FeatureMaps.ExtractInBatches(Extractor, train, Options.BatchSize, progress,
-                layers => batches.Add(Keep(Embed(layers).Features.reshape(-1, Options.TargetEmbedDimension))));
+            long positions = 0;
+            FeatureMaps.ExtractInBatches(Extractor, train, Options.BatchSize, progress, layers =>
+            {
+                var (embedded, h, w) = Embed(layers);
+                positions = h * w;
+                batches.Add(Keep(embedded.reshape(-1, Options.TargetEmbedDimension)));
+            });
             using var scope = NewDisposeScope();
             var features = cat(batches, 0);
-            var bank = Options.CoresetRatio >= 1
-                ? features
-                : features.index_select(0, tensor(KCenterGreedy.ApproximateCoreset(features, Options.CoresetRatio, Options.Seed,
-                    Options.CoresetProjectionDimension, Options.CoresetStartPoints).Select(i => (long)i).ToArray()));
-            _memoryBank?.Dispose();
-            _memoryBank = Keep(bank.contiguous());
+            var (rows, weights) = Options.Denoising is { } denoising
+                ? DenoisedCoreset(features, train.Count, positions, denoising)
+                : (Options.CoresetRatio >= 1 ? features : features.index_select(0, Indices(KCenterGreedy.ApproximateCoreset(features,
+                    Options.CoresetRatio, Options.Seed, Options.CoresetProjectionDimension, Options.CoresetStartPoints))), null);
+            long added = rows.shape[0];
+            bool continuing = keepExisting && _memoryBank is not null;
+            long offeredBefore = continuing ? _offered?[0].item<long>() ?? _memoryBank!.shape[0] : 0;
+            int keptBefore = continuing ? (int)_memoryBank!.shape[0] : 0;
+            if (continuing)
+            {
+                rows = cat([_memoryBank!, rows], 0);
+                if (weights is not null) weights = cat([_bankWeights!, weights], 0);
+            }
+            (rows, weights) = ApplyBankCap(rows, weights, keptBefore, offeredBefore);
+
+            foreach (var t in new[] { _memoryBank, _bankWeights, _offered }) t?.Dispose();
+            _memoryBank = Keep(rows.contiguous());
+            _bankWeights = weights is null ? null : Keep(weights.contiguous());
+            _offered = Options.BankCap is null ? null : Keep(tensor(new[] { offeredBefore + added }));
         }
         finally
         {
             foreach (var b in batches) b.Dispose();
         }
     }
+
+    /// <summary>
+    /// Brings the bank (the first <paramref name="keptBefore"/> rows are the old bank, the rest just offered) back to
+    /// <see cref="PatchCoreOptions.BankCap"/>: the reservoir continues its stream after <paramref name="offeredBefore"/>
+    /// features, the coreset strategy re-samples all rows.
+    /// </summary>
+    private (Tensor Rows, Tensor? Weights) ApplyBankCap(Tensor rows, Tensor? weights, int keptBefore, long offeredBefore)
+    {
+        if (Options.BankCap is not int cap || rows.shape[0] <= cap) return (rows, weights);
+        var keep = Options.BankCapStrategy == BankCapStrategy.Reservoir
+            ? ReservoirSlots(keptBefore, offeredBefore, (int)rows.shape[0] - keptBefore, cap, ReservoirRandom(offeredBefore)).Select(i => (long)i)
+            : Coreset(rows, cap);
+        return Select(rows, weights, Indices(keep));
+    }
+
+    /// <summary>
+    /// SoftPatch: outlier scores of every training patch among the patches at its grid position (on randomly
+    /// projected features), the top <see cref="PatchDenoising.DiscardRatio"/> discarded, then the coreset of the
+    /// rest, sized by all patches (⌊N·P·ratio⌋) as SoftPatch's sampler. Returns the bank rows and, with soft
+    /// weighting, their outlier scores clamped at 0.
+    /// </summary>
+    private (Tensor Rows, Tensor? Weights) DenoisedCoreset(Tensor features, int images, long positions, PatchDenoising denoising)
+    {
+        var byPosition = Project(features).reshape(images, positions, -1).permute(1, 0, 2); // [P, N, d]
+        var scores = PatchOutlierScores.Compute(byPosition, denoising.Method, denoising.Neighbours).t().reshape(-1); // image-major, as features
+        var inliers = Indices(PatchOutlierScores.Inliers(scores, denoising.DiscardRatio));
+        var candidates = features.index_select(0, inliers);
+        var candidateScores = scores.index_select(0, inliers).to_type(ScalarType.Float32).clamp_min(0);
+        long count = Math.Min(candidates.shape[0], Math.Max(1, (long)(features.shape[0] * Options.CoresetRatio)));
+        var (rows, weights) = Select(candidates, candidateScores, Indices(Coreset(candidates, count)));
+        return (rows, denoising.SoftWeighting ? weights : null);
+    }
+
+    /// <summary>The features randomly projected as the coreset does (seeded U(±1/√D) linear map), unless already that small.</summary>
+    private Tensor Project(Tensor features)
+    {
+        long d = features.shape[1], target = Options.CoresetProjectionDimension;
+        if (d == target) return features;
+        double bound = 1.0 / Math.Sqrt(d);
+        var projection = rand(new long[] { d, target }, generator: new Generator((ulong)Options.Seed)) * (2 * bound) - bound;
+        return features.matmul(projection);
+    }
+
+    /// <summary>Exactly <paramref name="count"/> rows by the approximate greedy coreset (all rows when count ≥ N).</summary>
+    private long[] Coreset(Tensor features, long count)
+    {
+        long n = features.shape[0];
+        if (count >= n) return Enumerable.Range(0, (int)n).Select(i => (long)i).ToArray();
+        // ApproximateCoreset picks ⌊N·ratio⌋ rows; count + ½ keeps float rounding from landing on count − 1.
+        return KCenterGreedy.ApproximateCoreset(features, (count + 0.5) / n, Options.Seed, Options.CoresetProjectionDimension,
+            Options.CoresetStartPoints).Select(i => (long)i).ToArray();
+    }
+
+    /// <summary>
+    /// Vitter's algorithm R: a reservoir of <paramref name="kept"/> = min(<paramref name="offered"/>, cap) items
+    /// receives <paramref name="incoming"/> more; item t of the stream (0-based) enters while the reservoir is not
+    /// full, later replaces a uniform slot j &lt; cap with j drawn from [0, t]. Returns, per slot, the index into
+    /// the old items followed by the incoming ones.
+    /// </summary>
+    internal static int[] ReservoirSlots(int kept, long offered, int incoming, int cap, Random random)
+    {
+        var slots = Enumerable.Range(0, kept).ToList();
+        for (int r = 0; r < incoming; r++)
+        {
+            if (slots.Count < cap) slots.Add(kept + r);
+            else if (random.NextInt64(offered + r + 1) is var j && j < cap) slots[(int)j] = kept + r;
+        }
+        return slots.ToArray();
+    }
+
+    /// <summary>The reservoir's random source, seeded by the options' seed and the stream position, so a reloaded model continues identically.</summary>
+    private Random ReservoirRandom(long offered) =>
+        new((int)((ulong)(Options.Seed * unchecked((long)0x9E3779B97F4A7C15) + offered) * 0xBF58476D1CE4E5B9UL >> 33));
+
+    private static (Tensor Rows, Tensor? Weights) Select(Tensor rows, Tensor? weights, Tensor indices) =>
+        (rows.index_select(0, indices), weights?.index_select(0, indices));
+
+    private static Tensor Indices(IEnumerable<long> indices) => tensor(indices.ToArray());
+    private static Tensor Indices(IEnumerable<int> indices) => Indices(indices.Select(i => (long)i));
 
     /// <summary>
     /// The official embedding: each layer's p×p neighbourhoods unfolded (zero padding, stride 1) into C·p² vectors,
@@ -93,6 +217,7 @@ public sealed class PatchCoreDetector : FeatureEmbeddingDetector
         var patches = features[0];
         var (squared, nearest) = NearestNeighbours.Search(patches, _memoryBank!, 1);
         var scores = squared.select(1, 0);
+        if (_bankWeights is not null) scores = scores * _bankWeights.index_select(0, nearest.select(1, 0)); // SoftPatch's soft weighting
         long worst = scores.argmax().item<long>();
         float imageScore = scores[worst].item<float>();
         if (Options.ReweightingNeighbours is int b)
@@ -120,13 +245,24 @@ public sealed class PatchCoreDetector : FeatureEmbeddingDetector
     internal static PatchCoreDetector Restore(ModelFile.Content content, IFeatureExtractor extractor, string path)
     {
         var detector = new PatchCoreDetector(extractor, ModelFile.OptionsAs<PatchCoreOptions>(content, path));
-        var bank = Take(content, BankTensor, path, 2);
-        if (bank.shape[1] != detector.Options.TargetEmbedDimension)
+        detector._memoryBank = Take(content, BankTensor, path, 2);
+        detector._bankWeights = TakeOptional(content, WeightsTensor, path, 1);
+        detector._offered = TakeOptional(content, OfferedTensor, path, 1);
+        var bank = detector._memoryBank;
+        bool weighted = detector.Options.Denoising?.SoftWeighting == true;
+        string? problem =
+            bank.shape[1] != detector.Options.TargetEmbedDimension
+                ? $"the memory bank has {bank.shape[1]} dimensions but the options say {detector.Options.TargetEmbedDimension}"
+            : weighted != (detector._bankWeights is not null) || (weighted && detector._bankWeights!.shape[0] != bank.shape[0])
+                ? "the SoftPatch bank weights do not match the memory bank and the options"
+            : (detector.Options.BankCap is null) != (detector._offered is null) || (detector._offered is not null && detector._offered.shape[0] != 1)
+                ? "the count of offered patches does not match the bank cap in the options"
+            : null;
+        if (problem != null)
         {
-            bank.Dispose();
-            throw ModelFile.Corrupt(path, $"the memory bank has {bank.shape[1]} dimensions but the options say {detector.Options.TargetEmbedDimension}");
+            detector.DisposeState();
+            throw ModelFile.Corrupt(path, problem);
         }
-        detector._memoryBank = bank;
         return detector;
     }
 }

@@ -33,6 +33,21 @@ public sealed record PatchCoreOptions
     /// </summary>
     public int? ReweightingNeighbours { get; init; }
 
+    /// <summary>
+    /// SoftPatch-style denoising of the training patches before the coreset (for noisy training sets); null = off,
+    /// as in PatchCore.
+    /// </summary>
+    public PatchDenoising? Denoising { get; init; }
+
+    /// <summary>
+    /// Most patch features the memory bank may hold when continual training (<see cref="PatchCoreDetector.FitMore"/>)
+    /// adds tasks; null = no limit. When exceeded, <see cref="BankCapStrategy"/> re-samples the bank to this size.
+    /// </summary>
+    public int? BankCap { get; init; }
+
+    /// <summary>How the memory bank is brought back to <see cref="BankCap"/>.</summary>
+    public BankCapStrategy BankCapStrategy { get; init; } = BankCapStrategy.Reservoir;
+
     /// <summary>σ (in network-input pixels) of the Gaussian smoothing of the anomaly map.</summary>
     public double MapSigma { get; init; } = 4;
 
@@ -48,5 +63,21 @@ public sealed record PatchCoreOptions
         if (ReweightingNeighbours < 1) throw new VigilInputException($"PatchCore re-weighting neighbours {ReweightingNeighbours} must be positive, or null for off.");
         if (!(MapSigma > 0)) throw new VigilInputException($"PatchCore map sigma {MapSigma} must be positive (4 in the paper).");
         if (BatchSize < 1) throw new VigilInputException($"PatchCore batch size {BatchSize} must be at least 1.");
+        if (BankCap < 1) throw new VigilInputException($"PatchCore bank cap {BankCap} must be positive, or null for no limit.");
+        if (!Enum.IsDefined(BankCapStrategy)) throw new VigilInputException($"PatchCore bank cap strategy {BankCapStrategy} is unknown; use Reservoir or Coreset.");
+        Denoising?.Validate();
     }
+}
+
+/// <summary>How a continually trained PatchCore keeps its memory bank within <see cref="PatchCoreOptions.BankCap"/>.</summary>
+public enum BankCapStrategy
+{
+    /// <summary>
+    /// Reservoir sampling (Vitter's algorithm R) over the stream of coreset features of all tasks: every feature
+    /// offered so far is in the bank with the same probability cap / offered. Seeded by the options' seed.
+    /// </summary>
+    Reservoir,
+
+    /// <summary>Greedy k-center coreset of the whole (old + new) bank down to the cap: keeps the bank's coverage.</summary>
+    Coreset,
 }

@@ -10,7 +10,7 @@ namespace Vigil.Detectors;
 
 /// <summary>
 /// The single-file format of a fitted detector: a zip holding model.json (format version, model name, options,
-/// backbone reference, tensor shapes) and one raw little-endian entry per tensor (float32 or int64).
+/// backbone reference, tensor shapes) and one raw little-endian entry per tensor (float32, float64 or int64).
 /// </summary>
 internal static class ModelFile
 {
@@ -80,9 +80,14 @@ internal static class ModelFile
                 var shape = spec!["shape"]!.AsArray().Select(s => (long)s!).ToArray();
                 var dtype = (string?)spec["dtype"];
                 var entry = zip.GetEntry(TensorEntry(name)) ?? throw Corrupt(path, $"tensor '{name}' is missing");
-                if (dtype is not ("int64" or "float32")) throw Corrupt(path, $"tensor '{name}' has unknown type '{dtype}'");
                 using var stream = entry.Open();
-                tensors[name] = dtype == "int64" ? ReadTensor<long>(stream, shape, name, path) : ReadTensor<float>(stream, shape, name, path);
+                tensors[name] = dtype switch
+                {
+                    "int64" => ReadTensor<long>(stream, shape, name, path),
+                    "float32" => ReadTensor<float>(stream, shape, name, path),
+                    "float64" => ReadTensor<double>(stream, shape, name, path),
+                    _ => throw Corrupt(path, $"tensor '{name}' has unknown type '{dtype}'"),
+                };
             }
             return new Content(model, options, backbone, tensors, config["metadata"]?.DeepClone() as JsonObject ?? new JsonObject());
         }
@@ -109,6 +114,7 @@ internal static class ModelFile
         {
             using var chunk = flat.narrow(0, start, Math.Min(ChunkElements, flat.shape[0] - start));
             if (tensor.dtype == ScalarType.Int64) stream.Write(MemoryMarshal.AsBytes(chunk.data<long>().ToArray().AsSpan()));
+            else if (tensor.dtype == ScalarType.Float64) stream.Write(MemoryMarshal.AsBytes(chunk.data<double>().ToArray().AsSpan()));
             else stream.Write(MemoryMarshal.AsBytes(chunk.data<float>().ToArray().AsSpan()));
         }
     }
@@ -125,6 +131,7 @@ internal static class ModelFile
         {
             long[] longs => tensor(longs, shape),
             float[] floats => tensor(floats, shape),
+            double[] doubles => tensor(doubles, shape),
             _ => throw new ArgumentException($"Unsupported element type {typeof(T)}."),
         };
     }
@@ -143,8 +150,9 @@ internal static class ModelFile
     private static string DTypeName(ScalarType type) => type switch
     {
         ScalarType.Float32 => "float32",
+        ScalarType.Float64 => "float64",
         ScalarType.Int64 => "int64",
-        _ => throw new ArgumentException($"Model files store float32 and int64 tensors, not {type}."),
+        _ => throw new ArgumentException($"Model files store float32, float64 and int64 tensors, not {type}."),
     };
 
     private static JsonObject BackboneToJson(BackboneReference b) => new()

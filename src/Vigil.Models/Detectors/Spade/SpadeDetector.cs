@@ -10,9 +10,10 @@ namespace Vigil.Detectors;
 /// <summary>
 /// SPADE (Cohen and Hoshen, 2020): the image score is the mean Euclidean distance of the image's global feature
 /// to its K nearest training images; each pixel's score is the distance of its feature-pyramid vector to the
-/// nearest pyramid vector of those K images.
+/// nearest pyramid vector of those K images. Continual training (<see cref="FitMore"/>) appends the new
+/// training images' features, so fitting A then B gives exactly the model fitted on A followed by B.
 /// </summary>
-public sealed class SpadeDetector : FeatureEmbeddingDetector
+public sealed class SpadeDetector : FeatureEmbeddingDetector, IContinualDetector
 {
     public const string ModelName = "spade";
     private const string GlobalTensor = "global_features", PyramidTensor = "pyramid_features";
@@ -35,7 +36,13 @@ public sealed class SpadeDetector : FeatureEmbeddingDetector
     protected override IReadOnlyDictionary<string, Tensor> State =>
         _global is null ? new Dictionary<string, Tensor>() : new Dictionary<string, Tensor> { [GlobalTensor] = _global, [PyramidTensor] = _pyramid! };
 
-    public override void Fit(IReadOnlyList<Sample> train, IProgress<(int Done, int Total)>? progress = null)
+    public override void Fit(IReadOnlyList<Sample> train, IProgress<(int Done, int Total)>? progress = null) =>
+        Learn(train, progress, keepExisting: false);
+
+    public void FitMore(IReadOnlyList<Sample> train, IProgress<(int Done, int Total)>? progress = null) =>
+        Learn(train, progress, keepExisting: true);
+
+    private void Learn(IReadOnlyList<Sample> train, IProgress<(int Done, int Total)>? progress, bool keepExisting)
     {
         RequireTrainingImages(train, 1, ModelName);
         using var noGrad = no_grad();
@@ -48,13 +55,24 @@ public sealed class SpadeDetector : FeatureEmbeddingDetector
                 globals.Add(Keep(GlobalFeatures(layers)));
                 pyramids.Add(Keep(Pyramid(layers)));
             });
-            DisposeState();
-            _global = Keep(cat(globals, 0));
-            _pyramid = Keep(cat(pyramids, 0));
+            bool continuing = keepExisting && _global is not null;
+            if (continuing)
+            {
+                if (_pyramid!.shape[1] != pyramids[0].shape[1])
+                    throw new VigilInputException(
+                        $"SPADE was fitted on a {_pyramid.shape[1]}-position feature grid but the new training images give {pyramids[0].shape[1]}; the backbone's preprocessing must match the fitted model.");
+                globals.Insert(0, _global!);
+                pyramids.Insert(0, _pyramid);
+            }
+            var global = Keep(cat(globals, 0));
+            var pyramid = Keep(cat(pyramids, 0));
+            if (!continuing) DisposeState(); // when continuing, the old state is in the lists and freed below
+            (_global, _pyramid) = (global, pyramid);
         }
         finally
         {
-            foreach (var t in globals.Concat(pyramids)) t.Dispose();
+            // After an error the old state is still the detector's: keep it.
+            foreach (var t in globals.Concat(pyramids).Where(t => !ReferenceEquals(t, _global) && !ReferenceEquals(t, _pyramid))) t.Dispose();
         }
     }
 
