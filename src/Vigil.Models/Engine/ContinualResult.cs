@@ -1,10 +1,11 @@
+using Vigil.Results;
 using Vigil.Metrics;
 
 namespace Vigil.Engine;
 
 /// <summary>
 /// What a continual run (<see cref="ContinualRunner"/>) produced: one model trained task after task, tested after
-/// each task on every task seen so far. JSON-serialisable with <see cref="CellStore.Json"/> (NaN entries included).
+/// each task on every task seen so far. JSON-serialisable with <see cref="ResultsStore.Json"/> (NaN entries included).
 /// </summary>
 /// <param name="Tasks">Task names in training order; matrix rows and columns follow it.</param>
 /// <param name="Steps">One per task learned: its fit and the tests that followed it.</param>

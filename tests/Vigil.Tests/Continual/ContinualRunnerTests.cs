@@ -1,3 +1,4 @@
+using Vigil.Results;
 using System.Text.Json;
 using Vigil.Data;
 using Vigil.Data.Synthetic;
@@ -123,8 +124,8 @@ public class ContinualRunnerTests(ContinualRunnerTests.ThreeTaskRun run) : IClas
     [Fact]
     public void ResultRoundTripsThroughJsonWithItsNaNs()
     {
-        var json = JsonSerializer.Serialize(run.Result, CellStore.Json);
-        var back = JsonSerializer.Deserialize<ContinualResult>(json, CellStore.Json)!;
+        var json = JsonSerializer.Serialize(run.Result, ResultsStore.Json);
+        var back = JsonSerializer.Deserialize<ContinualResult>(json, ResultsStore.Json)!;
         Assert.Contains("NaN", json);
         Assert.Equal(run.Result.Tasks, back.Tasks);
         for (int k = 0; k < 3; k++) Assert.Equal(run.Result.PixelAuroc.Matrix[k], back.PixelAuroc.Matrix[k]);

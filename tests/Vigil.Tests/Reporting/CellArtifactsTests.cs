@@ -110,8 +110,7 @@ public class CellArtifactsTests(ReportRun run)
     [Fact]
     public void CellJsonWithoutArtifactsStillLoads()
     {
-        var file = Directory.GetFiles(Path.Combine(run.Output, "cells"), "*.json")[0];
-        var json = JsonNode.Parse(File.ReadAllText(file))!.AsObject();
+        var json = JsonSerializer.SerializeToNode(run.Cells[0], ResultsStore.Json)!.AsObject();
         Assert.NotNull((string?)json["Artifacts"]);
         json.Remove("Artifacts"); // as written before artifacts existed
         var old = JsonSerializer.Deserialize<CellResult>(json.ToJsonString(), ResultsStore.Json)!;
@@ -120,10 +119,12 @@ public class CellArtifactsTests(ReportRun run)
     }
 
     [Fact]
-    public void ArtifactsFolderLiesBesideTheCellFile()
+    public void ArtifactsFolderIsNamedAfterTheCellUnderTheOutputFolder()
     {
-        var cells = Directory.GetFiles(Path.Combine(run.Output, "cells"), "*.json").Order().ToList();
-        Assert.Equal(run.Cells.Select(c => c.Artifacts! + ".json").Order(), cells);
+        var cell = run.Cells.Single();
+        Assert.Equal(Path.GetFullPath(Path.Combine(run.Output, "artifacts")), Path.GetDirectoryName(cell.Artifacts));
+        Assert.StartsWith("patchcore_synthetic_wood_unsupervised_seed0_", Path.GetFileName(cell.Artifacts));
+        Assert.True(File.Exists(Path.Combine(cell.Artifacts!, CellArtifacts.IndexFile)));
     }
 
     private static byte To8(float v) => (byte)Math.Clamp(Math.Round(v * 255), 0, 255);
