@@ -23,10 +23,12 @@ public static class HtmlReport
     private const string PlotFolder = "plots", OverlayFolder = "overlays";
 
     /// <summary>Writes the report into <paramref name="outputDirectory"/> (created; its plots/ and overlays/ are replaced) and returns the path of the page.</summary>
-    public static string Write(string outputDirectory, IReadOnlyList<CellResult> cells, string title = "Vigil benchmark report")
+    public static string Write(string outputDirectory, IReadOnlyList<CellResult> cells, string title = "Vigil benchmark report",
+        IReadOnlyList<ContinualResult>? continual = null)
     {
         ArgumentNullException.ThrowIfNull(cells);
-        if (cells.Count == 0)
+        continual ??= [];
+        if (cells.Count == 0 && continual.Count == 0)
             throw new VigilInputException($"No benchmark cells to report on for {outputDirectory}; run 'vigil bench' first.");
         Directory.CreateDirectory(outputDirectory);
         foreach (var folder in new[] { PlotFolder, OverlayFolder })
@@ -43,7 +45,8 @@ public static class HtmlReport
                  $"datasets {E(string.Join(", ", cells.Select(c => c.Key.Dataset).Distinct()))}.</p>\n");
 
         var tables = MetricTable.Build(cells);
-        WriteBubbles(html, tables);
+        if (tables.Count > 0) WriteBubbles(html, tables);
+        foreach (var run in continual) WriteContinual(html, run);
         for (int t = 0; t < tables.Count; t++)
         {
             var table = tables[t];
@@ -61,6 +64,22 @@ public static class HtmlReport
         var page = Path.Combine(outputDirectory, FileName);
         File.WriteAllText(page, html.ToString());
         return page;
+    }
+
+    /// <summary>A continual run: per metric the task × task matrix (row k = after learning task k), final average and forgetting.</summary>
+    private static void WriteContinual(Page html, ContinualResult run)
+    {
+        html.Raw($"<section>\n<h2>{E(run.Model)}: continual over {E(string.Join(" → ", run.Tasks))}</h2>\n" +
+                 "<p>Row = after learning that task, column = task tested; forgetting = mean drop from each task's best earlier score to its final one.</p>\n");
+        foreach (var metric in new[] { run.ImageAuroc, run.PixelAuroc, run.AuPro })
+        {
+            html.Raw($"<table>\n<thead><tr><th>{E(metric.Name)}: after \\ on</th>{string.Concat(run.Tasks.Select(t => $"<th>{E(t)}</th>"))}</tr></thead>\n<tbody>\n");
+            for (int k = 0; k < run.Tasks.Count; k++)
+                html.Raw($"<tr><td>{E(run.Tasks[k])}</td>{string.Concat(metric.Matrix[k].Select((v, j) => $"<td>{(j > k ? "" : double.IsNaN(v) ? "n/a" : v.ToString("F3", CultureInfo.InvariantCulture))}</td>"))}</tr>\n");
+            var forgetting = metric.Forgetting is { } f ? f.Mean.ToString("F3", CultureInfo.InvariantCulture) : "n/a";
+            html.Raw($"</tbody></table>\n<p class=\"small\">final average {(double.IsNaN(metric.FinalAverage) ? "n/a" : metric.FinalAverage.ToString("F3", CultureInfo.InvariantCulture))}; forgetting measure {forgetting}</p>\n");
+        }
+        html.Raw("</section>\n");
     }
 
     private static void WriteBubbles(Page html, IReadOnlyList<MetricTable> tables)

@@ -1,11 +1,14 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 using Spectre.Console;
 using Vigil.Backbones;
 using Vigil.Data;
 using Vigil.Detectors;
 using Vigil.Engine;
+using Vigil.Results;
 using Vigil.Settings;
 using Vigil.Weights;
 
@@ -62,7 +65,10 @@ internal static class BenchCommand
             var modelEntries = SplitList(parse.GetValue(models)).Select(DetectorCatalog.Get).ToList();
             var backboneName = BackboneOptions.Require(parse.GetValue(backbone)!);
             var weightSource = WeightSource.Parse(parse.GetValue(weights)!);
-            var settingList = parse.GetValue(settings)!.Select(LearningSettings.Parse).ToList();
+            var specs = parse.GetValue(settings)!;
+            var continual = specs.Select(s => ContinualSetting.TryParse(s, out var c) ? c : null).LastOrDefault(c => c != null);
+            var settingList = specs.Where(s => !ContinualSetting.TryParse(s, out _)).Select(LearningSettings.Parse).ToList();
+            var continualTasks = new Dictionary<int, List<(string Dataset, string Category, DatasetSplit Split)>>();
             using var store = RecordedRun.Begin(parse, resultsStore, parse.GetValue(output)!, backboneName,
                 WeightsFingerprint(backboneName, weightSource, modelEntries[0].Layers));
             var results = new List<CellResult>();
@@ -77,6 +83,11 @@ internal static class BenchCommand
                         var (clean, skipped) = Progress.Run($"checking {dataset.Name}/{category}",
                             p => DatasetValidation.Check(split, parse.GetValue(skipCorrupt), p));
                         skippedFiles.AddRange(skipped);
+                        if (continual != null)
+                        {
+                            continualTasks.TryAdd(seed, []);
+                            continualTasks[seed].Add((dataset.Name, category, clean));
+                        }
                         foreach (var setting in settingList)
                         {
                             var transformed = setting.Apply(clean, seed);
@@ -100,7 +111,9 @@ internal static class BenchCommand
                         }
                     }
                 }
-            ResultTables.Render(results);
+            var continualResults = continual == null ? [] : RunContinual(continual, continualTasks, modelEntries, backboneName, weightSource,
+                $"backbone={backboneName};weights={parse.GetValue(weights)};ratio={trainRatio.Read(parse).TrainRatio}", parse.GetValue(output)!);
+            if (results.Count > 0) ResultTables.Render(results);
             var csv = Path.Combine(parse.GetValue(output)!, "results.csv");
             WriteCsv(results, csv);
             foreach (var s in skippedFiles) AnsiConsole.MarkupLineInterpolated($"[yellow]skipped:[/] {s.Reason}");
@@ -120,6 +133,49 @@ internal static class BenchCommand
         return Progress.RunPhases(key.ToString(), progress =>
             CellRunner.Run(key, detector, split, progress: progress, artifactsDirectory: artifactsDirectory));
     }
+
+    /// <summary>
+    /// The continual setting: per seed and model, one detector learns the run's categories in order (see
+    /// <see cref="ContinualRunner"/>). Each run is saved as JSON under &lt;out&gt;/continual/ and kept for resumption.
+    /// </summary>
+    private static List<ContinualResult> RunContinual(ContinualSetting continual, Dictionary<int, List<(string Dataset, string Category, DatasetSplit Split)>> tasksBySeed,
+        IReadOnlyList<DetectorCatalog.Entry> models, string backbone, WeightSource weights, string configuration, string output)
+    {
+        var results = new List<ContinualResult>();
+        foreach (var (seed, available) in tasksBySeed)
+        {
+            var tasks = continual.Select(available);
+            if (tasks.Count < 2) throw new VigilInputException($"The continual setting needs at least two tasks; this run has {tasks.Count}. Add categories or datasets.");
+            foreach (var model in models)
+            {
+                var name = $"{model.Name}_seed{seed}_{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(
+                    $"{configuration};tasks={string.Join("+", tasks.Select(t => t.Task))}")))[..12]}.json";
+                var path = Path.Combine(output, ContinualFolder, name);
+                ContinualResult result;
+                if (File.Exists(path))
+                {
+                    AnsiConsole.MarkupLineInterpolated($"[grey]{model.Name} continual seed {seed}: finished earlier, kept[/]");
+                    result = JsonSerializer.Deserialize<ContinualResult>(File.ReadAllText(path), ResultsStore.Json)!;
+                }
+                else
+                {
+                    using var detector = model.Create(BackboneCatalog.Open(backbone, weights, model.Layers), seed);
+                    result = Progress.RunPhases($"{model.Name} continual seed {seed}", p => ContinualRunner.Run(detector, tasks,
+                        progress: new Progress<ContinualRunner.ContinualProgress>(c =>
+                            p.Report(new CellRunner.CellProgress($"{c.Phase} {c.Task}", c.Done, c.Total)))));
+                    Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+                    File.WriteAllText(path + ".tmp", JsonSerializer.Serialize(result, ResultsStore.Json));
+                    File.Move(path + ".tmp", path, overwrite: true);
+                }
+                ResultTables.RenderContinual(result);
+                results.Add(result);
+            }
+        }
+        return results;
+    }
+
+    /// <summary>Where continual runs are kept under the output folder (read back by the report).</summary>
+    public const string ContinualFolder = "continual";
 
     /// <summary>The weight file's SHA-256 as the backbone reports it (opened once, before any cell runs).</summary>
     internal static string WeightsFingerprint(string backbone, WeightSource weights, IReadOnlyList<string> layers)

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Json;
 using Spectre.Console;
 using Vigil.Engine;
 using Vigil.Reporting;
@@ -42,9 +43,16 @@ internal static class ReportCommand
             cells = store.LatestCells().Select(c => c.Result).ToList();
             location = store.Location;
         }
-        if (cells.Count == 0)
+        var continualFolder = Path.Combine(directory, BenchCommand.ContinualFolder);
+        var continual = Directory.Exists(continualFolder)
+            ? Directory.GetFiles(continualFolder, "*.json").Order(StringComparer.Ordinal)
+                .Select(f => JsonSerializer.Deserialize<ContinualResult>(File.ReadAllText(f), ResultsStore.Json)
+                             ?? throw new VigilInputException($"Continual result '{f}' is empty; delete it and rerun."))
+                .ToList()
+            : [];
+        if (cells.Count == 0 && continual.Count == 0)
             throw new VigilInputException($"No finished cells in {location}; run 'vigil bench --out {directory}' first.");
-        var page = HtmlReport.Write(Path.Combine(directory, "report"), cells);
+        var page = HtmlReport.Write(Path.Combine(directory, "report"), cells, continual: continual);
         AnsiConsole.MarkupLineInterpolated($"Report: [bold]{Path.GetFullPath(page)}[/]");
     }
 }

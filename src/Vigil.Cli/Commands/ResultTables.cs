@@ -30,4 +30,17 @@ internal static class ResultTables
 
     private static string F(double v) => double.IsNaN(v) ? "NaN" : v.ToString("F3", CultureInfo.InvariantCulture);
 
+
+    /// <summary>A continual run's image-AUROC matrix (row = after learning that task) with its forgetting measure.</summary>
+    public static void RenderContinual(ContinualResult result)
+    {
+        var metric = result.ImageAuroc;
+        var table = new Table().Title(Markup.Escape($"{result.Model} continual: image AUROC after each task (rows) on each task (columns)"))
+            .AddColumn("after \\ on");
+        foreach (var task in result.Tasks) table.AddColumn(Markup.Escape(task));
+        for (int k = 0; k < result.Tasks.Count; k++)
+            table.AddRow([Markup.Escape(result.Tasks[k]), .. metric.Matrix[k].Select((v, j) => j > k ? "" : F(v))]);
+        AnsiConsole.Write(table);
+        AnsiConsole.MarkupLineInterpolated($"final average {F(metric.FinalAverage)}; forgetting measure {(metric.Forgetting is { } f ? F(f.Mean) : "n/a")}");
+    }
 }

@@ -19,7 +19,8 @@ public static class LearningSettings
         "  unsupervised                       train on normal images only (default; alias: vanilla)",
         $"  supervised[:n=N]                   move N anomalous test images (default {FullySupervised.DefaultCount}, N >= 1) into training with labels and masks, at most 75 % of a category's anomalies",
         $"  fewshot[:k=K][,m=M][,aug=A+B]      keep K normal training images (default {FewShot.DefaultShots}, K >= 1; IM-IAD uses 1, 2, 4, 8), each with M augmented variants (0-{FewShot.MaxVariants}, default 0) by A+B from {string.Join(", ", AugmentationSchedule.Names.Select(n => n.Name))} (default rotation)",
-        $"  noisy[:ratio=R][,overlap]          inject floor(R x training images) anomalous test images into training as normal (default R {NoisyLabels.DefaultRatio.ToString(CultureInfo.InvariantCulture)}, 0 < R <= 1; IM-IAD uses 0.05-0.2), at most 75 % of a category's anomalies; overlap keeps them in the test set");
+        $"  noisy[:ratio=R][,overlap]          inject floor(R x training images) anomalous test images into training as normal (default R {NoisyLabels.DefaultRatio.ToString(CultureInfo.InvariantCulture)}, 0 < R <= 1; IM-IAD uses 0.05-0.2), at most 75 % of a category's anomalies; overlap keeps them in the test set",
+        ContinualSetting.Form);
 
     /// <summary>
     /// A setting from its spec, e.g. "unsupervised", "supervised:n=10", "fewshot:k=8,m=4,aug=rotation+flip",

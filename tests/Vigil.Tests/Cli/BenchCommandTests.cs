@@ -2,6 +2,8 @@ using System.Globalization;
 using Vigil.Backbones;
 using Vigil.Data.Synthetic;
 using Vigil.Detectors;
+using Vigil.Engine;
+using Vigil.Tests.Data;
 using Vigil.Results;
 using Vigil.Tests.Engine;
 
@@ -66,6 +68,35 @@ public class BenchCommandTests
             Assert.Empty(store.Cells(store.Runs()[1].Id)); // nothing recomputed
         }
         Assert.Equal(csvBefore, File.ReadAllText(csvPath)); // the same numbers, from the kept cells
+    }
+
+    [Fact]
+    public void ContinualSettingLearnsTheCategoriesInOrderAndReportsTheMatrix()
+    {
+        SharedData.RequireDirectory("weights");
+        using var temp = new TempTree();
+        var root = SyntheticDataset.Generate(temp.Path("synthetic"), new SyntheticOptions
+        {
+            ImageSize = 64, TrainGoodCount = 4, TestGoodCount = 2, TestDefectCount = 1, Seed = 2, Categories = ["wood", "tile"],
+        });
+        var output = temp.Folder("out");
+        var run = VigilProcess.Run(output, "bench", "-d", $"synthetic:{root}", "-m", "padim", "-s", "unsupervised", "-s", "continual:tasks=tile+wood", "-o", output);
+        Assert.True(run.ExitCode == 0, run.ToString());
+
+        var file = Assert.Single(Directory.GetFiles(Path.Combine(output, "continual")));
+        var result = System.Text.Json.JsonSerializer.Deserialize<ContinualResult>(File.ReadAllText(file), ResultsStore.Json)!;
+        Assert.Equal(["tile", "wood"], result.Tasks);
+        var matrix = result.ImageAuroc.Matrix;
+        Assert.True(double.IsNaN(matrix[0][1]));
+        Assert.All(new[] { matrix[0][0], matrix[1][0], matrix[1][1] }, v => Assert.InRange(v, 0, 1));
+        // Forgetting on tile: its best earlier score minus its final one (one earlier step here).
+        Assert.Equal(matrix[0][0] - matrix[1][0], result.ImageAuroc.Forgetting!.Mean, 12);
+        Assert.Contains("forgetting measure", run.Stdout);
+        Assert.Contains("continual over tile → wood", File.ReadAllText(Path.Combine(output, "report", "report.html")));
+
+        var again = VigilProcess.Run(output, "bench", "-d", $"synthetic:{root}", "-m", "padim", "-s", "unsupervised", "-s", "continual:tasks=tile+wood", "-o", output);
+        Assert.True(again.ExitCode == 0, again.ToString());
+        Assert.Contains("padim continual seed 0: finished earlier, kept", again.Stdout);
     }
 
     [Fact]
