@@ -23,21 +23,56 @@ internal static class ConfigFile
         Recursive = true,
     };
 
-    public static string[] Expand(string[] args)
+    public const string PresetOptionName = "--preset";
+
+    /// <summary>Built-in configurations, applied like a config file.</summary>
+    public static IReadOnlyDictionary<string, (string Description, JsonObject Values)> Presets { get; } = new Dictionary<string, (string, JsonObject)>
     {
-        int at = Array.IndexOf(args, OptionName);
-        if (at < 0) return args;
-        if (at + 1 >= args.Length) throw new VigilInputException($"{OptionName} needs a file: {OptionName} run.yaml");
-        var path = args[at + 1];
-        var rest = args.Take(at).Concat(args.Skip(at + 2)).ToList();
-        var given = rest.Where(a => a.StartsWith("--", StringComparison.Ordinal)).ToHashSet(StringComparer.Ordinal);
-        foreach (var (key, value) in Read(path))
+        ["imiad-table13"] = ("the shape of IM-IAD Table XIII: PatchCore, PaDiM and SPADE on MTD and KolektorSDD, vanilla, noisy-0.15, few-shot-8 and continual (MTD then KSDD)",
+            new JsonObject
+            {
+                ["models"] = new JsonArray("patchcore", "padim", "spade"),
+                ["datasets"] = new JsonArray("mtd", "ksdd"),
+                ["setting"] = new JsonArray("unsupervised", "noisy:ratio=0.15", "fewshot:k=8", "continual"),
+            }),
+    };
+
+    public static Option<string> PresetOption() => new(PresetOptionName)
+    {
+        Description = "Built-in option values (command-line options win): " + string.Join("; ", Presets.Select(p => $"{p.Key} = {p.Value.Description}")),
+        Recursive = true,
+    };
+
+    /// <summary>The arguments with --config/--preset replaced by the options they hold (not those given on the command line, by name or alias).</summary>
+    public static string[] Expand(RootCommand root, string[] args)
+    {
+        var command = root.Subcommands.FirstOrDefault(c => args.Length > 0 && c.Name == args[0]);
+        var aliases = (command?.Options ?? []).SelectMany(o => o.Aliases.Select(a => (Alias: a, o.Name))).ToDictionary(p => p.Alias, p => p.Name);
+        var rest = args.ToList();
+        foreach (var (name, read) in new (string, Func<string, JsonObject>)[] { (OptionName, Read), (PresetOptionName, Preset) })
+        {
+            int at = rest.IndexOf(name);
+            if (at < 0) continue;
+            if (at + 1 >= rest.Count) throw new VigilInputException($"{name} needs a value, e.g. {name} {(name == OptionName ? "run.yaml" : Presets.Keys.First())}.");
+            var source = rest[at + 1];
+            rest.RemoveRange(at, 2);
+            Apply(rest, read(source), source, aliases);
+        }
+        return [.. rest];
+    }
+
+    private static JsonObject Preset(string name) => Presets.TryGetValue(name, out var preset) ? (JsonObject)preset.Values.DeepClone()
+        : throw new VigilInputException($"Unknown preset '{name}'. Presets: {string.Join(", ", Presets.Keys)}.");
+
+    private static void Apply(List<string> rest, JsonObject values, string path, IReadOnlyDictionary<string, string> aliases)
+    {
+        var given = rest.Where(a => a.StartsWith('-')).Select(a => aliases.GetValueOrDefault(a, a)).ToHashSet(StringComparer.Ordinal);
+        foreach (var (key, value) in values)
         {
             var option = "--" + key.TrimStart('-');
             if (given.Contains(option)) continue;
             foreach (var token in Tokens(option, value, path)) rest.Add(token);
         }
-        return [.. rest];
     }
 
     private static IEnumerable<string> Tokens(string option, JsonNode? value, string path)

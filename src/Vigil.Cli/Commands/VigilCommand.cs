@@ -1,0 +1,24 @@
+using System.CommandLine;
+
+namespace Vigil.Cli.Commands;
+
+/// <summary>The `vigil` command tree.</summary>
+internal static class VigilCommand
+{
+    public static RootCommand Create()
+    {
+        var root = new RootCommand(
+            "Vigil: industrial image anomaly detection. Train detectors on normal images, find and localise defects, " +
+            "and benchmark algorithms with exact metrics.");
+        root.Subcommands.Add(TrainCommand.Create());
+        root.Subcommands.Add(TestCommand.Create());
+        root.Subcommands.Add(PredictCommand.Create());
+        root.Subcommands.Add(BenchCommand.Create());
+        root.Subcommands.Add(DatasetCommands.Create());
+        root.Subcommands.Add(PerfCommands.Create());
+        root.Subcommands.Add(ReportCommand.Create());
+        root.Options.Add(ConfigFile.Option());
+        root.Options.Add(ConfigFile.PresetOption());
+        return root;
+    }
+}
