@@ -47,7 +47,7 @@ internal static class BenchCommand
         };
         var backbone = BackboneOptions.Backbone(DefaultBackbone);
         var weights = BackboneOptions.Weights();
-        var output = new Option<string>("--out", "-o") { Description = "Output folder for results (cells/, results.csv).", DefaultValueFactory = _ => "vigil-out" };
+        var output = new Option<string>("--out", "-o") { Description = "Output folder: results.sqlite (the default results store), results.csv, artifacts/, continual/, report/.", DefaultValueFactory = _ => "vigil-out" };
         var skipCorrupt = SharedOptions.SkipCorrupt();
         var trainRatio = SharedOptions.Split();
         var settings = SharedOptions.Settings(repeatable: true);
@@ -69,8 +69,9 @@ internal static class BenchCommand
             var continual = specs.Select(s => ContinualSetting.TryParse(s, out var c) ? c : null).LastOrDefault(c => c != null);
             var settingList = specs.Where(s => !ContinualSetting.TryParse(s, out _)).Select(LearningSettings.Parse).ToList();
             var continualTasks = new Dictionary<int, List<(string Dataset, string Category, DatasetSplit Split)>>();
-            using var store = RecordedRun.Begin(parse, resultsStore, parse.GetValue(output)!, backboneName,
-                WeightsFingerprint(backboneName, weightSource, modelEntries[0].Layers));
+            // The weights' hash is part of every cell's configuration: other weights behind the same --weights text recompute.
+            var weightsSha = WeightsFingerprint(backboneName, weightSource, modelEntries[0].Layers);
+            using var store = RecordedRun.Begin(parse, resultsStore, parse.GetValue(output)!, backboneName, weightsSha);
             var results = new List<CellResult>();
             var skippedFiles = new List<SkippedFile>();
             foreach (var spec in SplitList(parse.GetValue(datasets)))
@@ -94,7 +95,7 @@ internal static class BenchCommand
                             foreach (var model in modelEntries)
                             {
                                 var key = new CellKey(model.Name, dataset.Name, category, setting.Name, seed);
-                                var configuration = $"backbone={backboneName};weights={parse.GetValue(weights)};" +
+                                var configuration = $"backbone={backboneName};weights={weightsSha};" +
                                                     $"ratio={trainRatio.Read(parse).TrainRatio};skipped={skipped.Count};setting={setting.Spec}";
                                 if (store.TryFind(key, configuration, out var done))
                                 {
@@ -112,7 +113,7 @@ internal static class BenchCommand
                     }
                 }
             var continualResults = continual == null ? [] : RunContinual(continual, continualTasks, modelEntries, backboneName, weightSource,
-                $"backbone={backboneName};weights={parse.GetValue(weights)};ratio={trainRatio.Read(parse).TrainRatio}", parse.GetValue(output)!);
+                $"backbone={backboneName};weights={weightsSha};ratio={trainRatio.Read(parse).TrainRatio};skipped={skippedFiles.Count}", parse.GetValue(output)!);
             if (results.Count > 0) ResultTables.Render(results);
             var csv = Path.Combine(parse.GetValue(output)!, "results.csv");
             WriteCsv(results, csv);

@@ -46,8 +46,10 @@ internal static class TestCommand
             // The model's setting may have moved test images into training (supervised, noisy): apply it again, same seed.
             var setting = LearningSettings.Parse(provenance?.Setting ?? CellKey.Unsupervised);
             int seed = (int)(provenance?.Seed ?? 0);
-            var test = setting.Apply(clean, seed).Test;
-            RequireUnseen(test, provenance);
+            var transformed = setting.Apply(clean, seed);
+            var test = transformed.Test;
+            // Only the noisy setting's overlap option puts images in both training and test, by design (IM-IAD allows it).
+            RequireUnseen(test, provenance, setting is NoisyLabels { Overlap: true } ? transformed.Notes.Chosen : []);
 
             var key = new CellKey(detector.Name, dataset.Name, categoryName, setting.Name, seed);
             var configuration = $"test;model={Path.GetFullPath(parse.GetValue(modelFile.Path)!)};ratio={splitOptions.TrainRatio};splitseed={splitOptions.Seed}";
@@ -72,11 +74,11 @@ internal static class TestCommand
     }
 
     /// <summary>A test image the model has seen would inflate every metric; refuse rather than report it.</summary>
-    private static void RequireUnseen(IReadOnlyList<Sample> test, ModelProvenance? provenance)
+    private static void RequireUnseen(IReadOnlyList<Sample> test, ModelProvenance? provenance, IReadOnlyList<string> allowedIds)
     {
         if (provenance is null) return;
         var seen = provenance.TrainImages.Concat(provenance.ValidationImages).Select(Path.GetFullPath).ToHashSet();
-        var overlap = test.Where(s => seen.Contains(Path.GetFullPath(s.SourcePath))).Select(s => s.SourcePath).ToList();
+        var overlap = test.Where(s => seen.Contains(Path.GetFullPath(s.SourcePath)) && !allowedIds.Contains(s.Id)).Select(s => s.SourcePath).ToList();
         if (overlap.Count > 0)
             throw new VigilInputException(
                 $"{overlap.Count} test image(s) were used to train or calibrate this model, e.g. '{overlap[0]}'. Test on the split it was " +

@@ -58,8 +58,11 @@ internal static class TrainCommand
                 p => DatasetValidation.Check(dataset.Load(categoryName), parse.GetValue(skipCorrupt), p));
             int seedValue = parse.GetValue(seed);
             var transformed = learningSetting.Apply(clean, seedValue);
-            // These detectors learn from normal images only; labelled anomalies of a supervised setting are left out.
-            var (train, validation) = ValidationSplit.Take(transformed.Train.Where(s => !s.IsAnomalous).ToList(), calibration.Ratio(parse), seedValue);
+            // These detectors learn from normal images only: labelled anomalies of a supervised setting join the
+            // validation set instead, where they let an F1-optimal threshold be fitted without synthetic anomalies.
+            var (heldOut, validationNormals) = ValidationSplit.Take(transformed.Train, calibration.Ratio(parse), seedValue);
+            var train = heldOut.Where(s => !s.IsAnomalous).ToList();
+            var validation = validationNormals.Count == 0 ? validationNormals : [.. validationNormals, .. heldOut.Where(s => s.IsAnomalous)];
             var path = parse.GetValue(output) ?? $"{entry.Name}-{dataset.Name}-{categoryName}.vgl".Replace('/', '-');
 
             using var detector = entry.Create(BackboneCatalog.Open(backboneName, weightSource, entry.Layers), seedValue);
@@ -85,7 +88,7 @@ internal static class TrainCommand
             AnsiConsole.Write(table);
             if (learningSetting is not Unsupervised) AnsiConsole.MarkupLineInterpolated($"setting {learningSetting.Name}: {transformed.Notes.Summary}");
             if (transformed.TrainAnomalousCount > 0)
-                AnsiConsole.MarkupLineInterpolated($"[yellow]{entry.Name} cannot use labelled anomalies: the {transformed.TrainAnomalousCount} moved into training were left out.[/]");
+                AnsiConsole.MarkupLineInterpolated($"[yellow]{entry.Name} cannot learn from labelled anomalies: the {transformed.TrainAnomalousCount} moved into training {(validation.Count > 0 ? "calibrate the threshold instead" : "were left out")}.[/]");
             foreach (var s in skipped) AnsiConsole.MarkupLineInterpolated($"[yellow]skipped:[/] {s.Reason}");
             if (detector.Extractor.IsRandomlyInitialised)
                 AnsiConsole.MarkupLine("[yellow]The backbone has RANDOM weights: this model is for testing only.[/]");

@@ -2,8 +2,9 @@ namespace Vigil.Data;
 
 /// <summary>
 /// Holds back part of the training images as a validation set for thresholds and score normalisation, so those are
-/// never fitted on test images. Only normal images are held back; anomalous training images (supervised settings)
-/// stay in training.
+/// never fitted on test images. Only normal original images are held back, and with them their augmented variants
+/// leave training (few-shot), so no validation image is a copy of a training image. Anomalous training images
+/// (supervised settings) are left where they are for the caller to place.
 /// </summary>
 public static class ValidationSplit
 {
@@ -16,12 +17,13 @@ public static class ValidationSplit
         if (!(ratio >= 0 && ratio < 1))
             throw new VigilInputException($"Validation ratio {ratio} must be in [0, 1): it is the fraction of normal training images held back for thresholds (e.g. 0.1).");
         if (ratio == 0) return (train, []);
-        var normals = train.Where(s => !s.IsAnomalous).OrderBy(s => s.SourcePath, StringComparer.Ordinal).ToArray();
+        var normals = train.Where(s => !s.IsAnomalous && s.Augmentation is null).OrderBy(s => s.SourcePath, StringComparer.Ordinal).ToArray();
         if (normals.Length < 2)
             throw new VigilInputException($"Holding back validation images needs at least 2 normal training images; got {normals.Length}. Add normal images or use a validation ratio of 0.");
         SplitMix64.Shuffle(normals, (ulong)(uint)seed ^ 0x5641_4C49_4441_5445UL); // "VALIDATE": a stream apart from the train/test split's
         int count = Math.Clamp((int)Math.Round(ratio * normals.Length, MidpointRounding.AwayFromZero), 1, normals.Length - 1);
         var held = normals[..count].ToHashSet();
-        return (train.Where(s => !held.Contains(s)).ToList(), train.Where(held.Contains).ToList());
+        var heldFiles = held.Select(s => s.SourcePath).ToHashSet(StringComparer.Ordinal);
+        return (train.Where(s => !heldFiles.Contains(s.SourcePath) || s.IsAnomalous).ToList(), train.Where(held.Contains).ToList());
     }
 }

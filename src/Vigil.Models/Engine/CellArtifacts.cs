@@ -102,7 +102,6 @@ public static class CellArtifacts
         return index;
     }
 
-    /// <summary>Reads the index of an artifacts folder; a missing or unreadable index is a <see cref="VigilInputException"/> naming the file.</summary>
     /// <summary>
     /// The artifacts folder of a cell under a run's output folder: named after the cell and a hash of its key and
     /// configuration, so cells of different configurations never share one.
@@ -115,6 +114,7 @@ public static class CellArtifacts
         return Path.GetFullPath(Path.Combine(outputDirectory, "artifacts", $"{safe}_{hash}"));
     }
 
+    /// <summary>Reads the index of an artifacts folder; a missing or unreadable index is a <see cref="VigilInputException"/> naming the file.</summary>
     public static CellArtifactIndex Read(string directory)
     {
         var path = Path.Combine(directory, IndexFile);

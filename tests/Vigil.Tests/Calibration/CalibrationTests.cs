@@ -70,6 +70,19 @@ public class CalibrationTests(TexturesFixture fixture) : IClassFixture<TexturesF
     }
 
     [Fact]
+    public void ValidationNeverHoldsACopyOfATrainingImage()
+    {
+        // Few-shot training: 4 originals, each followed by 2 rotated variants of the same file.
+        var train = Enumerable.Range(0, 4).SelectMany(i => new[] { 0, 1, 2 }.Select(v =>
+            new Sample($"/d/{i}.png", SampleLabel.Normal, "good", "d", "c", null, v == 0 ? null : new Augmentation(v, RotationDegrees: 120 * v)))).ToList();
+        var (fit, validation) = ValidationSplit.Take(train, 0.25, seed: 1);
+        var held = Assert.Single(validation);
+        Assert.Null(held.Augmentation);
+        Assert.Equal(9, fit.Count);
+        Assert.DoesNotContain(fit, s => s.SourcePath == held.SourcePath);
+    }
+
+    [Fact]
     public void CutPasteChangesOnlyItsMaskAndIsSeeded()
     {
         var image = fixture.Data.Train[0].LoadImage();
