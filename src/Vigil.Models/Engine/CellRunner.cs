@@ -41,22 +41,7 @@ public static class CellRunner
         EvaluationOptions? evaluation = null, IProgress<CellProgress>? progress = null, string? artifactsDirectory = null)
     {
         if (test.Count == 0) throw new VigilInputException($"{key}: the test split is empty.");
-        var scores = new float[test.Count];
-        var labels = new bool[test.Count];
-        var maps = new ScoreMap[test.Count];
-        var masks = new BinaryMask[test.Count];
-        var latenciesMs = new double[test.Count];
-        for (int i = 0; i < test.Count; i++)
-        {
-            var (image, mask) = test[i].Load();
-            if (i == 0) detector.Predict(image); // warm-up: first-call allocations and lazy initialisation are not latency
-            var clock = Stopwatch.StartNew();
-            var prediction = detector.Predict(image);
-            latenciesMs[i] = clock.Elapsed.TotalMilliseconds;
-            (scores[i], maps[i], masks[i], labels[i]) = (prediction.Score, prediction.Map, mask, test[i].IsAnomalous);
-            progress?.Report(new CellProgress("test", i + 1, test.Count));
-        }
-
+        var (scores, labels, maps, masks, latenciesMs) = Score(detector, test, Forward(progress, "test"));
         var metrics = Evaluation.Run(scores, labels, maps, masks, evaluation, out var pixels);
         if (artifactsDirectory != null)
         {
@@ -70,6 +55,26 @@ public static class CellRunner
         var images = test.Select((s, i) => new ImageOutcome(s.SourcePath, s.IsAnomalous, s.DefectType, scores[i])).ToList();
         return new CellResult(key, detector.Extractor.Name, detector.Extractor.IsRandomlyInitialised,
             0, test.Count, metrics, efficiency, images, [], artifactsDirectory);
+    }
+
+    /// <summary>One test set's predictions, and each Predict call's latency.</summary>
+    internal sealed record ScoredTest(float[] Scores, bool[] Labels, ScoreMap[] Maps, BinaryMask[] Masks, double[] LatenciesMs);
+
+    /// <summary>Predicts every test image once (after one warm-up call: first-call allocations and lazy initialisation are not latency).</summary>
+    internal static ScoredTest Score(FeatureEmbeddingDetector detector, IReadOnlyList<Sample> test, IProgress<(int Done, int Total)>? progress)
+    {
+        var scored = new ScoredTest(new float[test.Count], new bool[test.Count], new ScoreMap[test.Count], new BinaryMask[test.Count], new double[test.Count]);
+        for (int i = 0; i < test.Count; i++)
+        {
+            var (image, mask) = test[i].Load();
+            if (i == 0) detector.Predict(image);
+            var clock = Stopwatch.StartNew();
+            var prediction = detector.Predict(image);
+            scored.LatenciesMs[i] = clock.Elapsed.TotalMilliseconds;
+            (scored.Scores[i], scored.Maps[i], scored.Masks[i], scored.Labels[i]) = (prediction.Score, prediction.Map, mask, test[i].IsAnomalous);
+            progress?.Report((i + 1, test.Count));
+        }
+        return scored;
     }
 
     /// <summary>Batch sizes tried for throughput, and how many test images they run over.</summary>

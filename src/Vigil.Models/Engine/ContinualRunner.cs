@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using Vigil.Data;
 using Vigil.Detectors;
-using Vigil.Imaging;
 using Vigil.Metrics;
 
 namespace Vigil.Engine;
@@ -76,17 +75,8 @@ public static class ContinualRunner
     private static EvaluationResult Test(FeatureEmbeddingDetector detector, IReadOnlyList<Sample> test, EvaluationOptions? evaluation,
         IProgress<(int Done, int Total)>? progress)
     {
-        var scores = new float[test.Count];
-        var maps = new ScoreMap[test.Count];
-        var masks = new BinaryMask[test.Count];
-        for (int i = 0; i < test.Count; i++)
-        {
-            var (image, mask) = test[i].Load();
-            var prediction = detector.Predict(image);
-            (scores[i], maps[i], masks[i]) = (prediction.Score, prediction.Map, mask);
-            progress?.Report((i + 1, test.Count));
-        }
-        return Evaluation.Run(scores, test.Select(s => s.IsAnomalous).ToArray(), maps, masks, evaluation);
+        var scored = CellRunner.Score(detector, test, progress);
+        return Evaluation.Run(scored.Scores, scored.Labels, scored.Maps, scored.Masks, evaluation);
     }
 
     private static IProgress<(int Done, int Total)>? Forward(IProgress<ContinualProgress>? progress, int step, int steps, string phase, string task) =>
