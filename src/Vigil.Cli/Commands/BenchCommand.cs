@@ -27,7 +27,7 @@ internal static class BenchCommand
         var models = new Option<string[]>("--models", "-m")
         {
             Description = $"Models to run (comma-separated): {string.Join(", ", DetectorCatalog.Known.Select(e => e.Name))}.",
-            DefaultValueFactory = _ => ["patchcore"],
+            DefaultValueFactory = _ => ["patchcore", "padim"],
             AllowMultipleArgumentsPerToken = true,
         };
         var datasets = new Option<string[]>("--datasets", "-d")
