@@ -31,7 +31,8 @@ public sealed record CellKey(string Model, string Dataset, string Category, stri
 /// <summary>
 /// Cost of a cell. Latency is per Predict call (one image, preprocessing and map post-processing included), over
 /// the test set after one warm-up call; throughput is images per second at the fastest batch size tried; peak memory
-/// is the process's high-water mark when the cell ended; the model file is what <c>vigil train</c> would save.
+/// is the process's resident high-water mark from the start of the cell's fit (reset then, see <see cref="PeakMemory"/>)
+/// to its end, so it includes what the process held before the cell; the model file is what <c>vigil train</c> would save.
 /// </summary>
 public sealed record Efficiency(
     double FitSeconds,

@@ -26,6 +26,7 @@ public static class CellRunner
         if (train.Count == 0) throw new VigilInputException($"{key}: the training split has no normal image.");
         if (split.Test.Count == 0) throw new VigilInputException($"{key}: the test split is empty.");
 
+        PeakMemory.Reset();
         var fitClock = Stopwatch.StartNew();
         detector.Fit(train, Forward(progress, "fit"));
         var result = Test(key, detector, split.Test, fitClock.Elapsed.TotalSeconds, evaluation, progress, artifactsDirectory);
@@ -51,7 +52,7 @@ public static class CellRunner
         Array.Sort(latenciesMs);
         var (throughput, batchSize) = Throughput(detector, test, progress);
         var efficiency = new Efficiency(fitSeconds, Percentile(latenciesMs, 0.5), Percentile(latenciesMs, 0.95),
-            Process.GetCurrentProcess().PeakWorkingSet64, detector.StateBytes, throughput, batchSize, ModelFileBytes(detector));
+            PeakMemory.Peak(), detector.StateBytes, throughput, batchSize, ModelFileBytes(detector));
         var images = test.Select((s, i) => new ImageOutcome(s.SourcePath, s.IsAnomalous, s.DefectType, scores[i])).ToList();
         return new CellResult(key, detector.Extractor.Name, detector.Extractor.IsRandomlyInitialised,
             0, test.Count, metrics, efficiency, images, [], artifactsDirectory);
