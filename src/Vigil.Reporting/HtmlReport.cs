@@ -50,7 +50,7 @@ public static class HtmlReport
         for (int t = 0; t < tables.Count; t++)
         {
             var table = tables[t];
-            var groupCells = cells.Where(c => (c.Key.Model, c.Key.Dataset, c.Key.Setting) == (table.Model, table.Dataset, table.Setting))
+            var groupCells = cells.Where(c => MetricTable.Group(c, cells) == (table.Model, table.Dataset, table.Setting))
                 .OrderBy(c => c.Key.Category, StringComparer.Ordinal).ThenBy(c => c.Key.Seed).ToList();
             html.Raw($"<section>\n<h2>{E(table.Model)} on {E(table.Dataset)} ({E(table.Setting)})</h2>\n");
             WriteTable(html, table);

@@ -22,11 +22,12 @@ public sealed record MetricRow(
     IReadOnlySet<string> Partial);
 
 /// <summary>The metric table of one (model, dataset, setting): a row per category, and their mean.</summary>
+/// <param name="Model">The model's name, with its backbone in brackets when the cells use several backbones.</param>
 public sealed record MetricTable(string Model, string Dataset, string Setting, IReadOnlyList<MetricRow> Categories, MetricRow Mean)
 {
     /// <summary>Tables of every (model, dataset, setting) among <paramref name="cells"/>, ordered by dataset, setting, model; categories in ordinal order.</summary>
-    public static IReadOnlyList<MetricTable> Build(IEnumerable<CellResult> cells) =>
-        cells.GroupBy(c => (c.Key.Model, c.Key.Dataset, c.Key.Setting))
+    public static IReadOnlyList<MetricTable> Build(IReadOnlyList<CellResult> cells) =>
+        cells.GroupBy(c => Group(c, cells))
             .OrderBy(g => g.Key.Dataset, StringComparer.Ordinal).ThenBy(g => g.Key.Setting, StringComparer.Ordinal)
             .ThenBy(g => g.Key.Model, StringComparer.Ordinal)
             .Select(g =>
@@ -35,6 +36,13 @@ public sealed record MetricTable(string Model, string Dataset, string Setting, I
                     .Select(c => Average(c.Key, c.Select(Row).ToList())).ToList();
                 return new MetricTable(g.Key.Model, g.Key.Dataset, g.Key.Setting, rows, Average("mean", rows));
             }).ToList();
+
+    /// <summary>
+    /// The table a cell belongs to: results of different backbones are never averaged together, so the model is
+    /// labelled with its backbone when <paramref name="all"/> holds more than one.
+    /// </summary>
+    public static (string Model, string Dataset, string Setting) Group(CellResult cell, IReadOnlyList<CellResult> all) =>
+        (all.Any(c => c.Backbone != cell.Backbone) ? $"{cell.Key.Model} ({cell.Backbone})" : cell.Key.Model, cell.Key.Dataset, cell.Key.Setting);
 
     private const double MiB = 1024 * 1024;
 

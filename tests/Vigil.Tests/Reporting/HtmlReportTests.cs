@@ -22,6 +22,17 @@ public class HtmlReportTests
         [], artifacts);
 
     [Fact]
+    public void ResultsOfDifferentBackbonesAreNeverAveragedTogether()
+    {
+        var tables = MetricTable.Build([Cell("padim", "a", 0, 0.6, 0.5), Cell("padim", "a", 0, 0.8, 0.5) with { Backbone = "resnet18" }]);
+        Assert.Equal(["padim (mobilenetv2_int8_onnx)", "padim (resnet18)"], tables.Select(t => t.Model));
+        Assert.Equal([0.6, 0.8], tables.Select(t => t.Mean.ImageAuroc));
+        using var temp = new TempTree();
+        Assert.Contains("padim (resnet18) on synthetic", File.ReadAllText(HtmlReport.Write(temp.Root,
+            [Cell("padim", "a", 0, 0.6, 0.5), Cell("padim", "a", 0, 0.8, 0.5) with { Backbone = "resnet18" }])));
+    }
+
+    [Fact]
     public void TableAveragesSeedsPerCategoryThenCategoriesAndFlagsPartlyUndefinedMeans()
     {
         var tables = MetricTable.Build(
