@@ -41,19 +41,29 @@ public sealed class PatchCoreDetector : FeatureEmbeddingDetector
     {
         RequireTrainingImages(train, 1, ModelName);
         using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        var features = PatchFeatures(train, progress);
+        var bank = Options.CoresetRatio >= 1
+            ? features
+            : features.index_select(0, tensor(KCenterGreedy.ApproximateCoreset(features, Options.CoresetRatio, Options.Seed,
+                Options.CoresetProjectionDimension, Options.CoresetStartPoints).Select(i => (long)i).ToArray()));
+        _memoryBank?.Dispose();
+        _memoryBank = Keep(bank.contiguous());
+    }
+
+    /// <summary>
+    /// Every patch feature of <paramref name="samples"/> before coreset selection: [images·h·w, target dimension],
+    /// image by image, row-major grid positions (the rows <see cref="Fit"/> selects its memory bank from).
+    /// </summary>
+    public Tensor PatchFeatures(IReadOnlyList<Sample> samples, IProgress<(int Done, int Total)>? progress = null)
+    {
+        using var noGrad = no_grad();
         var batches = new List<Tensor>();
         try
         {
-            FeatureMaps.ExtractInBatches(Extractor, train, Options.BatchSize, progress,
+            FeatureMaps.ExtractInBatches(Extractor, samples, Options.BatchSize, progress,
                 layers => batches.Add(Keep(Embed(layers).Features.reshape(-1, Options.TargetEmbedDimension))));
-            using var scope = NewDisposeScope();
-            var features = cat(batches, 0);
-            var bank = Options.CoresetRatio >= 1
-                ? features
-                : features.index_select(0, tensor(KCenterGreedy.ApproximateCoreset(features, Options.CoresetRatio, Options.Seed,
-                    Options.CoresetProjectionDimension, Options.CoresetStartPoints).Select(i => (long)i).ToArray()));
-            _memoryBank?.Dispose();
-            _memoryBank = Keep(bank.contiguous());
+            return cat(batches, 0);
         }
         finally
         {
