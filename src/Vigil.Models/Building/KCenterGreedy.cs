@@ -13,8 +13,8 @@ namespace Vigil.Building;
 /// <see cref="PaddedRows.SquaredDistance(ReadOnlySpan{float}, ReadOnlySpan{float})"/>: each point's current value is
 /// the float min over picks of that squared distance (initially the square of its float mean distance to the start
 /// points, summed in start-point order), and each step picks the largest value, the lowest row index among equal
-/// values. Speed comes from skipping work the triangle inequality proves cannot change any value (Elkan-style
-/// bounds with a rounding safety margin), not from approximating.
+/// values. Speed comes from evaluating lazily (a point is only brought up to date when it might be the next pick)
+/// and abandoning distances that cannot lower a value, not from approximating.
 /// </remarks>
 public static class KCenterGreedy
 {
@@ -38,7 +38,7 @@ public static class KCenterGreedy
         if (startPoints.Count == 0) throw new ArgumentException("At least one start point is needed.", nameof(startPoints));
         foreach (var s in startPoints)
             if (s < 0 || s >= features.Count) throw new ArgumentOutOfRangeException(nameof(startPoints), $"Start point {s} is not a row of {features.Count}.");
-        return count == 0 ? [] : new PrunedGreedy(features, startPoints).Pick(count);
+        return count == 0 ? [] : new LazyGreedy(features, startPoints).Pick(count);
     }
 
     /// <summary>
