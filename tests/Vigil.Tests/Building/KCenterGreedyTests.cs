@@ -21,7 +21,7 @@ public class KCenterGreedyTests
     [InlineData(1, 200, 5, 60, 3, false)]      // generic data, one row shorter than a padded row
     [InlineData(2, 500, 37, 250, 10, false)]   // two 32-value blocks per row (early exit between them)
     [InlineData(3, 400, 3, 400, 4, true)]      // integer grid: many duplicates and exact ties; all rows picked
-    [InlineData(4, 1000, 128, 400, 10, true)]  // clustered, enough picks for the parallel group updates
+    [InlineData(4, 1000, 128, 400, 10, true)]  // clustered blobs of different spreads
     [InlineData(5, 600, 40, 600, 10, false)]   // every row: late picks are duplicates at distance 0
     [InlineData(6, 1, 7, 1, 1, false)]
     [InlineData(7, 1500, 4, 1500, 10, false)]  // long runs of picks folded in at once (split across threads)

@@ -19,6 +19,8 @@ public sealed class PatchCoreDetector : FeatureEmbeddingDetector
     private const string BankTensor = "memory_bank";
     private readonly int[] _layerIndices;
     private Tensor? _memoryBank;
+    private NearestNeighbourIndex? _index;
+    private readonly object _indexLock = new();
 
     public PatchCoreDetector(IFeatureExtractor extractor, PatchCoreOptions? options = null) : base(extractor)
     {
@@ -49,6 +51,17 @@ public sealed class PatchCoreDetector : FeatureEmbeddingDetector
                 Options.CoresetProjectionDimension, Options.CoresetStartPoints).Select(i => (long)i).ToArray()));
         _memoryBank?.Dispose();
         _memoryBank = Keep(bank.contiguous());
+        _index?.Dispose();
+        _index = NearestNeighbourIndex.Build(_memoryBank);
+    }
+
+    /// <summary>The exact nearest-neighbour index over the memory bank, built at the first prediction.</summary>
+    private NearestNeighbourIndex Index
+    {
+        get
+        {
+            lock (_indexLock) return _index ??= NearestNeighbourIndex.Build(_memoryBank!);
+        }
     }
 
     /// <summary>
@@ -101,12 +114,11 @@ public sealed class PatchCoreDetector : FeatureEmbeddingDetector
     {
         var (features, h, w) = Embed(layers);
         var patches = features[0];
-        var (squared, nearest) = NearestNeighbours.Search(patches, _memoryBank!, 1);
-        var scores = squared.select(1, 0);
+        var (scores, nearest) = Index.Search(patches);
         long worst = scores.argmax().item<long>();
         float imageScore = scores[worst].item<float>();
         if (Options.ReweightingNeighbours is int b)
-            imageScore *= ReweightingFactor(patches[worst], nearest[worst, 0].item<long>(), b);
+            imageScore *= ReweightingFactor(patches[worst], nearest[worst].item<long>(), b);
         return (scores.reshape(h, w), imageScore);
     }
 
