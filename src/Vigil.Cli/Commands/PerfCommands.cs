@@ -54,6 +54,7 @@ internal static class PerfCommands
         }));
         command.Subcommands.Add(detectors);
         command.Subcommands.Add(Coreset());
+        command.Subcommands.Add(Knn());
         return command;
     }
 
@@ -81,6 +82,29 @@ internal static class PerfCommands
             return 0;
         }));
         return coreset;
+    }
+
+    private static Command Knn()
+    {
+        var data = new Option<string>("--data", "-d") { Description = "Dataset spec.", DefaultValueFactory = _ => "ksdd" };
+        var category = new Option<string?>("--category", "-c") { Description = "Category (default: the dataset's first)." };
+        var backbone = BackboneOptions.Backbone(BenchCommand.DefaultBackbone);
+        var weights = BackboneOptions.Weights();
+        var trainCount = new Option<int>("--train") { Description = "Training images in the memory bank (0 = all).", DefaultValueFactory = _ => 0 };
+        var testCount = new Option<int>("--test") { Description = "Test images timed (0 = all).", DefaultValueFactory = _ => 20 };
+        var knn = new Command("knn", "PatchCore predict broken down, and its nearest-neighbour step: straightforward libtorch cdist vs Vigil's brute force and exact index.")
+        {
+            data, category, backbone, weights, trainCount, testCount,
+        };
+        knn.SetAction(parse => CommandRunner.Run(() =>
+        {
+            var dataset = DatasetCatalog.Open(parse.GetValue(data)!);
+            var split = dataset.Load(parse.GetValue(category) ?? dataset.Categories[0]);
+            using var detector = new PatchCoreDetector(BackboneCatalog.Open(parse.GetValue(backbone)!, WeightSource.Parse(parse.GetValue(weights)!), new PatchCoreOptions().Layers));
+            KnnPerf.Run(Console.Out, detector, Take(split.Train, parse.GetValue(trainCount)), Take(split.Test, parse.GetValue(testCount)));
+            return 0;
+        }));
+        return knn;
     }
 
     private static IReadOnlyList<Sample> Take(IReadOnlyList<Sample> samples, int count) =>

@@ -5,12 +5,14 @@ namespace Vigil.Building;
 
 /// <summary>
 /// Exact nearest-neighbour search over a fixed bank (PatchCore's memory bank), faster than a full distance matrix.
-/// The bank is rotated once into its principal axes; a query is compared with every bank row only on the
-/// <see cref="ScreenDimension"/> leading axes, where most of the variance lies, which with the norms of the
-/// remaining coordinates gives for each row a lower and an upper bound of the full squared distance
-/// (partial + (|r_q| − |r_b|)² ≤ d² ≤ partial + (|r_q| + |r_b|)²). Only rows whose lower bound does not exceed the
-/// smallest upper bound (plus a rounding margin) can be nearest; their full distances are computed directly in the
-/// original coordinates and the smallest wins, lowest row index on ties.
+/// The bank is rotated once into its principal axes. A query is compared with every bank row only on the
+/// <see cref="ScreenDimension"/> leading axes, where most of the variance lies; together with the norms r of the
+/// remaining coordinates this bounds each row's squared distance from below (partial + (|r_q| − |r_b|)² ≤ d²: the
+/// distance between the leading coordinates extended by one coordinate holding |r|, one matrix product). The exact
+/// distances of a few probe rows (smallest bounds) cap the nearest distance; only rows whose bound does not exceed
+/// that cap (plus a rounding margin) can be nearest, and their distances are computed directly in the original
+/// coordinates (<see cref="PaddedRows.SquaredDistance(ReadOnlySpan{float}, ReadOnlySpan{float})"/>); the smallest
+/// wins, lowest row index on ties.
 /// </summary>
 public sealed class NearestNeighbourIndex : IDisposable
 {
@@ -20,13 +22,16 @@ public sealed class NearestNeighbourIndex : IDisposable
     /// <summary>Queries screened together: bounds the [queries, N] temporaries (256 × 60k floats = 60 MiB each).</summary>
     private const int QueryBlock = 256;
 
-    private readonly PaddedRows _bank;
-    private readonly Tensor _mean, _axes, _head, _headNorms, _tailNorms;
-    private readonly float _largestCentredNorm;
+    /// <summary>Rows per query whose exact distance sets the cut: those with the smallest lower bounds.</summary>
+    private const int Probes = 8;
 
-    private NearestNeighbourIndex(PaddedRows bank, Tensor mean, Tensor axes, Tensor head, Tensor headNorms, Tensor tailNorms, float largestCentredNorm)
+    private readonly PaddedRows _bank;
+    private readonly Tensor _mean, _axes, _head, _centredNorms; // _head: leading coordinates and the rest's norm, [N, p + 1]
+    private readonly float _largestCentredNorm;                   // squared
+
+    private NearestNeighbourIndex(PaddedRows bank, Tensor mean, Tensor axes, Tensor head, Tensor centredNorms, float largestCentredNorm)
     {
-        (_bank, _mean, _axes, _head, _headNorms, _tailNorms, _largestCentredNorm) = (bank, mean, axes, head, headNorms, tailNorms, largestCentredNorm);
+        (_bank, _mean, _axes, _head, _centredNorms, _largestCentredNorm) = (bank, mean, axes, head, centredNorms, largestCentredNorm);
     }
 
     /// <summary>Leading principal axes on which every bank row is screened.</summary>
@@ -51,11 +56,10 @@ public sealed class NearestNeighbourIndex : IDisposable
         var axes = vectors.flip(1).narrow(1, 0, Math.Min(screenDimension, d)).to_type(ScalarType.Float32).contiguous();
         var head = centred.matmul(axes);
         var centredNorms = centred.pow(2).sum(1);
-        var headNorms = head.pow(2).sum(1);
-        var tailNorms = (centredNorms - headNorms).clamp_min(0).sqrt();
+        var tail = (centredNorms - head.pow(2).sum(1)).clamp_min(0).sqrt().unsqueeze(1);
         return new NearestNeighbourIndex(PaddedRows.FromTensor(rows),
-            mean.DetachFromDisposeScope(), axes.DetachFromDisposeScope(), head.contiguous().DetachFromDisposeScope(),
-            headNorms.DetachFromDisposeScope(), tailNorms.DetachFromDisposeScope(), centredNorms.max().sqrt().item<float>());
+            mean.DetachFromDisposeScope(), axes.DetachFromDisposeScope(), cat([head, tail], 1).contiguous().DetachFromDisposeScope(),
+            centredNorms.DetachFromDisposeScope(), centredNorms.max().item<float>());
     }
 
     /// <summary>
@@ -77,15 +81,23 @@ public sealed class NearestNeighbourIndex : IDisposable
             int length = Math.Min(QueryBlock, m - start);
             var centred = queries.narrow(0, start, length).to_type(ScalarType.Float32) - _mean;
             var head = centred.matmul(_axes);
-            var headNorms = head.pow(2).sum(1, keepdim: true);
             var centredNorms = centred.pow(2).sum(1, keepdim: true);
-            var tail = (centredNorms - headNorms).clamp_min(0).sqrt();
-            var partial = (headNorms - 2 * head.matmul(_head.t()) + _headNorms.unsqueeze(0)).clamp_min(0);
-            var lower = partial + (tail - _tailNorms.unsqueeze(0)).pow(2);
-            var upperMin = (partial + (tail + _tailNorms.unsqueeze(0)).pow(2)).min(1, keepdim: true).values;
+            var tail = (centredNorms - head.pow(2).sum(1, keepdim: true)).clamp_min(0).sqrt();
+            // ‖c_b‖² − 2·(h_q·h_b + t_q·t_b): the lower bound minus the query's own norm, one matrix product.
+            var lower = _centredNorms.unsqueeze(0).addmm(cat([head, tail], 1), _head.t(), beta: 1, alpha: -2);
+            // The exact distance of the few rows with the smallest lower bounds caps the nearest distance.
+            var probes = lower.topk(Math.Min(Probes, Count), dim: 1, largest: false).indexes.contiguous().data<long>().ToArray();
+            var cap = new float[length];
+            for (int q = 0; q < length; q++)
+            {
+                float best = float.PositiveInfinity;
+                for (int j = 0; j < probes.Length / length; j++)
+                    best = Math.Min(best, PaddedRows.SquaredDistance(query.Row(start + q), _bank.Row((int)probes[q * (probes.Length / length) + j])));
+                cap[q] = best;
+            }
             // Rounding of the screening grows with the vectors' size, so the margin is relative to it.
-            var scale = centredNorms + _largestCentredNorm * _largestCentredNorm;
-            var pairs = (lower <= upperMin + Margin * scale).nonzero().contiguous();
+            var scale = centredNorms + _largestCentredNorm;
+            var pairs = (lower <= tensor(cap).unsqueeze(1) - centredNorms + Margin * scale).nonzero().contiguous();
             var flat = pairs.data<long>().ToArray();
             var counts = new int[length];
             for (int i = 0; i < flat.Length; i += 2) counts[flat[i]]++;
@@ -117,6 +129,6 @@ public sealed class NearestNeighbourIndex : IDisposable
 
     public void Dispose()
     {
-        foreach (var t in new[] { _mean, _axes, _head, _headNorms, _tailNorms }) t.Dispose();
+        foreach (var t in new[] { _mean, _axes, _head, _centredNorms }) t.Dispose();
     }
 }

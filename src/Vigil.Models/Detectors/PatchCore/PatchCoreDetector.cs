@@ -32,6 +32,9 @@ public sealed class PatchCoreDetector : FeatureEmbeddingDetector
     public override string Name => ModelName;
     public PatchCoreOptions Options { get; }
 
+    /// <summary>The memory bank [rows, target dimension] (owned by the detector: do not dispose); null before fitting.</summary>
+    public Tensor? MemoryBank => _memoryBank;
+
     /// <summary>Patch features in the memory bank; 0 before fitting.</summary>
     public long MemoryBankSize => _memoryBank?.shape[0] ?? 0;
 
