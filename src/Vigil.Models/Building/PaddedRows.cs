@@ -41,18 +41,23 @@ public sealed class PaddedRows
         var rowsOut = new PaddedRows((int)rows.shape[0], (int)rows.shape[1]);
         using var scope = NewDisposeScope();
         var source = rows.to_type(ScalarType.Float32).contiguous();
-        var values = source.data<float>();
+        var values = source.data<float>().ToArray(); // one bulk copy: element-wise accessor reads are slow
         int d = rowsOut.Dimension;
         for (int i = 0; i < rowsOut.Count; i++)
         {
-            for (int c = 0; c < d; c++)
-            {
-                float v = values[i * d + c];
-                if (!float.IsFinite(v)) throw new VigilInputException($"Feature row {i}, value {c} is {v}; features must be finite numbers.");
-                rowsOut.Values[(long)i * rowsOut.Stride + c] = v;
-            }
+            var row = values.AsSpan(i * d, d);
+            if (!AllFinite(row, out int bad))
+                throw new VigilInputException($"Feature row {i}, value {bad} is {row[bad]}; features must be finite numbers.");
+            row.CopyTo(rowsOut.Values.AsSpan((int)((long)i * rowsOut.Stride), d));
         }
         return rowsOut;
+    }
+
+    private static bool AllFinite(ReadOnlySpan<float> values, out int firstBad)
+    {
+        for (firstBad = 0; firstBad < values.Length; firstBad++)
+            if (!float.IsFinite(values[firstBad])) return false;
+        return true;
     }
 
     /// <summary>Row <paramref name="i"/> including its zero padding.</summary>
