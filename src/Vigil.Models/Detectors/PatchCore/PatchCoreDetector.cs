@@ -106,10 +106,10 @@ public sealed class PatchCoreDetector : FeatureEmbeddingDetector
             var patches = F.unfold(map, p, padding: (p - 1) / 2).reshape(batch, c * p * p, map.shape[2], map.shape[3]);
             patches = FeatureMaps.Resize(patches, h, w, InterpolationMode.Bilinear);
             var rows = patches.permute(0, 2, 3, 1).reshape(batch * h * w, 1, c * p * p);
-            return F.adaptive_avg_pool1d(rows, Options.PretrainEmbedDimension); // [BHW, 1, pre]
+            return FeatureMaps.AdaptiveAveragePool(rows, Options.PretrainEmbedDimension); // [BHW, 1, pre]
         }).ToList();
         var joined = cat(pooled, 1).reshape(batch * h * w, 1, -1);
-        var target = F.adaptive_avg_pool1d(joined, Options.TargetEmbedDimension).reshape(batch, h * w, Options.TargetEmbedDimension);
+        var target = FeatureMaps.AdaptiveAveragePool(joined, Options.TargetEmbedDimension).reshape(batch, h * w, Options.TargetEmbedDimension);
         return (target.MoveToOuterDisposeScope(), h, w);
     }
 
