@@ -3,6 +3,7 @@ using Vigil.Backbones;
 using Vigil.Backbones.Onnx;
 using Vigil.Cli.Perf;
 using Vigil.Data;
+using Vigil.Detectors;
 using Vigil.Weights;
 
 namespace Vigil.Cli.Commands;
@@ -52,7 +53,58 @@ internal static class PerfCommands
             return 0;
         }));
         command.Subcommands.Add(detectors);
+        command.Subcommands.Add(Coreset());
+        command.Subcommands.Add(Knn());
         return command;
+    }
+
+    private static Command Coreset()
+    {
+        var data = new Option<string>("--data", "-d") { Description = "Dataset spec.", DefaultValueFactory = _ => "ksdd" };
+        var category = new Option<string?>("--category", "-c") { Description = "Category (default: the dataset's first)." };
+        var backbone = BackboneOptions.Backbone(BenchCommand.DefaultBackbone);
+        var weights = BackboneOptions.Weights();
+        var trainCount = new Option<int>("--train") { Description = "Training images whose patches are selected from (0 = all).", DefaultValueFactory = _ => 0 };
+        var ratio = new Option<double>("--ratio") { Description = "Coreset ratio.", DefaultValueFactory = _ => 0.1 };
+        var baselineSteps = new Option<int>("--baseline-steps") { Description = "Steps of the straightforward loop timed before extrapolating.", DefaultValueFactory = _ => 1000 };
+        var coreset = new Command("coreset", "PatchCore's greedy coreset on real patch features: Vigil's exact pruned selection vs the straightforward libtorch loop.")
+        {
+            data, category, backbone, weights, trainCount, ratio, baselineSteps,
+        };
+        coreset.SetAction(parse => CommandRunner.Run(() =>
+        {
+            var dataset = DatasetCatalog.Open(parse.GetValue(data)!);
+            var split = dataset.Load(parse.GetValue(category) ?? dataset.Categories[0]);
+            var layers = new PatchCoreOptions().Layers;
+            using var detector = new PatchCoreDetector(BackboneCatalog.Open(parse.GetValue(backbone)!, WeightSource.Parse(parse.GetValue(weights)!), layers));
+            using var features = detector.PatchFeatures(Take(split.Train, parse.GetValue(trainCount)));
+            CoresetPerf.Run(Console.Out, features, parse.GetValue(ratio), parse.GetValue(baselineSteps));
+            return 0;
+        }));
+        return coreset;
+    }
+
+    private static Command Knn()
+    {
+        var data = new Option<string>("--data", "-d") { Description = "Dataset spec.", DefaultValueFactory = _ => "ksdd" };
+        var category = new Option<string?>("--category", "-c") { Description = "Category (default: the dataset's first)." };
+        var backbone = BackboneOptions.Backbone(BenchCommand.DefaultBackbone);
+        var weights = BackboneOptions.Weights();
+        var trainCount = new Option<int>("--train") { Description = "Training images in the memory bank (0 = all).", DefaultValueFactory = _ => 0 };
+        var testCount = new Option<int>("--test") { Description = "Test images timed (0 = all).", DefaultValueFactory = _ => 20 };
+        var knn = new Command("knn", "PatchCore predict broken down, and its nearest-neighbour step: straightforward libtorch cdist vs Vigil's brute force and exact index.")
+        {
+            data, category, backbone, weights, trainCount, testCount,
+        };
+        knn.SetAction(parse => CommandRunner.Run(() =>
+        {
+            var dataset = DatasetCatalog.Open(parse.GetValue(data)!);
+            var split = dataset.Load(parse.GetValue(category) ?? dataset.Categories[0]);
+            using var detector = new PatchCoreDetector(BackboneCatalog.Open(parse.GetValue(backbone)!, WeightSource.Parse(parse.GetValue(weights)!), new PatchCoreOptions().Layers));
+            KnnPerf.Run(Console.Out, detector, Take(split.Train, parse.GetValue(trainCount)), Take(split.Test, parse.GetValue(testCount)));
+            return 0;
+        }));
+        return knn;
     }
 
     private static IReadOnlyList<Sample> Take(IReadOnlyList<Sample> samples, int count) =>

@@ -8,6 +8,14 @@ namespace Vigil.Building;
 /// every point starts with its mean distance to a few random start points, then the point farthest from
 /// everything chosen so far is picked, repeatedly.
 /// </summary>
+/// <remarks>
+/// The result is exactly that of the straightforward algorithm (rescan every point after every pick) computed with
+/// <see cref="PaddedRows.SquaredDistance(ReadOnlySpan{float}, ReadOnlySpan{float})"/>: each point's current value is
+/// the float min over picks of that squared distance (initially the square of its float mean distance to the start
+/// points, summed in start-point order), and each step picks the largest value, the lowest row index among equal
+/// values. Speed comes from evaluating lazily (a point is only brought up to date when it might be the next pick)
+/// and abandoning distances that cannot lower a value, not from approximating.
+/// </remarks>
 public static class KCenterGreedy
 {
     /// <summary>
@@ -17,29 +25,20 @@ public static class KCenterGreedy
     /// </summary>
     public static int[] Select(Tensor features, int count, IReadOnlyList<int> startPoints)
     {
+        if (features.dim() != 2) throw new ArgumentException($"Features must be [N, D], got rank {features.dim()}.", nameof(features));
         long n = features.shape[0];
         if (count < 0 || count > n) throw new ArgumentOutOfRangeException(nameof(count), $"Cannot pick {count} of {n} points.");
+        return Select(PaddedRows.FromTensor(features), count, startPoints);
+    }
+
+    /// <inheritdoc cref="Select(Tensor, int, IReadOnlyList{int})"/>
+    public static int[] Select(PaddedRows features, int count, IReadOnlyList<int> startPoints)
+    {
+        if (count < 0 || count > features.Count) throw new ArgumentOutOfRangeException(nameof(count), $"Cannot pick {count} of {features.Count} points.");
         if (startPoints.Count == 0) throw new ArgumentException("At least one start point is needed.", nameof(startPoints));
-        using var noGrad = no_grad();
-        using var scope = NewDisposeScope();
-        var norms = features.pow(2).sum(1);
-        Tensor SquaredDistancesTo(long row)
-        {
-            var point = features[row];
-            return (norms - 2 * features.mv(point) + point.dot(point)).clamp_min(0);
-        }
-        var initial = zeros(n, dtype: ScalarType.Float32);
-        foreach (var s in startPoints) initial.add_(SquaredDistancesTo(s).sqrt());
-        // Kept squared: min and argmax agree with Euclidean distances and one sqrt per step is saved.
-        var minSquared = (initial / startPoints.Count).pow(2);
-        var picked = new int[count];
-        for (int i = 0; i < count; i++)
-        {
-            using var step = NewDisposeScope();
-            picked[i] = (int)minSquared.argmax().item<long>();
-            minSquared.copy_(minSquared.minimum(SquaredDistancesTo(picked[i])));
-        }
-        return picked;
+        foreach (var s in startPoints)
+            if (s < 0 || s >= features.Count) throw new ArgumentOutOfRangeException(nameof(startPoints), $"Start point {s} is not a row of {features.Count}.");
+        return count == 0 ? [] : new LazyGreedy(features, startPoints).Pick(count);
     }
 
     /// <summary>
@@ -49,6 +48,16 @@ public static class KCenterGreedy
     /// are drawn, and ⌊N·ratio⌋ points are picked. All randomness comes from <paramref name="seed"/>.
     /// </summary>
     public static int[] ApproximateCoreset(Tensor features, double ratio, long seed, int projectionDimension = 128, int startPointCount = 10)
+    {
+        var (reduced, count, startPoints) = Prepare(features, ratio, seed, projectionDimension, startPointCount);
+        return Select(reduced, count, startPoints);
+    }
+
+    /// <summary>
+    /// The inputs <see cref="ApproximateCoreset"/> hands to <see cref="Select(PaddedRows, int, IReadOnlyList{int})"/>:
+    /// the projected rows, the number of picks and the start points (exposed so benchmarks can time the selection alone).
+    /// </summary>
+    public static (PaddedRows Projected, int Count, int[] StartPoints) Prepare(Tensor features, double ratio, long seed, int projectionDimension = 128, int startPointCount = 10)
     {
         if (ratio is <= 0 or > 1) throw new ArgumentOutOfRangeException(nameof(ratio), $"Coreset ratio {ratio} must be in (0, 1].");
         long n = features.shape[0], d = features.shape[1];
@@ -65,6 +74,6 @@ public static class KCenterGreedy
         }
         int starts = (int)Math.Min(startPointCount, n);
         var startPoints = randperm(n, generator: generator).narrow(0, 0, starts).data<long>().Select(v => (int)v).ToArray();
-        return Select(reduced, count, startPoints);
+        return (PaddedRows.FromTensor(reduced), count, startPoints);
     }
 }

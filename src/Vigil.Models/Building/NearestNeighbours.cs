@@ -36,7 +36,8 @@ public static class NearestNeighbours
             using var blockScope = NewDisposeScope();
             long length = Math.Min(blockSize, n - start);
             var block = bank.narrow(0, start, length);
-            var distances = (queryNorms - 2 * queries.matmul(block.t()) + block.pow(2).sum(1).unsqueeze(0)).clamp_min(0);
+            // ‖b‖² − 2 q·b in one fused product; ‖q‖² is the same along a row, so it is added only to the winners.
+            var distances = block.pow(2).sum(1).unsqueeze(0).addmm(queries, block.t(), beta: 1, alpha: -2);
             Tensor values, indices;
             if (k == 1)
             {
@@ -57,7 +58,7 @@ public static class NearestNeighbours
             bestValues = values.MoveToOuterDisposeScope();
             bestIndices = indices.MoveToOuterDisposeScope();
         }
-        return (bestValues.MoveToOuterDisposeScope(), bestIndices.MoveToOuterDisposeScope());
+        return ((bestValues + queryNorms).clamp_min(0).MoveToOuterDisposeScope(), bestIndices.MoveToOuterDisposeScope());
     }
 
     private static string Shape(Tensor t) => "[" + string.Join(", ", t.shape) + "]";

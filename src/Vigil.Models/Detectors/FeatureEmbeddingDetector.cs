@@ -113,7 +113,7 @@ public abstract class FeatureEmbeddingDetector : IAnomalyDetector
     }
 
     /// <summary>Frees the fitted tensors (the extractor stays).</summary>
-    protected void DisposeState()
+    protected virtual void DisposeState()
     {
         foreach (var t in State.Values) t.Dispose();
     }

@@ -23,6 +23,8 @@ public sealed class PatchCoreDetector : FeatureEmbeddingDetector, IContinualDete
     private Tensor? _memoryBank;
     private Tensor? _bankWeights; // [M] SoftPatch outlier scores of the bank features, with soft weighting only
     private Tensor? _offered;     // [1] features offered to the capped bank so far (reservoir sampling's stream length)
+    private NearestNeighbourIndex? _index;
+    private readonly object _indexLock = new();
 
     public PatchCoreDetector(IFeatureExtractor extractor, PatchCoreOptions? options = null) : base(extractor)
     {
@@ -33,6 +35,9 @@ public sealed class PatchCoreDetector : FeatureEmbeddingDetector, IContinualDete
 
     public override string Name => ModelName;
     public PatchCoreOptions Options { get; }
+
+    /// <summary>The memory bank [rows, target dimension] (owned by the detector: do not dispose); null before fitting.</summary>
+    public Tensor? MemoryBank => _memoryBank;
 
     /// <summary>Patch features in the memory bank; 0 before fitting.</summary>
     public long MemoryBankSize => _memoryBank?.shape[0] ?? 0;
@@ -51,9 +56,6 @@ public sealed class PatchCoreDetector : FeatureEmbeddingDetector, IContinualDete
         }
     }
 
-    /// <summary>The memory bank [M, D] (tests compare it with hand-computed features).</summary>
-    internal Tensor? MemoryBank => _memoryBank;
-
     /// <summary>SoftPatch weights of the bank rows [M], when soft weighting is on.</summary>
     internal Tensor? BankWeights => _bankWeights;
 
@@ -68,37 +70,62 @@ public sealed class PatchCoreDetector : FeatureEmbeddingDetector, IContinualDete
     {
         RequireTrainingImages(train, Options.Denoising is null ? 1 : 2, ModelName);
         using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        var features = PatchFeatures(train, progress);
+        long positions = features.shape[0] / train.Count; // every image has the same feature grid
+        var (rows, weights) = Options.Denoising is { } denoising
+            ? DenoisedCoreset(features, train.Count, positions, denoising)
+            : (Options.CoresetRatio >= 1 ? features : features.index_select(0, Indices(KCenterGreedy.ApproximateCoreset(features,
+                Options.CoresetRatio, Options.Seed, Options.CoresetProjectionDimension, Options.CoresetStartPoints))), null);
+        long added = rows.shape[0];
+        bool continuing = keepExisting && _memoryBank is not null;
+        long offeredBefore = continuing ? _offered?[0].item<long>() ?? _memoryBank!.shape[0] : 0;
+        int keptBefore = continuing ? (int)_memoryBank!.shape[0] : 0;
+        if (continuing)
+        {
+            rows = cat([_memoryBank!, rows], 0);
+            if (weights is not null) weights = cat([_bankWeights!, weights], 0);
+        }
+        (rows, weights) = ApplyBankCap(rows, weights, keptBefore, offeredBefore);
+
+        foreach (var t in new[] { _memoryBank, _bankWeights, _offered }) t?.Dispose();
+        _memoryBank = Keep(rows.contiguous());
+        _bankWeights = weights is null ? null : Keep(weights.contiguous());
+        _offered = Options.BankCap is null ? null : Keep(tensor(new[] { offeredBefore + added }));
+        _index?.Dispose();
+        _index = NearestNeighbourIndex.Build(_memoryBank);
+    }
+
+    /// <summary>Frees the bank and its search index.</summary>
+    protected override void DisposeState()
+    {
+        base.DisposeState();
+        _index?.Dispose();
+        _index = null;
+    }
+
+    /// <summary>The exact nearest-neighbour index over the memory bank (built by fitting, or at the first prediction of a loaded model).</summary>
+    private NearestNeighbourIndex Index
+    {
+        get
+        {
+            lock (_indexLock) return _index ??= NearestNeighbourIndex.Build(_memoryBank!);
+        }
+    }
+
+    /// <summary>
+    /// Every patch feature of <paramref name="samples"/> before coreset selection: [images·h·w, target dimension],
+    /// image by image, row-major grid positions (the rows <see cref="Fit"/> selects its memory bank from).
+    /// </summary>
+    public Tensor PatchFeatures(IReadOnlyList<Sample> samples, IProgress<(int Done, int Total)>? progress = null)
+    {
+        using var noGrad = no_grad();
         var batches = new List<Tensor>();
         try
         {
-            long positions = 0;
-            FeatureMaps.ExtractInBatches(Extractor, train, Options.BatchSize, progress, layers =>
-            {
-                var (embedded, h, w) = Embed(layers);
-                positions = h * w;
-                batches.Add(Keep(embedded.reshape(-1, Options.TargetEmbedDimension)));
-            });
-            using var scope = NewDisposeScope();
-            var features = cat(batches, 0);
-            var (rows, weights) = Options.Denoising is { } denoising
-                ? DenoisedCoreset(features, train.Count, positions, denoising)
-                : (Options.CoresetRatio >= 1 ? features : features.index_select(0, Indices(KCenterGreedy.ApproximateCoreset(features,
-                    Options.CoresetRatio, Options.Seed, Options.CoresetProjectionDimension, Options.CoresetStartPoints))), null);
-            long added = rows.shape[0];
-            bool continuing = keepExisting && _memoryBank is not null;
-            long offeredBefore = continuing ? _offered?[0].item<long>() ?? _memoryBank!.shape[0] : 0;
-            int keptBefore = continuing ? (int)_memoryBank!.shape[0] : 0;
-            if (continuing)
-            {
-                rows = cat([_memoryBank!, rows], 0);
-                if (weights is not null) weights = cat([_bankWeights!, weights], 0);
-            }
-            (rows, weights) = ApplyBankCap(rows, weights, keptBefore, offeredBefore);
-
-            foreach (var t in new[] { _memoryBank, _bankWeights, _offered }) t?.Dispose();
-            _memoryBank = Keep(rows.contiguous());
-            _bankWeights = weights is null ? null : Keep(weights.contiguous());
-            _offered = Options.BankCap is null ? null : Keep(tensor(new[] { offeredBefore + added }));
+            FeatureMaps.ExtractInBatches(Extractor, samples, Options.BatchSize, progress,
+                layers => batches.Add(Keep(Embed(layers).Features.reshape(-1, Options.TargetEmbedDimension))));
+            return cat(batches, 0);
         }
         finally
         {
@@ -204,10 +231,10 @@ public sealed class PatchCoreDetector : FeatureEmbeddingDetector, IContinualDete
             var patches = F.unfold(map, p, padding: (p - 1) / 2).reshape(batch, c * p * p, map.shape[2], map.shape[3]);
             patches = FeatureMaps.Resize(patches, h, w, InterpolationMode.Bilinear);
             var rows = patches.permute(0, 2, 3, 1).reshape(batch * h * w, 1, c * p * p);
-            return F.adaptive_avg_pool1d(rows, Options.PretrainEmbedDimension); // [BHW, 1, pre]
+            return FeatureMaps.AdaptiveAveragePool(rows, Options.PretrainEmbedDimension); // [BHW, 1, pre]
         }).ToList();
         var joined = cat(pooled, 1).reshape(batch * h * w, 1, -1);
-        var target = F.adaptive_avg_pool1d(joined, Options.TargetEmbedDimension).reshape(batch, h * w, Options.TargetEmbedDimension);
+        var target = FeatureMaps.AdaptiveAveragePool(joined, Options.TargetEmbedDimension).reshape(batch, h * w, Options.TargetEmbedDimension);
         return (target.MoveToOuterDisposeScope(), h, w);
     }
 
@@ -215,13 +242,12 @@ public sealed class PatchCoreDetector : FeatureEmbeddingDetector, IContinualDete
     {
         var (features, h, w) = Embed(layers);
         var patches = features[0];
-        var (squared, nearest) = NearestNeighbours.Search(patches, _memoryBank!, 1);
-        var scores = squared.select(1, 0);
-        if (_bankWeights is not null) scores = scores * _bankWeights.index_select(0, nearest.select(1, 0)); // SoftPatch's soft weighting
+        var (scores, nearest) = Index.Search(patches);
+        if (_bankWeights is not null) scores = scores * _bankWeights.index_select(0, nearest); // SoftPatch's soft weighting
         long worst = scores.argmax().item<long>();
         float imageScore = scores[worst].item<float>();
         if (Options.ReweightingNeighbours is int b)
-            imageScore *= ReweightingFactor(patches[worst], nearest[worst, 0].item<long>(), b);
+            imageScore *= ReweightingFactor(patches[worst], nearest[worst].item<long>(), b);
         return (scores.reshape(h, w), imageScore);
     }
 
