@@ -61,7 +61,8 @@ internal static class ReportPlots
             text.LabelAlignment = Alignment.MiddleCenter;
         }
         double xMax = bubbles.Max(b => b.LatencyMs), yMin = bubbles.Min(b => b.ImageAuroc);
-        plot.Axes.SetLimits(0, xMax * 1.25 + 1e-9, Math.Max(0, Math.Min(yMin - 0.1, 0.9)), 1.02);
+        // Room on both sides: a fast model's bubble and label sit near x = 0 and must not be cut by the axis.
+        plot.Axes.SetLimits(-0.15 * xMax - 1e-9, xMax * 1.25 + 1e-9, Math.Max(0, Math.Min(yMin - 0.1, 0.9)), 1.02);
         plot.Title(title);
         plot.XLabel("latency per image, median (ms)");
         plot.YLabel("image AUROC");
