@@ -25,11 +25,16 @@ internal static class ResultTables
         foreach (var r in results.Where(r => r.RandomWeights))
             AnsiConsole.MarkupLineInterpolated($"[yellow]{r.Key}: backbone {r.Backbone} has RANDOM weights — not a pretrained result.[/]");
         foreach (var r in results)
-            foreach (var w in r.Metrics.Warnings.Concat(r.Notes ?? [])) AnsiConsole.MarkupLineInterpolated($"[yellow]{r.Key}: {w}[/]");
+            foreach (var w in r.Metrics.Warnings.Concat(r.Notes ?? [])) AnsiConsole.MarkupLineInterpolated($"[yellow]{r.Key}: {Shorten(w)}[/]");
     }
 
     private static string F(double v) => double.IsNaN(v) ? "NaN" : v.ToString("F3", CultureInfo.InvariantCulture);
 
+
+    /// <summary>Notes can list hundreds of file names; the console shows their start, the results store keeps them whole.</summary>
+    private static string Shorten(string note) => note.Length <= NoteLength ? note : note[..NoteLength] + " … (whole note in the results store)";
+
+    private const int NoteLength = 240;
 
     /// <summary>A continual run's image-AUROC matrix (row = after learning that task) with its forgetting measure.</summary>
     public static void RenderContinual(ContinualResult result)
