@@ -32,23 +32,18 @@ internal static class PerfCommands
         }));
         command.Subcommands.Add(backbones);
 
-        var data = new Option<string>("--data", "-d") { Description = "Dataset spec.", DefaultValueFactory = _ => "mtd" };
-        var category = new Option<string?>("--category", "-c") { Description = "Category (default: the dataset's first)." };
-        var backbone = BackboneOptions.Backbone(BenchCommand.DefaultBackbone);
-        var weights = BackboneOptions.Weights();
+        var source = new PerfSource("mtd");
         var trainCount = new Option<int>("--train") { Description = "Training images used (0 = all).", DefaultValueFactory = _ => 0 };
         var testCount = new Option<int>("--test") { Description = "Test images timed (0 = all).", DefaultValueFactory = _ => 50 };
         var detectors = new Command("detectors", "Fit time, predict latency (median, p95), memory and memory-bank size of PatchCore, PaDiM and SPADE.")
         {
-            data, category, backbone, weights, trainCount, testCount,
+            trainCount, testCount,
         };
+        source.AddTo(detectors);
         detectors.SetAction(parse => CommandRunner.Run(() =>
         {
-            var dataset = DatasetCatalog.Open(parse.GetValue(data)!);
-            var split = dataset.Load(parse.GetValue(category) ?? dataset.Categories[0]);
-            var source = WeightSource.Parse(parse.GetValue(weights)!);
-            var name = parse.GetValue(backbone)!;
-            DetectorPerf.Run(Console.Out, layers => BackboneCatalog.Open(name, source, layers),
+            var split = source.Split(parse);
+            DetectorPerf.Run(Console.Out, layers => source.Extractor(parse, layers),
                 Take(split.Train, parse.GetValue(trainCount)), Take(split.Test, parse.GetValue(testCount)));
             return 0;
         }));
@@ -60,23 +55,19 @@ internal static class PerfCommands
 
     private static Command Coreset()
     {
-        var data = new Option<string>("--data", "-d") { Description = "Dataset spec.", DefaultValueFactory = _ => "ksdd" };
-        var category = new Option<string?>("--category", "-c") { Description = "Category (default: the dataset's first)." };
-        var backbone = BackboneOptions.Backbone(BenchCommand.DefaultBackbone);
-        var weights = BackboneOptions.Weights();
+        var source = new PerfSource("ksdd");
         var trainCount = new Option<int>("--train") { Description = "Training images whose patches are selected from (0 = all).", DefaultValueFactory = _ => 0 };
         var ratio = new Option<double>("--ratio") { Description = "Coreset ratio.", DefaultValueFactory = _ => 0.1 };
         var baselineSteps = new Option<int>("--baseline-steps") { Description = "Steps of the straightforward loop timed before extrapolating.", DefaultValueFactory = _ => 1000 };
         var coreset = new Command("coreset", "PatchCore's greedy coreset on real patch features: Vigil's exact pruned selection vs the straightforward libtorch loop.")
         {
-            data, category, backbone, weights, trainCount, ratio, baselineSteps,
+            trainCount, ratio, baselineSteps,
         };
+        source.AddTo(coreset);
         coreset.SetAction(parse => CommandRunner.Run(() =>
         {
-            var dataset = DatasetCatalog.Open(parse.GetValue(data)!);
-            var split = dataset.Load(parse.GetValue(category) ?? dataset.Categories[0]);
-            var layers = new PatchCoreOptions().Layers;
-            using var detector = new PatchCoreDetector(BackboneCatalog.Open(parse.GetValue(backbone)!, WeightSource.Parse(parse.GetValue(weights)!), layers));
+            var split = source.Split(parse);
+            using var detector = new PatchCoreDetector(source.Extractor(parse, new PatchCoreOptions().Layers));
             using var features = detector.PatchFeatures(Take(split.Train, parse.GetValue(trainCount)));
             CoresetPerf.Run(Console.Out, features, parse.GetValue(ratio), parse.GetValue(baselineSteps));
             return 0;
@@ -86,21 +77,18 @@ internal static class PerfCommands
 
     private static Command Knn()
     {
-        var data = new Option<string>("--data", "-d") { Description = "Dataset spec.", DefaultValueFactory = _ => "ksdd" };
-        var category = new Option<string?>("--category", "-c") { Description = "Category (default: the dataset's first)." };
-        var backbone = BackboneOptions.Backbone(BenchCommand.DefaultBackbone);
-        var weights = BackboneOptions.Weights();
+        var source = new PerfSource("ksdd");
         var trainCount = new Option<int>("--train") { Description = "Training images in the memory bank (0 = all).", DefaultValueFactory = _ => 0 };
         var testCount = new Option<int>("--test") { Description = "Test images timed (0 = all).", DefaultValueFactory = _ => 20 };
         var knn = new Command("knn", "PatchCore predict broken down, and its nearest-neighbour step: straightforward libtorch cdist vs Vigil's brute force and exact index.")
         {
-            data, category, backbone, weights, trainCount, testCount,
+            trainCount, testCount,
         };
+        source.AddTo(knn);
         knn.SetAction(parse => CommandRunner.Run(() =>
         {
-            var dataset = DatasetCatalog.Open(parse.GetValue(data)!);
-            var split = dataset.Load(parse.GetValue(category) ?? dataset.Categories[0]);
-            using var detector = new PatchCoreDetector(BackboneCatalog.Open(parse.GetValue(backbone)!, WeightSource.Parse(parse.GetValue(weights)!), new PatchCoreOptions().Layers));
+            var split = source.Split(parse);
+            using var detector = new PatchCoreDetector(source.Extractor(parse, new PatchCoreOptions().Layers));
             KnnPerf.Run(Console.Out, detector, Take(split.Train, parse.GetValue(trainCount)), Take(split.Test, parse.GetValue(testCount)));
             return 0;
         }));
@@ -114,5 +102,28 @@ internal static class PerfCommands
     {
         try { return BackboneCatalog.DefaultStore().Resolve(BackboneCatalog.MobileNetV2Int8Weights); }
         catch (VigilInputException) { return null; }
+    }
+
+    /// <summary>--data, --category, --backbone and --weights of the perf commands that run on a real split.</summary>
+    private sealed class PerfSource(string defaultData)
+    {
+        private readonly Option<string> _data = new("--data", "-d") { Description = "Dataset spec.", DefaultValueFactory = _ => defaultData };
+        private readonly Option<string?> _category = new("--category", "-c") { Description = "Category (default: the dataset's first)." };
+        private readonly Option<string> _backbone = BackboneOptions.Backbone(BenchCommand.DefaultBackbone);
+        private readonly Option<string> _weights = BackboneOptions.Weights();
+
+        public void AddTo(Command command)
+        {
+            foreach (var option in new Option[] { _data, _category, _backbone, _weights }) command.Options.Add(option);
+        }
+
+        public DatasetSplit Split(ParseResult parse)
+        {
+            var dataset = DatasetCatalog.Open(parse.GetValue(_data)!);
+            return dataset.Load(parse.GetValue(_category) ?? dataset.Categories[0]);
+        }
+
+        public IFeatureExtractor Extractor(ParseResult parse, IReadOnlyList<string> layers) =>
+            BackboneCatalog.Open(parse.GetValue(_backbone)!, WeightSource.Parse(parse.GetValue(_weights)!), layers);
     }
 }
