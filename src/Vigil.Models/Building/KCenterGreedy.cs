@@ -65,15 +65,22 @@ public static class KCenterGreedy
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         var generator = new Generator((ulong)seed);
-        var reduced = features;
-        if (d != projectionDimension)
-        {
-            double bound = 1.0 / Math.Sqrt(d);
-            var projection = rand(new long[] { d, projectionDimension }, generator: generator) * (2 * bound) - bound;
-            reduced = features.matmul(projection);
-        }
+        var reduced = RandomProjection(features, projectionDimension, generator);
         int starts = (int)Math.Min(startPointCount, n);
         var startPoints = randperm(n, generator: generator).narrow(0, 0, starts).data<long>().Select(v => (int)v).ToArray();
         return (PaddedRows.FromTensor(reduced), count, startPoints);
+    }
+
+    /// <summary>
+    /// The coreset's random projection of [N, D] features to <paramref name="dimension"/> columns: a bias-free linear map
+    /// initialised like torch.nn.Linear, U(±1/√D), drawn from <paramref name="generator"/>; the features themselves
+    /// (and nothing drawn) when they already have that many columns.
+    /// </summary>
+    public static Tensor RandomProjection(Tensor features, long dimension, Generator generator)
+    {
+        long d = features.shape[1];
+        if (d == dimension) return features;
+        double bound = 1.0 / Math.Sqrt(d);
+        return features.matmul(rand(new long[] { d, dimension }, generator: generator) * (2 * bound) - bound);
     }
 }

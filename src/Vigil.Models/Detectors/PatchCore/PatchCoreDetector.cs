@@ -166,14 +166,8 @@ public sealed class PatchCoreDetector : FeatureEmbeddingDetector, IContinualDete
     }
 
     /// <summary>The features randomly projected as the coreset does (seeded U(±1/√D) linear map), unless already that small.</summary>
-    private Tensor Project(Tensor features)
-    {
-        long d = features.shape[1], target = Options.CoresetProjectionDimension;
-        if (d == target) return features;
-        double bound = 1.0 / Math.Sqrt(d);
-        var projection = rand(new long[] { d, target }, generator: new Generator((ulong)Options.Seed)) * (2 * bound) - bound;
-        return features.matmul(projection);
-    }
+    private Tensor Project(Tensor features) =>
+        KCenterGreedy.RandomProjection(features, Options.CoresetProjectionDimension, new Generator((ulong)Options.Seed));
 
     /// <summary>Exactly <paramref name="count"/> rows by the approximate greedy coreset (all rows when count ≥ N).</summary>
     private long[] Coreset(Tensor features, long count)
