@@ -1,8 +1,9 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
-using Vigil.Engine;
 using Vigil.Metrics;
+using Vigil.Records;
+using Vigil.Results;
 
 namespace Vigil.Reporting;
 
@@ -22,14 +23,20 @@ public static class HtmlReport
 
     private const string PlotFolder = "plots", OverlayFolder = "overlays";
 
-    /// <summary>Writes the report into <paramref name="outputDirectory"/> (created; its plots/ and overlays/ are replaced) and returns the path of the page.</summary>
-    public static string Write(string outputDirectory, IReadOnlyList<CellResult> cells, string title = "Vigil benchmark report",
-        IReadOnlyList<ContinualResult>? continual = null)
+    /// <summary>
+    /// Writes the report of every cell and continual run in <paramref name="store"/> (the latest result of each
+    /// specification) into <paramref name="outputDirectory"/> (created; its plots/ and overlays/ are replaced) and
+    /// returns the path of the page.
+    /// </summary>
+    public static string Write(string outputDirectory, IResultsStore store, string title = "Vigil benchmark report")
     {
-        ArgumentNullException.ThrowIfNull(cells);
-        continual ??= [];
-        if (cells.Count == 0 && continual.Count == 0)
-            throw new VigilInputException($"No benchmark cells to report on for {outputDirectory}; run 'vigil bench' first.");
+        ArgumentNullException.ThrowIfNull(store);
+        var stored = store.LatestCells();
+        var continual = store.LatestContinual();
+        if (stored.Count == 0 && continual.Count == 0)
+            throw new VigilInputException($"No finished cells in {store.Location}; run 'vigil bench' first.");
+        var cells = stored.Select(c => c.Result).ToList();
+        var cellIds = stored.ToDictionary(c => c.Result, c => c.CellId, (IEqualityComparer<CellResult>)ReferenceEqualityComparer.Instance);
         Directory.CreateDirectory(outputDirectory);
         foreach (var folder in new[] { PlotFolder, OverlayFolder })
         {
@@ -37,7 +44,7 @@ public static class HtmlReport
             if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
         }
 
-        var html = new Page(outputDirectory);
+        var html = new Page(outputDirectory, store, cellIds);
         html.Raw($"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{E(title)}</title>\n<style>{Style}</style></head>\n");
         html.Raw($"<body {BrokenImagesAttribute}=\"pending\">\n<h1>{E(title)}</h1>\n");
         html.Raw("<p id=\"broken-images\" class=\"note\" hidden></p>\n");
@@ -55,6 +62,7 @@ public static class HtmlReport
             html.Raw($"<section>\n<h2>{E(table.Model)} on {E(table.Dataset)} ({E(table.Setting)})</h2>\n");
             WriteTable(html, table);
             WriteWarnings(html, groupCells);
+            WriteTestedModels(html, groupCells);
             WriteCurves(html, $"t{t + 1}", groupCells);
             foreach (var cell in groupCells) WriteOverlays(html, cell);
             html.Raw("</section>\n");
@@ -143,6 +151,23 @@ public static class HtmlReport
             foreach (var w in c.Metrics.Warnings) html.Note($"{c.Key}: {w}");
     }
 
+    /// <summary>Cells of `vigil test`: which model file, its threshold and how its decisions did on the test images.</summary>
+    private static void WriteTestedModels(Page html, IReadOnlyList<CellResult> cells)
+    {
+        foreach (var c in cells.Where(c => c.TestedModel is not null))
+        {
+            var t = c.TestedModel!;
+            var decisions = t.Confusion is { } k
+                ? $"at the calibrated threshold ({t.ThresholdRule}: score ≥ {t.Threshold!.Value.ToString("G5", CultureInfo.InvariantCulture)}): " +
+                  $"{k.TruePositives} true positives, {k.FalseNegatives} false negatives, {k.FalsePositives} false positives, {k.TrueNegatives} true negatives " +
+                  $"(precision {F3(k.Precision)}, recall {F3(k.Recall)}, false-positive rate {F3(k.FalsePositiveRate)})"
+                : "no calibrated threshold, so no decisions to judge";
+            html.Raw($"<p class=\"small\">{E(c.Key.ToString())}: evaluation of model file {E(t.ModelFile)}; {E(decisions)}.</p>\n");
+        }
+    }
+
+    private static string F3(double value) => double.IsNaN(value) ? "n/a" : value.ToString("F3", CultureInfo.InvariantCulture);
+
     private static void WriteCurves(Page html, string stem, IReadOnlyList<CellResult> cells)
     {
         var roc = new List<(string, Curve)>();
@@ -161,7 +186,7 @@ public static class HtmlReport
                 roc.Add((label, ImageScores.RocCurve(scores, labels)));
                 pr.Add((label, StepwisePrecisionRecall(ImageScores.PrecisionRecallCurve(scores, labels))));
             }
-            var (artifacts, _) = TryReadArtifacts(cell);
+            var artifacts = cell.Artifacts;
             if (artifacts?.PixelRoc != null) pixelRoc.Add((label, artifacts.PixelRoc));
             if (artifacts?.Pro != null)
             {
@@ -208,10 +233,10 @@ public static class HtmlReport
     private static void WriteOverlays(Page html, CellResult cell)
     {
         html.Raw($"<h3>{E(cell.Key.ToString())}</h3>\n");
-        var (artifacts, problem) = TryReadArtifacts(cell);
+        var artifacts = cell.Artifacts;
         if (artifacts == null)
         {
-            html.Note(problem!);
+            html.Note("No artifacts (overlays, pixel curves) for this cell: it was run without them. Rerun the cell to get them.");
             return;
         }
         if (artifacts.Overlays.Count == 0)
@@ -223,16 +248,16 @@ public static class HtmlReport
                  $"red = {artifacts.MapMax.ToString("G4", CultureInfo.InvariantCulture)}, one range for the cell) over it. White outline: ground truth.</p>\n<div class=\"overlays\">\n");
         foreach (var overlay in artifacts.Overlays)
         {
-            var source = Path.Combine(cell.Artifacts!, overlay.File);
             var file = $"{OverlayFolder}/{html.CellFolder(cell)}/{Path.GetFileName(overlay.File)}";
             string caption = $"{RoleName(overlay.Role)} #{overlay.Rank}: {overlay.DefectType}, score {overlay.Score.ToString("G5", CultureInfo.InvariantCulture)}";
-            if (!File.Exists(source))
+            var content = html.Artifact(cell, overlay.File);
+            if (content == null)
             {
-                html.Note($"{caption}: overlay {source} is missing.");
+                html.Note($"{caption}: overlay {overlay.File} is missing from the results store.");
                 continue;
             }
             Directory.CreateDirectory(Path.GetDirectoryName(html.PathOf(file))!);
-            File.Copy(source, html.PathOf(file), overwrite: true);
+            File.WriteAllBytes(html.PathOf(file), content);
             html.Raw($"<figure><img src=\"{E(file)}\" alt=\"{E(caption)}\" title=\"{E(overlay.SourcePath)}\">" +
                      $"<figcaption>{E(caption)}<br><span class=\"small\">{E(ShortName(overlay.SourcePath))}</span></figcaption></figure>\n");
         }
@@ -243,14 +268,6 @@ public static class HtmlReport
     private static string ShortName(string path) =>
         Path.Combine(Path.GetFileName(Path.GetDirectoryName(path)) ?? "", Path.GetFileName(path));
 
-    private static (CellArtifactIndex? Index, string? Problem) TryReadArtifacts(CellResult cell)
-    {
-        if (cell.Artifacts == null)
-            return (null, "No artifacts (overlays, pixel curves) for this cell: it was run without an artifacts folder, or before Vigil wrote them. Rerun the cell to get them.");
-        try { return (CellArtifacts.Read(cell.Artifacts), null); }
-        catch (VigilInputException e) { return (null, e.Message); }
-    }
-
     private static string RoleName(OverlayRole role) => role switch
     {
         OverlayRole.TopAnomaly => "top-scored anomaly",
@@ -260,13 +277,15 @@ public static class HtmlReport
 
     private static string E(string text) => WebUtility.HtmlEncode(text);
 
-    /// <summary>The page being written, and where its files go.</summary>
-    private sealed class Page(string directory)
+    /// <summary>The page being written, where its files go, and the store its cells' artifact files come from.</summary>
+    private sealed class Page(string directory, IResultsStore store, IReadOnlyDictionary<CellResult, long> cellIds)
     {
         private readonly StringBuilder _html = new();
         private readonly Dictionary<CellResult, string> _cellFolders = new(ReferenceEqualityComparer.Instance);
 
         public string PathOf(string relative) => Path.Combine(directory, relative);
+
+        public byte[]? Artifact(CellResult cell, string name) => store.ReadArtifact(cellIds[cell], name);
 
         /// <summary>A folder name per cell that needs no escaping: category names come from folder names.</summary>
         public string CellFolder(CellResult cell)

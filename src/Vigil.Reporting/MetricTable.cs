@@ -1,4 +1,4 @@
-using Vigil.Engine;
+using Vigil.Records;
 
 namespace Vigil.Reporting;
 

@@ -36,7 +36,9 @@ internal static class ReportPlots
         plot.Title(title);
         plot.XLabel(xLabel);
         plot.YLabel(yLabel);
-        plot.Axes.SetLimits(0, xMax, 0, 1.02);
+        // A little room beyond [0, xMax] × [0, 1]: a perfect curve runs along x = 0 and y = 1 and must not hide in the frame.
+        plot.Axes.SetLimits(-0.02 * xMax, 1.02 * xMax, -0.02, 1.02);
+        HideNegativeTicks(plot);
         if (curves.Count > 0) plot.ShowLegend(Alignment.LowerRight);
         Save(plot, path);
     }
@@ -63,11 +65,22 @@ internal static class ReportPlots
         double xMax = bubbles.Max(b => b.LatencyMs), yMin = bubbles.Min(b => b.ImageAuroc);
         // Room on both sides: a fast model's bubble and label sit near x = 0 and must not be cut by the axis.
         plot.Axes.SetLimits(-0.15 * xMax - 1e-9, xMax * 1.25 + 1e-9, Math.Max(0, Math.Min(yMin - 0.1, 0.9)), 1.02);
+        HideNegativeTicks(plot);
         plot.Title(title);
         plot.XLabel("latency per image, median (ms)");
         plot.YLabel("image AUROC");
         Save(plot, path);
     }
+
+    /// <summary>The axes reach a little below 0 for margins; latencies and rates are never negative, so those ticks get no label.</summary>
+    private static void HideNegativeTicks(Plot plot)
+    {
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { LabelFormatter = NonNegative };
+        plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { LabelFormatter = NonNegative };
+    }
+
+    private static string NonNegative(double value) =>
+        value < -1e-12 ? "" : Math.Round(value, 6).ToString("G", System.Globalization.CultureInfo.InvariantCulture);
 
     private static void Save(Plot plot, string path)
     {

@@ -10,7 +10,9 @@ namespace Vigil.Cli.Commands;
 /// <summary>
 /// --config FILE: a YAML or JSON file whose keys are a command's long option names (without "--"), turned into the
 /// options they stand for before parsing; options given on the command line win over the file. Lists become repeated
-/// options, true becomes a flag, false leaves the flag out. E.g. for bench: <c>models: [patchcore, padim]</c>.
+/// options, true becomes a flag, false leaves the flag out. E.g. for bench: <c>models: [patchcore, padim]</c>. Models
+/// also take their options as a mapping, the keys of 'vigil models':
+/// <c>models: {patchcore: {coreset: 0.01, layers: [layer2, layer3]}, padim: {}}</c> is <c>-m patchcore:coreset=0.01,layers=layer2+layer3 -m padim</c>.
 /// </summary>
 internal static class ConfigFile
 {
@@ -37,10 +39,10 @@ internal static class ConfigFile
             }),
     };
 
+    /// <summary>Offered by `vigil bench`, the command the presets are made for.</summary>
     public static Option<string> PresetOption() => new(PresetOptionName)
     {
-        Description = "Built-in option values (command-line options win): " + string.Join("; ", Presets.Select(p => $"{p.Key} = {p.Value.Description}")),
-        Recursive = true,
+        Description = $"Built-in option values (command-line options win): {string.Join(", ", Presets.Keys)} (see docs/deployment.md).",
     };
 
     /// <summary>The arguments with --config/--preset replaced by the options they hold (not those given on the command line, by name or alias).</summary>
@@ -85,8 +87,15 @@ internal static class ConfigFile
                 foreach (var item in list)
                     foreach (var token in Tokens(option, item, path)) yield return token;
                 yield break;
+            case JsonObject models when option is "--models" or "--model":
+                foreach (var (name, options) in models)
+                {
+                    yield return option;
+                    yield return ModelSpec(name, options, path);
+                }
+                yield break;
             case JsonObject:
-                throw new VigilInputException($"Config file '{path}': '{option[2..]}' holds a nested mapping; values must be scalars or lists.");
+                throw new VigilInputException($"Config file '{path}': '{option[2..]}' holds a nested mapping; values must be scalars or lists (only 'models' maps model names to their options).");
             default:
                 var text = value.GetValueKind() == JsonValueKind.String ? value.GetValue<string>() : value.ToJsonString();
                 if (text.Equals("true", StringComparison.OrdinalIgnoreCase)) yield return option;
@@ -98,6 +107,19 @@ internal static class ConfigFile
                 yield break;
         }
     }
+
+    /// <summary>A model's name and options mapping as the spec -m takes: name:key=value,… with lists joined by '+'.</summary>
+    private static string ModelSpec(string name, JsonNode? options, string path)
+    {
+        if (options is null) return name;
+        if (options is not JsonObject values)
+            throw new VigilInputException($"Config file '{path}': model '{name}' must map to its options (key: value), e.g. {name}: {{coreset: 0.01}}.");
+        var pairs = values.Select(p => $"{p.Key}={(p.Value is JsonArray list ? string.Join("+", list.Select(Text)) : Text(p.Value))}").ToList();
+        return pairs.Count == 0 ? name : $"{name}:{string.Join(",", pairs)}";
+    }
+
+    private static string Text(JsonNode? value) => value is null ? "none"
+        : value.GetValueKind() == JsonValueKind.String ? value.GetValue<string>() : value.ToJsonString();
 
     /// <summary>The top-level mapping of a JSON (.json) or YAML (anything else) file.</summary>
     private static JsonObject Read(string path)

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Spectre.Console;
 using Vigil.Data;
+using Vigil.UseCases;
 
 namespace Vigil.Cli.Commands;
 
@@ -10,7 +11,7 @@ internal static class DatasetCommands
     public static Command Create()
     {
         var command = new Command("datasets", "List the dataset formats Vigil reads, or inspect one dataset.");
-        command.SetAction(_ => CommandRunner.Run(List));
+        command.SetAction(_ => CommandRunner.Run(_ => List()));
         command.Subcommands.Add(CreateShow());
         return command;
     }
@@ -36,10 +37,10 @@ internal static class DatasetCommands
         var check = new Option<bool>("--check") { Description = "Decode every image and mask and report unreadable files (slow on big datasets)." };
         var command = new Command("show", "Print a dataset's categories with train/test counts per defect type.") { spec, category, check };
         split.AddTo(command);
-        command.SetAction(parse => CommandRunner.Run(() =>
+        command.SetAction(parse => CommandRunner.Run(_ =>
         {
             var dataset = DatasetCatalog.Open(parse.GetValue(spec)!, split.Read(parse));
-            var categories = SharedOptions.SelectCategories(dataset, parse.GetValue(category));
+            var categories = RunBenchmark.Categories(dataset, SharedOptions.Categories(parse.GetValue(category)));
             var table = new Table().AddColumns("category", "train normal", "test normal", "test anomalous", "defect types (test count)");
             int problems = 0;
             foreach (var name in categories)
@@ -47,7 +48,7 @@ internal static class DatasetCommands
                 var data = dataset.Load(name);
                 if (parse.GetValue(check))
                 {
-                    var (_, skipped) = Progress.Run($"checking {name}", progress => DatasetValidation.Check(data, skipCorrupt: true, progress));
+                    var (_, skipped) = ConsoleDisplay.Instance.Run($"checking {name}", progress => DatasetValidation.Check(data, skipCorrupt: true, WorkProgress.ForPhase(progress, "")));
                     foreach (var s in skipped) AnsiConsole.MarkupLineInterpolated($"[yellow]unreadable:[/] {s.Reason}");
                     problems += skipped.Count;
                 }

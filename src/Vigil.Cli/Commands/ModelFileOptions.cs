@@ -1,6 +1,4 @@
 using System.CommandLine;
-using Vigil.Backbones;
-using Vigil.Detectors;
 using Vigil.Weights;
 
 namespace Vigil.Cli.Commands;
@@ -22,16 +20,7 @@ internal sealed class ModelFileOptions
         command.Options.Add(Weights);
     }
 
-    /// <summary>Loads the model, opening the backbone its file names with the given weights (checked against the recorded hash).</summary>
-    public FeatureEmbeddingDetector Load(ParseResult parse)
-    {
-        var path = parse.GetValue(Path)!;
-        var weights = WeightSource.Parse(parse.GetValue(Weights)!);
-        return DetectorFile.Load(path, reference =>
-        {
-            if (!BackboneCatalog.Names.Contains(reference.Name))
-                throw new VigilInputException($"Model file '{path}' needs backbone '{reference.Name}', which this Vigil does not know (known: {string.Join(", ", BackboneCatalog.Names)}).");
-            return BackboneCatalog.Open(reference.Name, weights, reference.Layers);
-        });
-    }
+    public string File(ParseResult parse) => parse.GetValue(Path)!;
+
+    public WeightSource ReadWeights(ParseResult parse) => WeightSource.Parse(parse.GetValue(Weights)!);
 }

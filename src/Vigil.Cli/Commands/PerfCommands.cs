@@ -3,7 +3,7 @@ using Vigil.Backbones;
 using Vigil.Backbones.Onnx;
 using Vigil.Cli.Perf;
 using Vigil.Data;
-using Vigil.Detectors;
+using Vigil.Detectors.PatchCore;
 using Vigil.Weights;
 
 namespace Vigil.Cli.Commands;
@@ -16,11 +16,11 @@ internal static class PerfCommands
         var command = new Command("perf", "Measure speed and memory of Vigil's parts on this machine and print tables.");
 
         var metrics = new Command("metrics", "Pixel AUROC, AP, F1-max and AU-PRO on 100 maps of 1024² and 1000 maps of 256² (needs ~6 GB).");
-        metrics.SetAction(_ => CommandRunner.Run(() => { MetricsPerf.Run(Console.Out); return 0; }));
+        metrics.SetAction(_ => CommandRunner.Run(_ => { MetricsPerf.Run(Console.Out); return 0; }));
         command.Subcommands.Add(metrics);
 
         var backbones = new Command("backbones", "Per-image feature extraction latency of every backbone at 256×256, batch 1 and 8.");
-        backbones.SetAction(_ => CommandRunner.Run(() =>
+        backbones.SetAction(_ => CommandRunner.Run(_ =>
         {
             var candidates = BackbonePerf.TorchSharpCandidates().ToList();
             if (SharedOrCachedMobileNet() is { } onnx)
@@ -35,16 +35,15 @@ internal static class PerfCommands
         var source = new PerfSource("mtd");
         var trainCount = new Option<int>("--train") { Description = "Training images used (0 = all).", DefaultValueFactory = _ => 0 };
         var testCount = new Option<int>("--test") { Description = "Test images timed (0 = all).", DefaultValueFactory = _ => 50 };
-        var detectors = new Command("detectors", "Fit time, predict latency (median, p95), memory and memory-bank size of PatchCore, PaDiM and SPADE.")
+        var detectors = new Command("detectors", "Fit time, predict latency (median, p95), memory and fitted-state size of every registered model with default options.")
         {
             trainCount, testCount,
         };
         source.AddTo(detectors);
-        detectors.SetAction(parse => CommandRunner.Run(() =>
+        detectors.SetAction(parse => CommandRunner.Run(_ =>
         {
             var split = source.Split(parse);
-            DetectorPerf.Run(Console.Out, layers => source.Extractor(parse, layers),
-                Take(split.Train, parse.GetValue(trainCount)), Take(split.Test, parse.GetValue(testCount)));
+            DetectorPerf.Run(Console.Out, source.Backbone(parse), Take(split.Train, parse.GetValue(trainCount)), Take(split.Test, parse.GetValue(testCount)));
             return 0;
         }));
         command.Subcommands.Add(detectors);
@@ -64,10 +63,10 @@ internal static class PerfCommands
             trainCount, ratio, baselineSteps,
         };
         source.AddTo(coreset);
-        coreset.SetAction(parse => CommandRunner.Run(() =>
+        coreset.SetAction(parse => CommandRunner.Run(_ =>
         {
             var split = source.Split(parse);
-            using var detector = new PatchCoreDetector(source.Extractor(parse, new PatchCoreOptions().Layers));
+            using var detector = new PatchCoreDetector(source.Backbone(parse).Open(new PatchCoreOptions().Layers));
             using var features = detector.PatchFeatures(Take(split.Train, parse.GetValue(trainCount)));
             CoresetPerf.Run(Console.Out, features, parse.GetValue(ratio), parse.GetValue(baselineSteps));
             return 0;
@@ -85,11 +84,10 @@ internal static class PerfCommands
             trainCount, testCount,
         };
         source.AddTo(knn);
-        knn.SetAction(parse => CommandRunner.Run(() =>
+        knn.SetAction(parse => CommandRunner.Run(_ =>
         {
             var split = source.Split(parse);
-            using var detector = new PatchCoreDetector(source.Extractor(parse, new PatchCoreOptions().Layers));
-            KnnPerf.Run(Console.Out, detector, Take(split.Train, parse.GetValue(trainCount)), Take(split.Test, parse.GetValue(testCount)));
+            KnnPerf.Run(Console.Out, source.Backbone(parse), Take(split.Train, parse.GetValue(trainCount)), Take(split.Test, parse.GetValue(testCount)));
             return 0;
         }));
         return knn;
@@ -104,17 +102,18 @@ internal static class PerfCommands
         catch (VigilInputException) { return null; }
     }
 
-    /// <summary>--data, --category, --backbone and --weights of the perf commands that run on a real split.</summary>
+    /// <summary>--data, --category and the backbone options of the perf commands that run on a real split.</summary>
     private sealed class PerfSource(string defaultData)
     {
         private readonly Option<string> _data = new("--data", "-d") { Description = "Dataset spec.", DefaultValueFactory = _ => defaultData };
         private readonly Option<string?> _category = new("--category", "-c") { Description = "Category (default: the dataset's first)." };
-        private readonly Option<string> _backbone = BackboneOptions.Backbone(BenchCommand.DefaultBackbone);
-        private readonly Option<string> _weights = BackboneOptions.Weights();
+        private readonly BackboneOptions _backbone = new(BackboneOptions.DefaultBackbone);
 
         public void AddTo(Command command)
         {
-            foreach (var option in new Option[] { _data, _category, _backbone, _weights }) command.Options.Add(option);
+            command.Options.Add(_data);
+            command.Options.Add(_category);
+            _backbone.AddTo(command);
         }
 
         public DatasetSplit Split(ParseResult parse)
@@ -123,7 +122,6 @@ internal static class PerfCommands
             return dataset.Load(parse.GetValue(_category) ?? dataset.Categories[0]);
         }
 
-        public IFeatureExtractor Extractor(ParseResult parse, IReadOnlyList<string> layers) =>
-            BackboneCatalog.Open(parse.GetValue(_backbone)!, WeightSource.Parse(parse.GetValue(_weights)!), layers);
+        public BackboneChoice Backbone(ParseResult parse) => _backbone.Read(parse);
     }
 }

@@ -1,21 +1,26 @@
+using System.Diagnostics;
 using Spectre.Console;
-using Vigil.Engine;
+using Vigil.UseCases;
 
 namespace Vigil.Cli.Commands;
 
-/// <summary>Progress bars for long work that reports (done, total); plain output when the console is redirected.</summary>
-internal static class Progress
+/// <summary>
+/// The console's <see cref="IWorkDisplay"/>: a progress bar per phase on a terminal; when output is redirected (a log
+/// file, CI, a worker), a line when work starts, then a progress line per phase at most every
+/// <see cref="LogInterval"/> and when the phase ends, with an ETA.
+/// </summary>
+internal sealed class ConsoleDisplay : IWorkDisplay
 {
-    public static T Run<T>(string description, Func<IProgress<(int Done, int Total)>, T> work) =>
-        RunPhases(description, phases => work(new SyncProgress<(int Done, int Total)>(p => phases.Report(new("", p.Done, p.Total)))));
+    public static readonly TimeSpan LogInterval = TimeSpan.FromSeconds(10);
 
-    /// <summary>One bar per phase of a benchmark cell ("fit", "test"), each created when its phase first reports.</summary>
-    public static T RunPhases<T>(string description, Func<IProgress<CellRunner.CellProgress>, T> work)
+    public static ConsoleDisplay Instance { get; } = new();
+
+    public T Run<T>(string title, Func<IProgress<WorkProgress>, T> work)
     {
         if (Console.IsOutputRedirected)
         {
-            Console.WriteLine(description);
-            return work(new Progress<CellRunner.CellProgress>(_ => { }));
+            Console.WriteLine(title);
+            return work(new LogLines(title));
         }
         T result = default!;
         AnsiConsole.Progress()
@@ -23,20 +28,44 @@ internal static class Progress
             .Start(ctx =>
             {
                 var tasks = new Dictionary<string, ProgressTask>();
-                result = work(new SyncProgress<CellRunner.CellProgress>(p =>
+                result = work(new Sink(p =>
                 {
                     if (!tasks.TryGetValue(p.Phase, out var task))
-                        tasks[p.Phase] = task = ctx.AddTask(Markup.Escape(p.Phase.Length == 0 ? description : $"{description} {p.Phase}"));
+                        tasks[p.Phase] = task = ctx.AddTask(Markup.Escape(p.Phase.Length == 0 ? title : $"{title} {p.Phase}"));
                     task.MaxValue = Math.Max(1, p.Total);
                     task.Value = p.Done;
+                    if (p.Detail is not null) task.Description = Markup.Escape($"{title} {p.Phase} {p.Detail}");
                 }));
             });
         return result;
     }
 
+    public void Note(string text) => AnsiConsole.MarkupLineInterpolated($"[grey]{text}[/]");
+
     /// <summary>Reports on the calling thread (Progress&lt;T&gt; posts asynchronously and would lag behind the work).</summary>
-    private sealed class SyncProgress<TValue>(Action<TValue> report) : IProgress<TValue>
+    private sealed class Sink(Action<WorkProgress> report) : IProgress<WorkProgress>
     {
-        public void Report(TValue value) => report(value);
+        public void Report(WorkProgress value) => report(value);
+    }
+
+    /// <summary>Throttled progress lines for logs: "title phase: done/total (pct), ETA".</summary>
+    private sealed class LogLines(string title) : IProgress<WorkProgress>
+    {
+        private readonly Dictionary<string, (Stopwatch Clock, TimeSpan LastLine)> _phases = [];
+
+        public void Report(WorkProgress p)
+        {
+            if (!_phases.TryGetValue(p.Phase, out var phase)) _phases[p.Phase] = phase = (Stopwatch.StartNew(), TimeSpan.Zero);
+            var elapsed = phase.Clock.Elapsed;
+            bool end = p.Done >= p.Total;
+            if (!end && elapsed - phase.LastLine < LogInterval) return;
+            _phases[p.Phase] = (phase.Clock, elapsed);
+            var eta = p.Done > 0 && !end ? $", ETA {Format(elapsed * ((double)(p.Total - p.Done) / p.Done))}" : end ? $", {Format(elapsed)}" : "";
+            var percent = p.Total > 0 ? $" ({100.0 * p.Done / p.Total:F0} %)" : "";
+            Console.WriteLine($"  {title}{(p.Phase.Length > 0 ? " " + p.Phase : "")}: {p.Done}/{p.Total}{percent}{eta}{(p.Detail is null ? "" : ", " + p.Detail)}");
+        }
+
+        private static string Format(TimeSpan time) => time.TotalHours >= 1 ? $"{(int)time.TotalHours} h {time.Minutes:D2} min"
+            : time.TotalMinutes >= 1 ? $"{(int)time.TotalMinutes} min {time.Seconds:D2} s" : $"{time.TotalSeconds:F0} s";
     }
 }

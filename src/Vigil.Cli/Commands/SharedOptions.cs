@@ -1,6 +1,8 @@
 using System.CommandLine;
 using Vigil.Data;
+using Vigil.Results;
 using Vigil.Settings;
+using Vigil.UseCases;
 
 namespace Vigil.Cli.Commands;
 
@@ -13,17 +15,9 @@ internal static class SharedOptions
         AllowMultipleArgumentsPerToken = true,
     };
 
-    /// <summary>The categories the user asked for, validated against the dataset; all of them when none was asked for.</summary>
-    public static IReadOnlyList<string> SelectCategories(IDataset dataset, string[]? requested)
-    {
-        var names = (requested ?? []).SelectMany(r => r.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
-        if (names.Count == 0) return dataset.Categories;
-        var unknown = names.Where(n => !dataset.Categories.Contains(n)).ToList();
-        if (unknown.Count > 0)
-            throw new VigilInputException(
-                $"Unknown categor{(unknown.Count == 1 ? "y" : "ies")} {string.Join(", ", unknown.Select(u => $"'{u}'"))} in dataset '{dataset.Name}'. Known: {string.Join(", ", dataset.Categories)}.");
-        return names;
-    }
+    /// <summary>The categories given, split at commas; empty = all.</summary>
+    public static IReadOnlyList<string> Categories(string[]? values) =>
+        (values ?? []).SelectMany(r => r.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
 
     public static Option<string> Data() => new("--data", "-d")
     {
@@ -44,24 +38,28 @@ internal static class SharedOptions
         Description = "Skip images or masks that cannot be decoded (and list them) instead of stopping.",
     };
 
-    /// <summary>The one category to use: the requested one (validated), or the dataset's only category.</summary>
-    public static string SingleCategory(IDataset dataset, string? requested)
+    public static Option<string?> ResultsStore() => new("--results")
     {
-        if (requested is { Length: > 0 }) return SelectCategories(dataset, [requested]).Single();
-        if (dataset.Categories.Count == 1) return dataset.Categories[0];
-        throw new VigilInputException($"Dataset '{dataset.Name}' has several categories; choose one with --category: {string.Join(", ", dataset.Categories)}.");
-    }
+        Description = $"Results store: {Results.ResultsStore.AcceptedForms}.",
+    };
+
+    public static Option<bool> Wide() => new("--wide")
+    {
+        Description = "Print every column of the results table (about 170 characters wide); results.csv always has them all.",
+    };
+
+    public static Option<double> TrainRatio() => new("--train-ratio")
+    {
+        Description = "Fraction of normal images used for training where a dataset has no official split (MTD, KSDD, folders).",
+        DefaultValueFactory = _ => SplitOptions.DefaultTrainRatio,
+    };
 
     public static SplitOptionSet Split() => new();
 
     /// <summary>--train-ratio and --split-seed: how datasets without an official split are split.</summary>
     internal sealed class SplitOptionSet
     {
-        private readonly Option<double> _ratio = new("--train-ratio")
-        {
-            Description = "Fraction of normal images used for training where a dataset has no official split (MTD, KSDD, folders).",
-            DefaultValueFactory = _ => SplitOptions.DefaultTrainRatio,
-        };
+        private readonly Option<double> _ratio = TrainRatio();
         private readonly Option<int> _seed = new("--split-seed")
         {
             Description = "Seed of that split.",
@@ -76,11 +74,15 @@ internal static class SharedOptions
 
         public SplitOptions Read(ParseResult parse) => new(parse.GetValue(_ratio), parse.GetValue(_seed));
 
-        /// <summary>The values given on the command line, else <paramref name="fallback"/>'s (e.g. the split a model was trained with).</summary>
-        public SplitOptions ReadOr(ParseResult parse, SplitOptions fallback) => new(
-            Given(parse, _ratio) ? parse.GetValue(_ratio) : fallback.TrainRatio,
-            Given(parse, _seed) ? parse.GetValue(_seed) : fallback.Seed);
+        /// <summary>The ratio given on the command line; null when left to its default (e.g. to use the one a model was trained with).</summary>
+        public double? GivenRatio(ParseResult parse) => Given(parse, _ratio) ? parse.GetValue(_ratio) : null;
+
+        public int? GivenSeed(ParseResult parse) => Given(parse, _seed) ? parse.GetValue(_seed) : null;
 
         private static bool Given(ParseResult parse, Option option) => parse.GetResult(option) is { Implicit: false };
     }
+
+    /// <summary>The run record's description of this command: its command line and every option after defaults.</summary>
+    public static RunDescription Describe(ParseResult parse) =>
+        new("vigil " + string.Join(" ", parse.Tokens.Select(t => t.Value.Contains(" ") ? $"\"{t.Value}\"" : t.Value)), ConfigFile.Resolved(parse));
 }

@@ -14,11 +14,11 @@ internal static class VigilCommand
         root.Subcommands.Add(TestCommand.Create());
         root.Subcommands.Add(PredictCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
+        root.Subcommands.Add(ModelsCommand.Create());
         root.Subcommands.Add(DatasetCommands.Create());
         root.Subcommands.Add(PerfCommands.Create());
         root.Subcommands.Add(ReportCommand.Create());
         root.Options.Add(ConfigFile.Option());
-        root.Options.Add(ConfigFile.PresetOption());
         return root;
     }
 }

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using TorchSharp;
-using Vigil.Building;
+using Vigil.Components;
 using static TorchSharp.torch;
 
 namespace Vigil.Cli.Perf;

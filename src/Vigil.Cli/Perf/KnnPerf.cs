@@ -1,8 +1,11 @@
 using System.Diagnostics;
 using TorchSharp;
-using Vigil.Building;
+using Vigil.Backbones;
+using Vigil.Components;
 using Vigil.Data;
 using Vigil.Detectors;
+using Vigil.Detectors.PatchCore;
+using Vigil.Registry;
 using static TorchSharp.torch;
 
 namespace Vigil.Cli.Perf;
@@ -15,10 +18,11 @@ namespace Vigil.Cli.Perf;
 /// </summary>
 public static class KnnPerf
 {
-    public static void Run(TextWriter output, PatchCoreDetector detector, IReadOnlyList<Sample> train, IReadOnlyList<Sample> test)
+    public static void Run(TextWriter output, IBackboneProvider backbone, IReadOnlyList<Sample> train, IReadOnlyList<Sample> test)
     {
         var clock = Stopwatch.StartNew();
-        detector.Fit(train);
+        using var detector = (PatchCoreDetector)DetectorRegistry.Parse(PatchCoreDetector.ModelName).CreateTrainer()
+            .Fit(new TrainingData(train), new TrainingContext(0, backbone));
         var bank = detector.MemoryBank!;
         output.WriteLine($"PatchCore fit on {train.Count} images: {clock.Elapsed.TotalSeconds:F1} s; memory bank {bank.shape[0]} x {bank.shape[1]}; {Environment.ProcessorCount} threads");
         var images = test.Select(s => s.LoadImage()).ToList();

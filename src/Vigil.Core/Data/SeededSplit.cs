@@ -1,3 +1,5 @@
+using Vigil.Randomness;
+
 namespace Vigil.Data;
 
 /// <summary>How a dataset shipped without a train/test split is split: the fraction of normal images used for training, and the seed.</summary>
@@ -25,39 +27,11 @@ public static class SeededSplit
         var normals = normal.OrderBy(s => s.SourcePath, StringComparer.Ordinal).ToArray();
         if (normals.Length < 2)
             throw new VigilInputException($"Dataset '{dataset}' category '{category}' has {normals.Length} normal image(s); splitting needs at least 2 (one to train on, one to test). Add normal images.");
-        SplitMix64.Shuffle(normals, (ulong)(uint)options.Seed);
+        SeededRandom.Shuffle(normals, (ulong)(uint)options.Seed);
         int trainCount = Math.Clamp((int)Math.Round(options.TrainRatio * normals.Length, MidpointRounding.AwayFromZero), 1, normals.Length - 1);
         var train = normals[..trainCount].OrderBy(s => s.SourcePath, StringComparer.Ordinal).ToList();
         var test = normals[trainCount..].OrderBy(s => s.SourcePath, StringComparer.Ordinal)
             .Concat(anomalous.OrderBy(s => s.SourcePath, StringComparer.Ordinal)).ToList();
         return new DatasetSplit(dataset, category, train, test);
-    }
-}
-
-/// <summary>SplitMix64 (Steele, Lea, Flood 2014; Vigna's reference constants): small, fast, fully specified.</summary>
-internal struct SplitMix64(ulong state)
-{
-    private ulong _state = state;
-
-    /// <summary>
-    /// Fisher–Yates with SplitMix64: a generator fixed here (not System.Random, whose seeded sequence .NET may change)
-    /// so shuffles stay the same across runtimes.
-    /// </summary>
-    public static void Shuffle<T>(T[] items, ulong seed)
-    {
-        var rng = new SplitMix64(seed);
-        for (int i = items.Length - 1; i > 0; i--)
-        {
-            int j = (int)(rng.Next() % (ulong)(i + 1)); // modulo bias < 2^-50 for any realistic dataset size
-            (items[i], items[j]) = (items[j], items[i]);
-        }
-    }
-
-    public ulong Next()
-    {
-        ulong z = _state += 0x9E3779B97F4A7C15UL;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return z ^ (z >> 31);
     }
 }

@@ -45,6 +45,14 @@ public static class ImageIO
         WriteMat(mat, path);
     }
 
+    /// <summary>An RGB/grayscale tensor with values in [0, 1] as the bytes of an 8-bit PNG file.</summary>
+    public static byte[] EncodePng(ImageTensor image)
+    {
+        using var mat = TensorToMat8U(image);
+        Cv2.ImEncode(".png", mat, out var bytes);
+        return bytes;
+    }
+
     /// <summary>Writes a mask as an 8-bit image, 255 = defective.</summary>
     public static void WriteMask(BinaryMask mask, string path)
     {

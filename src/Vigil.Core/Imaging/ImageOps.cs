@@ -30,6 +30,17 @@ public static class ImageOps
         return new BinaryMask(height, width, Array.ConvertAll(outBytes, b => b != 0));
     }
 
+    /// <summary>
+    /// The image as RGB: grey images repeat their channel (ImageNet networks take three), RGB is returned as it is, any
+    /// other channel count is an input error naming <paramref name="what"/>.
+    /// </summary>
+    public static ImageTensor ToRgb(ImageTensor image, string what) => image.Channels switch
+    {
+        3 => image,
+        1 => new ImageTensor(3, image.Height, image.Width, [.. image.Data, .. image.Data, .. image.Data]),
+        _ => throw new VigilInputException($"{what} has {image.Channels} channels; images must be RGB (3 channels) or grey (1)."),
+    };
+
     public static ImageTensor CenterCrop(ImageTensor image, int height, int width)
     {
         var (top, left) = CropOrigin(image.Height, image.Width, height, width);

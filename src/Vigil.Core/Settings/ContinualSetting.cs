@@ -10,6 +10,9 @@ public sealed record ContinualSetting(IReadOnlyList<string> Tasks)
 {
     public const string Name = "continual";
 
+    /// <summary>The spec <see cref="TryParse"/> reads back into this setting.</summary>
+    public string Spec => Tasks.Count == 0 ? Name : $"{Name}:tasks={string.Join("+", Tasks)}";
+
     public const string Form = "  continual[:tasks=A+B+C]            learn the categories (or dataset/category) one after another with one model, testing on all seen so far (default: every category of the run, in order)";
 
     /// <summary>True when <paramref name="spec"/> names the continual setting; a malformed continual spec is an input error.</summary>

@@ -1,5 +1,6 @@
 using Vigil.Data;
 using Vigil.Imaging;
+using Vigil.Randomness;
 
 namespace Vigil.Settings;
 
@@ -38,13 +39,13 @@ public sealed record FewShot(int Shots = FewShot.DefaultShots, int Variants = 0,
         var normals = split.Train.Where(s => !s.IsAnomalous).ToList();
         int count = Math.Min(Shots, normals.Count);
         var kept = SeededDraw.Take(normals, count, seed);
-        var rng = new SplitMix64((ulong)(uint)seed ^ AugmentationStream);
+        var rng = new SeededRandom((ulong)(uint)seed ^ AugmentationStream);
         var train = new List<Sample>();
         foreach (var sample in kept)
         {
             train.Add(sample);
             for (int v = 1; v <= Variants; v++)
-                train.Add(sample with { Augmentation = AugmentationSchedule.Variant(Augmentations, v, Variants, rng.Next()) });
+                train.Add(sample with { Augmentation = AugmentationSchedule.Variant(Augmentations, v, Variants, rng.NextUInt64()) });
         }
         string summary = $"Kept {count} of {normals.Count} normal training images"
             + (Shots > normals.Count ? $" ({Shots} requested, only {normals.Count} available)" : "")

@@ -1,4 +1,5 @@
 using Vigil.Data;
+using Vigil.Randomness;
 
 namespace Vigil.Settings;
 
@@ -7,12 +8,12 @@ internal static class SeededDraw
 {
     /// <summary>
     /// <paramref name="count"/> samples drawn without replacement: sorted by id first (so the caller's order does not
-    /// matter), shuffled with <see cref="SplitMix64"/> as the train/test split is, the first ones taken; returned in id order.
+    /// matter), shuffled with <see cref="SeededRandom"/> as the train/test split is, the first ones taken; returned in id order.
     /// </summary>
     public static List<Sample> Take(IEnumerable<Sample> candidates, int count, int seed)
     {
         var pool = candidates.OrderBy(s => s.Id, StringComparer.Ordinal).ToArray();
-        SplitMix64.Shuffle(pool, (ulong)(uint)seed);
+        SeededRandom.Shuffle(pool, (ulong)(uint)seed);
         return pool[..count].OrderBy(s => s.Id, StringComparer.Ordinal).ToList();
     }
 

@@ -27,12 +27,16 @@ public static class BackboneCatalog
     /// Opens backbone <paramref name="name"/> returning <paramref name="layers"/> ("layer1".."layer4", strides 4–32).
     /// Random weights for the ONNX backbone shuffle its pretrained convolution weights, so its file is still needed.
     /// </summary>
-    public static IFeatureExtractor Open(string name, WeightSource weights, IReadOnlyList<string> layers, WeightStore? store = null)
+    /// <param name="input">Input geometry and batching; null = the backbone's default (ResNets 256×256, MobileNetV2 224×224).</param>
+    public static IFeatureExtractor Open(string name, WeightSource weights, IReadOnlyList<string> layers, FeatureExtractorOptions? input = null,
+        WeightStore? store = null)
     {
         if (TorchBackbones.Contains(name))
-            return ResNetFeatureExtractor.Create(name, weights, layers, store: store ?? DefaultStore());
+            return ResNetFeatureExtractor.Create(name, weights, layers, input, store ?? DefaultStore());
         if (name == MobileNetV2Int8.Name)
         {
+            if (input is not null && (input.Resize != MobileNetV2Int8.InputSize || input.Crop is not null))
+                throw new VigilInputException($"{MobileNetV2Int8.Name} takes {MobileNetV2Int8.InputSize}×{MobileNetV2Int8.InputSize} input without a crop; leave out --resize/--crop or choose a ResNet backbone.");
             var path = (store ?? DefaultStore()).Resolve(MobileNetV2Int8Weights, weights.Kind == WeightSourceKind.File ? weights.Path : null);
             return MobileNetV2Int8.Open(path, layers, weights.Kind == WeightSourceKind.Random ? (int)weights.Seed : null);
         }

@@ -94,7 +94,7 @@ public sealed class ResNetFeatureExtractor : IFeatureExtractor, IWeightsFingerpr
     {
         if (images.Count == 0) throw new ArgumentException("No images to extract features from.", nameof(images));
         var prepared = new ImageTensor[images.Count];
-        Parallel.For(0, images.Count, i => prepared[i] = Preprocessing.Apply(AsRgb(images[i], i)));
+        Parallel.For(0, images.Count, i => prepared[i] = Preprocessing.Apply(ImageOps.ToRgb(images[i], $"Image {i}")));
         int h = Preprocessing.OutputHeight, w = Preprocessing.OutputWidth, deepest = _stages.Max();
 
         using var scope = NewDisposeScope();
@@ -111,14 +111,6 @@ public sealed class ResNetFeatureExtractor : IFeatureExtractor, IWeightsFingerpr
         }
         return perLayer.Select(parts => (parts.Count == 1 ? parts[0] : cat(parts, 0)).MoveToOuterDisposeScope()).ToArray();
     }
-
-    /// <summary>Grey images become RGB by repeating their channel, as ImageNet models expect three channels.</summary>
-    private static ImageTensor AsRgb(ImageTensor image, int index) => image.Channels switch
-    {
-        3 => image,
-        1 => new ImageTensor(3, image.Height, image.Width, [.. image.Data, .. image.Data, .. image.Data]),
-        _ => throw new VigilInputException($"Image {index} has {image.Channels} channels; the backbone takes RGB (3) or grey (1) images."),
-    };
 
     public void Dispose() => _network.Dispose();
 }

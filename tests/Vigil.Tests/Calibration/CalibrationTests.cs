@@ -1,8 +1,10 @@
-using Vigil.Calibration;
 using Vigil.Data;
 using Vigil.Data.Synthetic;
+using Vigil.Deployment;
 using Vigil.Detectors;
+using Vigil.Detectors.PatchCore;
 using Vigil.Imaging;
+using Vigil.Inference;
 using Vigil.Tests.Detectors;
 
 namespace Vigil.Tests.Calibration;
@@ -101,7 +103,7 @@ public class CalibrationTests(TexturesFixture fixture) : IClassFixture<TexturesF
     [Fact]
     public void CalibrationOnSyntheticAnomaliesSeparatesTheirScores()
     {
-        using var detector = DetectorEndToEndTests.Create("patchcore", new RandomConvFeatureExtractor(seed: 2));
+        using var detector = new PatchCoreDetector(new RandomConvFeatureExtractor(seed: 2));
         var (train, validation) = ValidationSplit.Take(fixture.Data.Train, 0.25, seed: 0);
         detector.Fit(train);
 
@@ -115,7 +117,7 @@ public class CalibrationTests(TexturesFixture fixture) : IClassFixture<TexturesF
         var f1 = Calibrator.Fit(detector, validation, new ThresholdRule.F1Optimal(), syntheticAnomalies: true, seed: 0);
         Assert.Equal((3, 3), (f1.ValidationNormal, f1.ValidationAnomalous));
         Assert.InRange(f1.ImageThreshold, f1.ImageMin, f1.ImageMax);
-        Assert.Contains("synthetic anomalies", Assert.Throws<VigilInputException>(() =>
+        Assert.Contains("--synthetic-anomalies", Assert.Throws<VigilInputException>(() =>
             Calibrator.Fit(detector, validation, new ThresholdRule.F1Optimal(), syntheticAnomalies: false, seed: 0)).Message);
     }
 }

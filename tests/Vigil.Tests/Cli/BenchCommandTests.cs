@@ -1,11 +1,13 @@
 using System.Globalization;
 using Vigil.Backbones;
+using Vigil.Benchmark;
 using Vigil.Data.Synthetic;
 using Vigil.Detectors;
-using Vigil.Engine;
-using Vigil.Tests.Data;
+using Vigil.Records;
+using Vigil.Registry;
 using Vigil.Results;
-using Vigil.Tests.Engine;
+using Vigil.Tests.Benchmark;
+using Vigil.Tests.Data;
 
 namespace Vigil.Tests.Cli;
 
@@ -15,7 +17,7 @@ public class BenchCommandTests
     private const string Header =
         "model,dataset,category,setting,seed,backbone,random_weights,train,test,image_auroc,image_ap,image_f1_max,pixel_auroc,pixel_ap," +
         "pixel_f1_max,au_pro,pro_fpr_limit,resolution,fit_s,latency_median_ms,latency_p95_ms,throughput_images_per_s,throughput_batch," +
-        "peak_working_set_bytes,state_bytes,model_file_bytes";
+        "peak_working_set_bytes,state_bytes,model_file_bytes,spec_hash";
 
     [Fact]
     public void WritesOneCsvRowPerCellAndARepeatedRunKeepsTheFinishedCells()
@@ -83,8 +85,8 @@ public class BenchCommandTests
         var run = VigilProcess.Run(output, "bench", "-d", $"synthetic:{root}", "-m", "padim", "-s", "unsupervised", "-s", "continual:tasks=tile+wood", "-o", output);
         Assert.True(run.ExitCode == 0, run.ToString());
 
-        var file = Assert.Single(Directory.GetFiles(Path.Combine(output, "continual")));
-        var result = System.Text.Json.JsonSerializer.Deserialize<ContinualResult>(File.ReadAllText(file), ResultsStore.Json)!;
+        ContinualResult result;
+        using (var store = ResultsStore.Open(null, output)) result = Assert.Single(store.LatestContinual());
         Assert.Equal(["tile", "wood"], result.Tasks);
         var matrix = result.ImageAuroc.Matrix;
         Assert.True(double.IsNaN(matrix[0][1]));
@@ -104,7 +106,7 @@ public class BenchCommandTests
     {
         var run = VigilProcess.Run(AppContext.BaseDirectory, "bench", "--help");
         Assert.True(run.ExitCode == 0, run.ToString());
-        foreach (var model in DetectorCatalog.Known) Assert.Contains(model.Name, run.Stdout);
+        foreach (var model in DetectorRegistry.BuiltIn) Assert.Contains(model.Info.Name, run.Stdout);
         foreach (var backbone in BackboneCatalog.Names) Assert.Contains(backbone, run.Stdout);
     }
 }

@@ -39,7 +39,23 @@ public class ConfigFileTests
         Assert.True(r.GetProperty("skip-corrupt").GetBoolean());
         Assert.Equal(0.7, r.GetProperty("train-ratio").GetDouble());
         Assert.Equal("from-command-line", r.GetProperty("out").GetString()); // the alias -o counts as --out
-        Assert.Equal(0, r.GetProperty("split-seed").GetInt32()); // defaults are recorded too
+        Assert.False(r.GetProperty("wide").GetBoolean()); // defaults are recorded too
+    }
+
+    [Fact]
+    public void ModelsMayMapToTheirOptions()
+    {
+        using var temp = new TempTree();
+        var yaml = temp.Text("models.yaml", """
+            models:
+              patchcore: {coreset: 0.01, layers: [layer2, layer3]}
+              padim:
+            """);
+        using var resolved = JsonDocument.Parse(ConfigFile.Resolved(Parse("bench", "--config", yaml)));
+        Assert.Equal(["patchcore:coreset=0.01,layers=layer2+layer3", "padim"],
+            resolved.RootElement.GetProperty("models").EnumerateArray().Select(e => e.GetString()));
+        var bad = temp.Text("bad.yaml", "models:\n  patchcore: 0.01\n");
+        Assert.Contains("must map to its options", Assert.Throws<VigilInputException>(() => ConfigFile.Expand(Root, ["bench", "--config", bad])).Message);
     }
 
     [Fact]
@@ -72,7 +88,7 @@ public class ConfigFileTests
         using var temp = new TempTree();
         temp.Text("list.yaml", "- a\n- b\n");
         temp.Text("broken.json", "{ \"models\": ");
-        temp.Text("nested.yaml", "models:\n  a: b\n");
+        temp.Text("nested.yaml", "datasets:\n  a: b\n");
         var e = Assert.Throws<VigilInputException>(() => ConfigFile.Expand(Root, ["bench", "--config", temp.Path(name)]));
         Assert.Contains(expected, e.Message);
         Assert.Contains("Unknown preset 'nope'", Assert.Throws<VigilInputException>(() => ConfigFile.Expand(Root, ["bench", "--preset", "nope"])).Message);

@@ -1,7 +1,8 @@
 using Vigil.Backbones;
 using Vigil.Data;
 using Vigil.Detectors;
-using Vigil.Tests.Engine;
+using Vigil.Registry;
+using Vigil.Tests.Benchmark;
 
 namespace Vigil.Tests.Cli;
 
@@ -40,7 +41,7 @@ public class InputErrorTests : IClassFixture<InputErrorTests.Dataset>
     public void UnknownModelListsTheKnownOnes()
     {
         var run = VigilProcess.Run(_data.Data.Scratch("unknown-model"), "bench", "-m", "nosuch", "-d", $"mvtec:{_data.Data.Root}");
-        AssertOneInputError(run, "Unknown model 'nosuch'", DetectorCatalog.Known.Select(e => e.Name));
+        AssertOneInputError(run, "Unknown model 'nosuch'", DetectorRegistry.BuiltIn.Select(m => m.Info.Name));
     }
 
     [Fact]

@@ -1,10 +1,11 @@
 using System.Globalization;
 using System.Text.Json;
-using Vigil.Calibration;
+using Vigil.Deployment;
 using Vigil.Detectors;
 using Vigil.Imaging;
+using Vigil.Inference;
 using Vigil.Results;
-using Vigil.Tests.Engine;
+using Vigil.Tests.Benchmark;
 
 namespace Vigil.Tests.Cli;
 
@@ -23,20 +24,22 @@ public class TrainTestPredictTests
             "--validation-ratio", "0.25", "--threshold", "fpr:0", "--seed", "3");
         Assert.True(train.ExitCode == 0, train.ToString());
 
-        // The file carries its calibration and where it came from; the two validation images are not training images.
-        var provenance = ReadMetadata(model).GetProperty("provenance");
+        // The file carries its calibration and where it came from; the validation images are not training images.
+        var provenance = ReadManifest(model).GetProperty("provenance");
         var trainImages = provenance.GetProperty("TrainImages").EnumerateArray().Select(e => e.GetString()!).ToList();
         var validationImages = provenance.GetProperty("ValidationImages").EnumerateArray().Select(e => e.GetString()!).ToList();
-        Assert.Equal((7, 2), (trainImages.Count, validationImages.Count)); // 0.8 of 11 normal images train, a quarter of those validate
+        // 0.8 of 11 normal images = 9 train; a quarter of those (2) is below the minimum of 5 validation images, so 5 validate.
+        Assert.Equal((4, 5), (trainImages.Count, validationImages.Count));
+        Assert.Contains("threshold fitted on 5 validation normal images (the minimum; --validation-ratio 0.25 alone would hold back 2)", train.Stdout);
         Assert.Empty(trainImages.Intersect(validationImages));
-        var calibration = ReadMetadata(model).GetProperty("calibration").Deserialize<ScoreCalibration>()!;
+        var calibration = ReadManifest(model).GetProperty("calibration").Deserialize<ScoreCalibration>()!;
         Assert.Equal("fpr:0", calibration.Rule);
 
         var test = VigilProcess.Run(work, "test", "-f", model, "-o", Path.Combine(work, "out"));
         Assert.True(test.ExitCode == 0, test.ToString());
         Assert.Contains("padim", test.Stdout);
         Assert.Contains("At the calibrated threshold", test.Stdout);
-        Assert.DoesNotContain("NaN", test.Stdout.Split("image F1-max")[1].Split('\n')[2]); // masks were found: pixel metrics exist
+        Assert.DoesNotContain("NaN", test.Stdout.Split('\n').First(l => l.Contains("│ padim"))); // masks were found: pixel metrics exist
         using (var store = ResultsStore.Open(null, Path.Combine(work, "out")))
             Assert.Equal("padim", Assert.Single(store.Cells(Assert.Single(store.Runs()).Id)).Key.Model);
 
@@ -87,10 +90,10 @@ public class TrainTestPredictTests
         return root;
     }
 
-    private static JsonElement ReadMetadata(string modelFile)
+    private static JsonElement ReadManifest(string modelFile)
     {
         using var zip = System.IO.Compression.ZipFile.OpenRead(modelFile);
-        using var stream = zip.GetEntry("model.json")!.Open();
-        return JsonDocument.Parse(stream).RootElement.GetProperty("metadata").Clone();
+        using var stream = zip.GetEntry("manifest.json")!.Open();
+        return JsonDocument.Parse(stream).RootElement.Clone();
     }
 }

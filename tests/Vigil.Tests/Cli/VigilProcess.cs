@@ -14,7 +14,10 @@ public static class VigilProcess
     /// <summary>How often <paramref name="part"/> occurs in <paramref name="text"/>.</summary>
     public static int CountOf(string text, string part) => text.Split(part).Length - 1;
 
-    public static Outcome Run(string workingDirectory, params string[] args)
+    public static Outcome Run(string workingDirectory, params string[] args) => Run(workingDirectory, new Dictionary<string, string>(), args);
+
+    /// <summary>Runs vigil with extra environment variables (e.g. VIGIL_PLUGINS).</summary>
+    public static Outcome Run(string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
         {
@@ -23,6 +26,7 @@ public static class VigilProcess
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        foreach (var (name, value) in environment) start.Environment[name] = value;
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "vigil.dll"));
         foreach (var a in args) start.ArgumentList.Add(a);
         using var process = Process.Start(start)!;

@@ -1,11 +1,14 @@
-using Vigil.Results;
 using System.Text.Json;
+using Vigil.Benchmark;
 using Vigil.Data;
 using Vigil.Data.Synthetic;
 using Vigil.Detectors;
-using Vigil.Engine;
+using Vigil.Detectors.PatchCore;
 using Vigil.Imaging;
 using Vigil.Metrics;
+using Vigil.Records;
+using Vigil.Registry;
+using Vigil.Tests.Benchmark;
 using Vigil.Tests.Data;
 using Vigil.Tests.Detectors;
 
@@ -20,6 +23,8 @@ public class ContinualRunnerTests(ContinualRunnerTests.ThreeTaskRun run) : IClas
 {
     private static readonly string[] Categories = ["wood", "nut", "tile"];
     private static PatchCoreOptions Options => new() { CoresetRatio = 1, PretrainEmbedDimension = 64, TargetEmbedDimension = 64 };
+    private static ModelSpec Model => DetectorRegistry.Parse("patchcore:coreset=1,pretrain_dim=64,target_dim=64");
+    private static readonly CellSpec Spec = TestSpecs.Cell(category: string.Join("+", Categories), setting: "continual");
 
     public sealed class ThreeTaskRun : IDisposable
     {
@@ -31,12 +36,11 @@ public class ContinualRunnerTests(ContinualRunnerTests.ThreeTaskRun run) : IClas
             var root = SyntheticDataset.Generate(_temp.Path("synthetic"), options);
             var dataset = new MvtecLayoutDataset(root, SyntheticDataset.Name);
             Tasks = Categories.Select(c => (c, dataset.Load(c))).ToList();
-            using var detector = new PatchCoreDetector(new RandomConvFeatureExtractor(), Options);
-            Result = ContinualRunner.Run(detector, Tasks, progress: new Collect(Progress));
+            Result = ContinualRunner.Run(Spec, Model, new TestBackbone(), Tasks, new Collect(Progress));
         }
 
         public IReadOnlyList<(string Task, DatasetSplit Split)> Tasks { get; }
-        public List<ContinualRunner.ContinualProgress> Progress { get; } = [];
+        public List<WorkProgress> Progress { get; } = [];
         public ContinualResult Result { get; }
 
         public void Dispose() => _temp.Dispose();
@@ -77,9 +81,9 @@ public class ContinualRunnerTests(ContinualRunnerTests.ThreeTaskRun run) : IClas
         }
         // Full bank: the state grows with every task by that task's patches.
         Assert.True(result.Steps[0].StateBytes < result.Steps[1].StateBytes && result.Steps[1].StateBytes < result.Steps[2].StateBytes);
-        Assert.Equal(new ContinualRunner.ContinualProgress(2, 3, "test", "tile", run.Tasks[2].Split.Test.Count, run.Tasks[2].Split.Test.Count), run.Progress[^1]);
-        Assert.Equal(3, run.Progress.Count(p => p.Phase == "fit" && p.Done == p.Total));
-        Assert.Equal(6, run.Progress.Count(p => p.Phase == "test" && p.Done == p.Total)); // 1 + 2 + 3 tests
+        Assert.Equal(new WorkProgress("test tile", run.Tasks[2].Split.Test.Count, run.Tasks[2].Split.Test.Count), run.Progress[^1]);
+        Assert.Equal(Categories.Select(c => $"features {c}"), run.Progress.Where(p => p.Phase.StartsWith("features") && p.Done == p.Total).Select(p => p.Phase));
+        Assert.Equal(6, run.Progress.Count(p => p.Phase.StartsWith("test ") && p.Done == p.Total)); // 1 + 2 + 3 tests
     }
 
     [Fact]
@@ -124,8 +128,8 @@ public class ContinualRunnerTests(ContinualRunnerTests.ThreeTaskRun run) : IClas
     [Fact]
     public void ResultRoundTripsThroughJsonWithItsNaNs()
     {
-        var json = JsonSerializer.Serialize(run.Result, ResultsStore.Json);
-        var back = JsonSerializer.Deserialize<ContinualResult>(json, ResultsStore.Json)!;
+        var json = JsonSerializer.Serialize(run.Result, RecordJson.Indented);
+        var back = JsonSerializer.Deserialize<ContinualResult>(json, RecordJson.Indented)!;
         Assert.Contains("NaN", json);
         Assert.Equal(run.Result.Tasks, back.Tasks);
         for (int k = 0; k < 3; k++) Assert.Equal(run.Result.PixelAuroc.Matrix[k], back.PixelAuroc.Matrix[k]);
@@ -136,20 +140,19 @@ public class ContinualRunnerTests(ContinualRunnerTests.ThreeTaskRun run) : IClas
     [Fact]
     public void OneTaskHasNoForgettingAndBadTaskListsAreInputErrors()
     {
-        using var single = new PatchCoreDetector(new RandomConvFeatureExtractor(), Options);
-        var one = ContinualRunner.Run(single, run.Tasks.Take(1).ToList());
+        var one = ContinualRunner.Run(Spec, Model, new TestBackbone(), run.Tasks.Take(1).ToList());
         Assert.Null(one.ImageAuroc.Forgetting);
         Assert.Equal(one.ImageAuroc.Matrix[0][0], one.ImageAuroc.FinalAverage);
 
-        using var detector = new PatchCoreDetector(new RandomConvFeatureExtractor(), Options);
-        var duplicate = Assert.Throws<VigilInputException>(() => ContinualRunner.Run(detector, [run.Tasks[0], run.Tasks[0]]));
+        var duplicate = Assert.Throws<VigilInputException>(() => ContinualRunner.Run(Spec, Model, new TestBackbone(), [run.Tasks[0], run.Tasks[0]]));
         Assert.Contains("distinct", duplicate.Message);
-        var empty = Assert.Throws<VigilInputException>(() => ContinualRunner.Run(detector, [("nut", new DatasetSplit(SyntheticDataset.Name, "nut", [], run.Tasks[1].Split.Test))]));
+        var empty = Assert.Throws<VigilInputException>(() => ContinualRunner.Run(Spec, Model, new TestBackbone(),
+            [("nut", new DatasetSplit(SyntheticDataset.Name, "nut", [], run.Tasks[1].Split.Test))]));
         Assert.Contains("'nut'", empty.Message);
     }
 
-    private sealed class Collect(List<ContinualRunner.ContinualProgress> into) : IProgress<ContinualRunner.ContinualProgress>
+    private sealed class Collect(List<WorkProgress> into) : IProgress<WorkProgress>
     {
-        public void Report(ContinualRunner.ContinualProgress value) => into.Add(value);
+        public void Report(WorkProgress value) => into.Add(value);
     }
 }

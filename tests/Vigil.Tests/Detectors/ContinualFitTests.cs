@@ -1,6 +1,11 @@
 using TorchSharp;
 using Vigil.Data;
 using Vigil.Detectors;
+using Vigil.Detectors.FrozenFeatures;
+using Vigil.Detectors.Padim;
+using Vigil.Detectors.PatchCore;
+using Vigil.Detectors.Spade;
+using Vigil.Randomness;
 using static TorchSharp.torch;
 
 namespace Vigil.Tests.Detectors;
@@ -51,7 +56,7 @@ public class ContinualFitTests(TexturesFixture fixture) : IClassFixture<Textures
                 first.FitMore(fixture.Data.Train.Take(4).ToList());
                 first.Save(path);
             }
-            using var loaded = (PadimDetector)DetectorFile.Load(path, _ => new RandomConvFeatureExtractor());
+            using var loaded = (PadimDetector)DetectorTesting.Load(path, _ => new RandomConvFeatureExtractor());
             Assert.True(loaded.CanFitMore);
             loaded.FitMore(fixture.Data.Train.Skip(4).Take(1).ToList()); // a single image is enough once statistics exist
             loaded.FitMore(fixture.Data.Train.Skip(5).ToList());
@@ -67,7 +72,7 @@ public class ContinualFitTests(TexturesFixture fixture) : IClassFixture<Textures
         detector.Fit(TaskA);
         Assert.False(detector.CanFitMore);
         var error = Assert.Throws<VigilInputException>(() => detector.FitMore(TaskB));
-        Assert.Contains("FitMore", error.Message);
+        Assert.Contains("continual setting from the start", error.Message);
     }
 
     [Fact]
@@ -79,7 +84,7 @@ public class ContinualFitTests(TexturesFixture fixture) : IClassFixture<Textures
         union.Fit(fixture.Data.Train);
         continued.FitMore(TaskA);
         continued.FitMore(TaskB);
-        Assert.Equal(union.StateElements, continued.StateElements);
+        Assert.Equal(union.StateBytes, continued.StateBytes);
         AssertSamePredictions(union, continued, 0);
     }
 
@@ -109,8 +114,8 @@ public class ContinualFitTests(TexturesFixture fixture) : IClassFixture<Textures
     public void PatchCoreBankCapHoldsKeepsOnlyOfferedFeaturesAndIsSeeded(BankCapStrategy strategy)
     {
         const int cap = 200; // task A's coreset has 153 features, A + B 306
-        var options = PatchCore with { BankCap = cap, BankCapStrategy = strategy, Seed = 3 };
-        var (bank, offered) = CappedBank(options);
+        var options = PatchCore with { BankCap = cap, BankCapStrategy = strategy };
+        var (bank, offered) = CappedBank(options, seed: 3);
         Assert.Equal(cap, bank.Count);
         Assert.Equal(306, offered.Count);
         var offeredRows = offered.ToHashSet(RowComparer.Instance);
@@ -119,8 +124,8 @@ public class ContinualFitTests(TexturesFixture fixture) : IClassFixture<Textures
         Assert.Contains(bank, row => offered.Take(153).Contains(row, RowComparer.Instance));  // task A still represented
         Assert.Contains(bank, row => offered.Skip(153).Contains(row, RowComparer.Instance));  // task B entered
 
-        Assert.Equal(bank, CappedBank(options).Bank, RowComparer.Instance);
-        Assert.NotEqual(bank, CappedBank(options with { Seed = 4 }).Bank, RowComparer.Instance);
+        Assert.Equal(bank, CappedBank(options, seed: 3).Bank, RowComparer.Instance);
+        Assert.NotEqual(bank, CappedBank(options, seed: 4).Bank, RowComparer.Instance);
     }
 
     [Fact]
@@ -142,7 +147,7 @@ public class ContinualFitTests(TexturesFixture fixture) : IClassFixture<Textures
         var kept = new int[20];
         for (int trial = 0; trial < trials; trial++)
         {
-            var random = new Random(trial);
+            var random = new SeededRandom((ulong)trial);
             var first = PatchCoreDetector.ReservoirSlots(0, 0, 12, cap, random);
             var afterFirst = first.ToArray(); // item ids 0..11
             var second = PatchCoreDetector.ReservoirSlots(afterFirst.Length, 12, 8, cap, random);
@@ -166,7 +171,7 @@ public class ContinualFitTests(TexturesFixture fixture) : IClassFixture<Textures
                 first.FitMore(TaskA);
                 first.Save(path);
             }
-            using var loaded = (PatchCoreDetector)DetectorFile.Load(path, _ => new RandomConvFeatureExtractor());
+            using var loaded = (PatchCoreDetector)DetectorTesting.Load(path, _ => new RandomConvFeatureExtractor());
             loaded.FitMore(TaskB);
             Assert.Equal(Rows(uninterrupted.MemoryBank!), Rows(loaded.MemoryBank!), RowComparer.Instance);
         }
@@ -174,10 +179,10 @@ public class ContinualFitTests(TexturesFixture fixture) : IClassFixture<Textures
     }
 
     /// <summary>The bank after tasks A and B with a cap, and every feature offered to it (both tasks' coresets, uncapped).</summary>
-    private (List<float[]> Bank, List<float[]> Offered) CappedBank(PatchCoreOptions options)
+    private (List<float[]> Bank, List<float[]> Offered) CappedBank(PatchCoreOptions options, long seed = 0)
     {
-        using var capped = new PatchCoreDetector(new RandomConvFeatureExtractor(), options);
-        using var uncapped = new PatchCoreDetector(new RandomConvFeatureExtractor(), options with { BankCap = null });
+        using var capped = new PatchCoreDetector(new RandomConvFeatureExtractor(), options, seed);
+        using var uncapped = new PatchCoreDetector(new RandomConvFeatureExtractor(), options with { BankCap = null }, seed);
         capped.FitMore(TaskA);
         capped.FitMore(TaskB);
         uncapped.FitMore(TaskA);
@@ -185,7 +190,7 @@ public class ContinualFitTests(TexturesFixture fixture) : IClassFixture<Textures
         return (Rows(capped.MemoryBank!), Rows(uncapped.MemoryBank!));
     }
 
-    private void AssertSamePredictions(FeatureEmbeddingDetector expected, FeatureEmbeddingDetector actual, double relativeTolerance)
+    private void AssertSamePredictions(FrozenFeatureDetector expected, FrozenFeatureDetector actual, double relativeTolerance)
     {
         foreach (var sample in fixture.Data.Test.Take(2).Concat(fixture.Data.Test.TakeLast(2)))
         {

@@ -1,6 +1,9 @@
 using TorchSharp;
-using Vigil.Building;
+using Vigil.Components;
 using Vigil.Detectors;
+using Vigil.Detectors.Padim;
+using Vigil.Detectors.PatchCore;
+using Vigil.Detectors.Spade;
 using Vigil.Imaging;
 using static TorchSharp.torch;
 

@@ -1,8 +1,11 @@
 using Vigil.Backbones;
+using Vigil.Benchmark;
 using Vigil.Data;
 using Vigil.Detectors;
-using Vigil.Engine;
 using Vigil.Metrics;
+using Vigil.Records;
+using Vigil.Registry;
+using Vigil.Tests.Benchmark;
 using Vigil.Weights;
 using Xunit.Abstractions;
 
@@ -50,8 +53,7 @@ public class MtdAccuracyTests(ITestOutputHelper output)
 
     private static EvaluationResult Evaluate(string model, WeightSource weights)
     {
-        var entry = DetectorCatalog.Get(model);
-        using var detector = entry.Create(BackboneCatalog.Open("mobilenetv2_int8_onnx", weights, entry.Layers), 0);
-        return CellRunner.Run(new CellKey(model, "mtd", "mtd", CellKey.Unsupervised, 0), detector, Subset.Value).Metrics;
+        return CellRunner.Run(TestSpecs.Cell(model, "mtd", "mtd", backbone: "mobilenetv2_int8_onnx"), DetectorRegistry.Parse(model),
+            new BackboneChoice("mobilenetv2_int8_onnx", weights), Subset.Value, artifacts: false).Result.Metrics;
     }
 }

@@ -1,6 +1,7 @@
 using TorchSharp;
 using Vigil.Data;
 using Vigil.Detectors;
+using Vigil.Detectors.PatchCore;
 using Vigil.Imaging;
 using static TorchSharp.torch;
 
@@ -31,7 +32,9 @@ public sealed class PatchDenoisingTests : IDisposable
     /// <summary>Identity embedding (layer2's 16 raw channels per position), full bank: the bank is exactly the kept patches.</summary>
     private static PatchCoreOptions Options(PatchDenoising? denoising) => new()
     {
-        Layers = ["layer2"], PatchSize = 1, PretrainEmbedDimension = 16, TargetEmbedDimension = 16, CoresetRatio = 1, Denoising = denoising,
+        Layers = ["layer2"], PatchSize = 1, PretrainEmbedDimension = 16, TargetEmbedDimension = 16, CoresetRatio = 1,
+        Denoising = denoising?.Method, DenoisingDiscardRatio = denoising?.DiscardRatio ?? 0.15, DenoisingNeighbours = denoising?.Neighbours ?? 6,
+        SoftWeighting = denoising?.SoftWeighting ?? true,
     };
 
     [Theory]

@@ -1,9 +1,11 @@
-using Vigil.Results;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using OpenCvSharp;
-using Vigil.Engine;
+using Vigil.Benchmark;
 using Vigil.Imaging;
+using Vigil.Records;
+using Vigil.Reporting;
+using Vigil.Results;
 
 namespace Vigil.Tests.Reporting;
 
@@ -20,7 +22,7 @@ public class CellArtifactsTests(ReportRun run)
         foreach (var cell in run.Cells)
         {
             Assert.NotNull(cell.Artifacts);
-            var index = CellArtifacts.Read(cell.Artifacts);
+            var index = cell.Artifacts;
             Assert.Equal(cell.Metrics.ProFprLimit, index.ProFprLimit);
             Assert.NotNull(index.Pro);
             Assert.NotNull(index.PixelRoc);
@@ -36,9 +38,9 @@ public class CellArtifactsTests(ReportRun run)
     [Fact]
     public void PicksTheHighestAndLowestScoredAnomaliesAndTheHighestScoredGoodImages()
     {
-        foreach (var cell in run.Cells)
+        foreach (var outcome in run.Outcomes)
         {
-            var index = CellArtifacts.Read(cell.Artifacts!);
+            var (cell, index) = (outcome.Result, outcome.Result.Artifacts!);
             var anomalous = cell.Images.Where(i => i.Anomalous).OrderByDescending(i => i.Score).ToList();
             var good = cell.Images.Where(i => !i.Anomalous).OrderByDescending(i => i.Score).ToList();
             string[] Expected(IEnumerable<ImageOutcome> images) => images.Select(i => i.Path).ToArray();
@@ -51,7 +53,7 @@ public class CellArtifactsTests(ReportRun run)
             {
                 var image = cell.Images.Single(i => i.Path == o.SourcePath);
                 Assert.Equal((image.Anomalous, image.DefectType, image.Score), (o.Anomalous, o.DefectType, o.Score));
-                Assert.True(File.Exists(Path.Combine(cell.Artifacts!, o.File)), o.File);
+                Assert.True(outcome.ArtifactFiles.ContainsKey(o.File), o.File);
             }
         }
     }
@@ -59,13 +61,13 @@ public class CellArtifactsTests(ReportRun run)
     [Fact]
     public void OverlayShowsTheImageUnchangedAndTheMapHotterInsideTheOutlinedDefect()
     {
-        var cell = run.Cells.Single(c => c.Key.Model == "patchcore");
-        var index = CellArtifacts.Read(cell.Artifacts!);
+        var outcome = run.Outcomes.Single(c => c.Result.Key.Model == "patchcore");
+        var index = outcome.Result.Artifacts!;
         foreach (var overlay in index.Overlays)
         {
             var sample = run.Split.Test.Single(s => s.SourcePath == overlay.SourcePath);
             var (image, mask) = sample.Load();
-            using var png = Cv2.ImRead(Path.Combine(cell.Artifacts!, overlay.File), ImreadModes.Color);
+            using var png = Cv2.ImDecode(outcome.ArtifactFiles[overlay.File], ImreadModes.Color);
             // 64×64 images are enlarged 4× by nearest neighbour: each panel pixel is one image pixel.
             int h = CellArtifacts.OverlayHeight, w = h * image.Width / image.Height, scale = h / image.Height;
             Assert.Equal((h, 2 * w), (png.Rows, png.Cols));
@@ -110,21 +112,23 @@ public class CellArtifactsTests(ReportRun run)
     [Fact]
     public void CellJsonWithoutArtifactsStillLoads()
     {
-        var json = JsonSerializer.SerializeToNode(run.Cells[0], ResultsStore.Json)!.AsObject();
-        Assert.NotNull((string?)json["Artifacts"]);
-        json.Remove("Artifacts"); // as written before artifacts existed
-        var old = JsonSerializer.Deserialize<CellResult>(json.ToJsonString(), ResultsStore.Json)!;
+        var json = JsonSerializer.SerializeToNode(run.Cells[0], RecordJson.Indented)!.AsObject();
+        Assert.NotNull(json["Artifacts"]);
+        json.Remove("Artifacts"); // as written by a cell run without artifacts
+        var old = JsonSerializer.Deserialize<CellResult>(json.ToJsonString(), RecordJson.Indented)!;
         Assert.Null(old.Artifacts);
         Assert.Equal(run.Cells.Single(c => c.Key == old.Key).Images, old.Images);
     }
 
     [Fact]
-    public void ArtifactsFolderIsNamedAfterTheCellUnderTheOutputFolder()
+    public void ArtifactFilesAreStoredWithTheCellInTheResultsStore()
     {
-        var cell = run.Cells.Single();
-        Assert.Equal(Path.GetFullPath(Path.Combine(run.Output, "artifacts")), Path.GetDirectoryName(cell.Artifacts));
-        Assert.StartsWith("patchcore_synthetic_wood_unsupervised_seed0_", Path.GetFileName(cell.Artifacts));
-        Assert.True(File.Exists(Path.Combine(cell.Artifacts!, CellArtifacts.IndexFile)));
+        var outcome = run.Outcomes.Single();
+        using var store = ResultsStore.Open(null, run.Output);
+        var stored = store.LatestCells().Single();
+        Assert.Equal(outcome.Result.Spec.Hash, stored.Result.Spec.Hash);
+        Assert.NotEmpty(outcome.ArtifactFiles);
+        foreach (var (name, content) in outcome.ArtifactFiles) Assert.Equal(content, store.ReadArtifact(stored.CellId, name));
     }
 
     private static byte To8(float v) => (byte)Math.Clamp(Math.Round(v * 255), 0, 255);

@@ -1,9 +1,11 @@
 using OpenCvSharp;
+using Vigil.Benchmark;
 using Vigil.Data;
-using Vigil.Engine;
 using Vigil.Imaging;
 using Vigil.Metrics;
+using Vigil.Records;
 using Vigil.Reporting;
+using Vigil.Tests.Benchmark;
 using Vigil.Tests.Cli;
 using Vigil.Tests.Data;
 
@@ -25,22 +27,22 @@ public class HandMadeArtifactsTests
         var masks = test.Select(_ => BinaryMask.Empty(300, 200)).ToArray();
         var metrics = Evaluation.Run(scores, test.Select(s => s.IsAnomalous).ToArray(), maps, masks, null, out var pixels);
 
-        var directory = temp.Path("artifacts");
-        var index = CellArtifacts.Write(directory, test, scores, maps, masks, pixels, metrics.ProFprLimit);
+        var thumbnails = test.Select(s => CellArtifacts.Thumbnail(s.LoadImage())).ToArray();
+        var (index, files) = CellArtifacts.Create(test, scores, maps, masks, thumbnails, pixels, metrics.ProFprLimit);
         Assert.Null(index.PixelRoc);
         Assert.Null(index.Pro);
         Assert.Equal((0.2f, 0.7f), (index.MapMin, index.MapMax));
         // The one anomaly is the top one, so no missed anomaly; good images by score, highest first.
         Assert.Equal([(OverlayRole.TopAnomaly, test[2].SourcePath), (OverlayRole.FalseAlarm, test[1].SourcePath), (OverlayRole.FalseAlarm, test[0].SourcePath)],
             index.Overlays.Select(o => (o.Role, o.SourcePath)));
-        using (var png = Cv2.ImRead(Path.Combine(directory, index.Overlays[0].File)))
+        using (var png = Cv2.ImDecode(files[index.Overlays[0].File], ImreadModes.Color))
             Assert.Equal((256, 2 * 171), (png.Rows, png.Cols)); // 200 · 256 / 300 = 170.7
-        Assert.Equal(index.Overlays, CellArtifacts.Read(directory).Overlays);
+        Assert.Equal(index.Overlays.Select(o => o.File).Order(), files.Keys.Order());
 
-        var cell = new CellResult(new CellKey("patchcore", "hand", "c", CellKey.Unsupervised, 0), "b", false, 5, 3, metrics,
+        var cell = new CellResult(TestSpecs.Cell(dataset: "hand", category: "c"), false, 5, 3, metrics,
             new Efficiency(1, 2, 3, 1 << 20, 4, 10, 1, 5), test.Select((s, i) => new ImageOutcome(s.SourcePath, s.IsAnomalous, s.DefectType, scores[i])).ToList(),
-            [], directory);
-        var html = File.ReadAllText(HtmlReport.Write(temp.Path("report"), [cell]));
+            [], index);
+        var html = File.ReadAllText(HtmlReportTests.WriteReport(temp.Root, [cell], files));
         Assert.Contains("No pixel ROC curve", html);
         Assert.Contains("No mask has a defective pixel", html); // the evaluation's warning
         Assert.Contains("overlays/cell-1/top-anomaly-1.png", html);
@@ -54,7 +56,8 @@ public class HandMadeArtifactsTests
         using var temp = new TempTree();
         var outcome = VigilProcess.Run(temp.Root, "report", "--out", temp.Path("empty"));
         Assert.Equal(2, outcome.ExitCode);
-        Assert.Contains("No finished cells", outcome.Stderr);
+        Assert.Contains("holds no results store", outcome.Stderr);
         Assert.Contains("vigil bench", outcome.Stderr);
+        Assert.False(Directory.Exists(temp.Path("empty")), "report created the folder it was asked to read");
     }
 }

@@ -1,7 +1,10 @@
 using System.Text.RegularExpressions;
-using Vigil.Engine;
+using Vigil.Benchmark;
 using Vigil.Metrics;
+using Vigil.Records;
 using Vigil.Reporting;
+using Vigil.Results;
+using Vigil.Tests.Benchmark;
 using Vigil.Tests.Data;
 
 namespace Vigil.Tests.Reporting;
@@ -9,9 +12,21 @@ namespace Vigil.Tests.Reporting;
 /// <summary>Report pages from hand-made cells: table numbers worked out by hand, escaped text, notes instead of crashes.</summary>
 public class HtmlReportTests
 {
+    /// <summary>
+    /// Writes the report of <paramref name="cells"/> as `vigil report` does: saved (with their artifact files) in a new
+    /// SQLite store under <paramref name="folder"/>, then read back. Returns the page's path.
+    /// </summary>
+    internal static string WriteReport(string folder, IEnumerable<CellResult> cells, IReadOnlyDictionary<string, byte[]>? files = null)
+    {
+        using var store = ResultsStore.Open(null, folder);
+        long run = store.BeginRun(RunRecord.StartingNow("report tests", "{}", "mobilenetv2_int8_onnx", null));
+        foreach (var cell in cells) store.SaveCell(run, cell, files);
+        return HtmlReport.Write(Path.Combine(folder, "report"), store);
+    }
+
     private static CellResult Cell(string model, string category, int seed, double imageAuroc, double pixelAuroc,
-        double latencyMs = 10, long peakBytes = 512L << 20, string? artifacts = null) => new(
-        new CellKey(model, "synthetic", category, CellKey.Unsupervised, seed), "mobilenetv2_int8_onnx", false, 10, 4,
+        double latencyMs = 10, long peakBytes = 512L << 20, CellArtifactIndex? artifacts = null) => new(
+        TestSpecs.Cell(model: model, category: category, seed: seed, backbone: "mobilenetv2_int8_onnx", weights: "pretrained"), false, 10, 4,
         new EvaluationResult(imageAuroc, 0.5 + seed, new F1Max(0.25, 1f), pixelAuroc, 0.3, new F1Max(0.2, 1f), pixelAuroc / 2, 0.3,
             EvaluationResolution.GroundTruth, []),
         new Efficiency(2.0 + seed, latencyMs, latencyMs * 2, peakBytes, 1000, 1000 / latencyMs, 1, 2000),
@@ -24,12 +39,13 @@ public class HtmlReportTests
     [Fact]
     public void ResultsOfDifferentBackbonesAreNeverAveragedTogether()
     {
-        var tables = MetricTable.Build([Cell("padim", "a", 0, 0.6, 0.5), Cell("padim", "a", 0, 0.8, 0.5) with { Backbone = "resnet18" }]);
+        var onResnet = Cell("padim", "a", 0, 0.8, 0.5);
+        onResnet = onResnet with { Spec = onResnet.Spec with { Backbone = "resnet18" } };
+        var tables = MetricTable.Build([Cell("padim", "a", 0, 0.6, 0.5), onResnet]);
         Assert.Equal(["padim (mobilenetv2_int8_onnx)", "padim (resnet18)"], tables.Select(t => t.Model));
         Assert.Equal([0.6, 0.8], tables.Select(t => t.Mean.ImageAuroc));
         using var temp = new TempTree();
-        Assert.Contains("padim (resnet18) on synthetic", File.ReadAllText(HtmlReport.Write(temp.Root,
-            [Cell("padim", "a", 0, 0.6, 0.5), Cell("padim", "a", 0, 0.8, 0.5) with { Backbone = "resnet18" }])));
+        Assert.Contains("padim (resnet18) on synthetic", File.ReadAllText(WriteReport(temp.Root, [Cell("padim", "a", 0, 0.6, 0.5), onResnet])));
     }
 
     [Fact]
@@ -64,7 +80,7 @@ public class HtmlReportTests
         Assert.Equal(20, t.Mean.LatencyP95Ms, 12);
 
         using var temp = new TempTree();
-        var html = File.ReadAllText(HtmlReport.Write(temp.Root, [Cell("patchcore", "b", 0, 0.6, double.NaN), Cell("patchcore", "a", 0, 0.8, 0.9), Cell("patchcore", "a", 1, 0.9, 0.7)]));
+        var html = File.ReadAllText(WriteReport(temp.Root, [Cell("patchcore", "b", 0, 0.6, double.NaN), Cell("patchcore", "a", 0, 0.8, 0.9), Cell("patchcore", "a", 1, 0.9, 0.7)]));
         Assert.Contains("<td>0.725</td>", html); // mean image AUROC
         Assert.Contains("<td>0.800*</td>", html); // mean pixel AUROC, partial
         Assert.Contains("<td>n/a</td>", html); // b's pixel AUROC
@@ -75,7 +91,7 @@ public class HtmlReportTests
     {
         const string hostile = "<img src=x onerror=alert(1)>&\"'";
         using var temp = new TempTree();
-        var html = File.ReadAllText(HtmlReport.Write(temp.Root, [Cell("patchcore", hostile, 0, 0.8, 0.9), Cell(hostile, "a", 0, 0.7, 0.6)]));
+        var html = File.ReadAllText(WriteReport(temp.Root, [Cell("patchcore", hostile, 0, 0.8, 0.9), Cell(hostile, "a", 0, 0.7, 0.6)]));
         Assert.DoesNotContain("<img src=x", html);
         Assert.Contains("&lt;img src=x onerror=alert(1)&gt;&amp;&quot;&#39;", html);
         Assert.Equal(Regex.Matches(html, "<img ").Count, Regex.Matches(html, "<img src=\"(plots|overlays)/").Count);
@@ -85,16 +101,17 @@ public class HtmlReportTests
     public void CellsWithoutArtifactsGetANoteAndEveryImageTheReportNamesExists()
     {
         using var temp = new TempTree();
-        var gone = temp.Path("no-such-artifacts");
-        var page = HtmlReport.Write(temp.Path("report"),
+        // An index that names an overlay the store does not hold (e.g. a store edited by hand).
+        var lost = new CellArtifactIndex(0.3, null, null, 0, 1, [new OverlayImage("overlays/top-anomaly-1.png", OverlayRole.TopAnomaly, 1, "/d/crack/0.png", "crack", true, 0.9f)]);
+        var page = WriteReport(temp.Root,
         [
             Cell("patchcore", "old", 0, 0.8, 0.9),
-            Cell("patchcore", "moved", 0, 0.7, 0.6, artifacts: gone),
+            Cell("patchcore", "lost", 0, 0.7, 0.6, artifacts: lost),
             Cell("padim", "old", 0, 0.9, 0.8, latencyMs: 30, peakBytes: 2048L << 20),
         ]);
         var html = File.ReadAllText(page);
         Assert.Equal(2, Regex.Matches(html, "No artifacts \\(overlays, pixel curves\\) for this cell").Count);
-        Assert.Contains($"Cell artifacts {Path.Combine(gone, CellArtifacts.IndexFile)} do not exist", html);
+        Assert.Contains("overlay overlays/top-anomaly-1.png is missing from the results store", html);
         Assert.Contains("No pixel ROC curve", html);
         Assert.Contains("No PRO (pixel) curve", html);
 
@@ -108,7 +125,7 @@ public class HtmlReportTests
     public void NoCellsIsAnInputError()
     {
         using var temp = new TempTree();
-        var e = Assert.Throws<VigilInputException>(() => HtmlReport.Write(temp.Root, []));
+        var e = Assert.Throws<VigilInputException>(() => WriteReport(temp.Root, []));
         Assert.Contains("vigil bench", e.Message);
     }
 }

@@ -1,10 +1,12 @@
 using Vigil.Backbones;
+using Vigil.Benchmark;
 using Vigil.Data;
 using Vigil.Detectors;
-using Vigil.Engine;
+using Vigil.Records;
+using Vigil.Registry;
 using Vigil.Results;
+using Vigil.Tests.Benchmark;
 using Vigil.Tests.Cli;
-using Vigil.Tests.Engine;
 using Vigil.Weights;
 
 namespace Vigil.Tests.Reporting;
@@ -16,8 +18,6 @@ namespace Vigil.Tests.Reporting;
 /// </summary>
 public sealed class ReportRun : IDisposable
 {
-    private const string Configuration = "report-tests";
-
     public ReportRun()
     {
         SharedData.RequireDirectory("weights");
@@ -27,14 +27,10 @@ public sealed class ReportRun : IDisposable
         {
             long run = store.BeginRun(RunRecord.StartingNow("report tests", "{}", "mobilenetv2_int8_onnx", null));
             // One PatchCore cell: the fastest model to fit and predict; tables of several models are tested on hand-made cells.
-            var entry = DetectorCatalog.Get("patchcore");
-            var key = new CellKey(entry.Name, Split.Dataset, TinySynthetic.Category, CellKey.Unsupervised, 0);
-            using (var detector = entry.Create(BackboneCatalog.Open("mobilenetv2_int8_onnx", WeightSource.Pretrained, entry.Layers), 0))
-            {
-                var cell = CellRunner.Run(key, detector, Split, artifactsDirectory: CellArtifacts.DirectoryFor(Output, key, Configuration));
-                store.SaveCell(run, cell, Configuration);
-                Cells = [cell];
-            }
+            var spec = TestSpecs.Cell(dataset: Split.Dataset, backbone: "mobilenetv2_int8_onnx", weights: "pretrained");
+            var outcome = CellRunner.Run(spec, DetectorRegistry.Parse("patchcore"), new BackboneChoice("mobilenetv2_int8_onnx", WeightSource.Pretrained), Split);
+            store.SaveCell(run, outcome.Result, outcome.ArtifactFiles);
+            Outcomes = [outcome];
             store.FinishRun(run, RunStatus.Finished);
         }
         Report = VigilProcess.Run(Output, "report", "--out", Output);
@@ -43,9 +39,10 @@ public sealed class ReportRun : IDisposable
 
     public TinySynthetic Data { get; } = new(trainCount: 8, testGoodCount: 4, perDefectCount: 2);
     public DatasetSplit Split { get; }
-    public IReadOnlyList<CellResult> Cells { get; }
+    public IReadOnlyList<CellOutcome> Outcomes { get; }
+    public IReadOnlyList<CellResult> Cells => Outcomes.Select(o => o.Result).ToList();
 
-    /// <summary>The bench output folder (cells/, the artifacts beside them, report/).</summary>
+    /// <summary>The bench output folder (results.sqlite, report/).</summary>
     public string Output { get; }
 
     public VigilProcess.Outcome Report { get; }

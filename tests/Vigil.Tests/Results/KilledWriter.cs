@@ -1,6 +1,7 @@
 using System.Collections;
 using System.Diagnostics;
-using Vigil.Engine;
+using Vigil.Benchmark;
+using Vigil.Records;
 using Vigil.Results;
 using Vigil.Tests.Results;
 
@@ -37,13 +38,13 @@ namespace Vigil.Tests.Results
             using var store = ResultsStore.Open(spec, Path.GetTempPath());
             long run = store.BeginRun(ResultSamples.Run());
             for (int seed = 0; seed < cells; seed++)
-                store.SaveCell(run, ResultSamples.Cell(Key(seed), ImagesPerCell), ResultSamples.Hash);
-            var last = ResultSamples.Cell(Key(cells), ImagesOfTheStalledCell);
-            store.SaveCell(run, last with { Images = new StallingList(last.Images) }, ResultSamples.Hash);
+                store.SaveCell(run, ResultSamples.Cell(Spec(seed), ImagesPerCell));
+            var last = ResultSamples.Cell(Spec(cells), ImagesOfTheStalledCell);
+            store.SaveCell(run, last with { Images = new StallingList(last.Images) });
             throw new InvalidOperationException("The stalled save returned; the writer should have been killed inside it.");
         }
 
-        private static CellKey Key(int seed) => new("patchcore", "mvtec", "wood", CellKey.Unsupervised, seed);
+        private static CellSpec Spec(int seed) => ResultSamples.Spec with { Seed = seed };
 
         /// <summary>Starts the writer, waits until it stalls inside the transaction of its last save, and kills it (SIGKILL).</summary>
         public static void RunAndKill(string spec, int cells)

@@ -35,8 +35,8 @@ public class PostgresResultsStoreTests(PostgresServer server) : ResultsStoreCont
         Assert.Equal($"postgres://postgres@127.0.0.1:{server.Port}/{database}", first.Location); // no password in messages
 
         long run = first.BeginRun(ResultSamples.Run());
-        first.SaveCell(run, ResultSamples.Cell(), ResultSamples.Hash);
-        Assert.True(second.TryFindCell(ResultSamples.Cell().Key, ResultSamples.Hash, out var seen));
+        first.SaveCell(run, ResultSamples.Cell());
+        Assert.True(second.TryFindCell(ResultSamples.Spec.Hash, out var seen));
         Assert.Equal(12, seen!.TrainCount);
         Assert.Equal(run, Assert.Single(second.Runs()).Id);
     }

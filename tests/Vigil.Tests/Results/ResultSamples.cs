@@ -1,5 +1,6 @@
-using Vigil.Engine;
+using Vigil.Benchmark;
 using Vigil.Metrics;
+using Vigil.Records;
 using Vigil.Results;
 
 namespace Vigil.Tests.Results;
@@ -7,11 +8,13 @@ namespace Vigil.Tests.Results;
 /// <summary>Hand-made cells and runs with known values (NaN metrics, quotes, non-ASCII text) for store tests.</summary>
 internal static class ResultSamples
 {
-    public const string Hash = "3f2a9c41d07e";
+    /// <summary>A cell specification with every field set (quotes and non-ASCII text included).</summary>
+    public static CellSpec Spec { get; } = new("patchcore", """{"coreset":"0.1","layers":"layer2+layer3"}""", "patchcore", "mvtec", "mvtec:/data/ünï \"mvtec\"",
+        "wood", CellKey.Unsupervised, CellKey.Unsupervised, 3, 0.8, "wide_resnet50_2", "9c1185a5c5e9fc54612808977ee8f548b2258d31fa7ad6c2e4d3c7f8f1e6d8a0",
+        "resize 256x256, crop 224x224", new EvaluationOptions(), 0, "0.1.0");
 
-    public static CellResult Cell(CellKey? key = null, int images = 3) => new(
-        key ?? new CellKey("patchcore", "mvtec", "wood", CellKey.Unsupervised, 3),
-        "wide_resnet50_2",
+    public static CellResult Cell(CellSpec? spec = null, int images = 3) => new(
+        spec ?? Spec,
         RandomWeights: false,
         TrainCount: 12,
         TestCount: images,
@@ -22,7 +25,15 @@ internal static class ResultSamples
         Enumerable.Range(0, images).Select(i => new ImageOutcome(
             $"/data/wood/test/{(i % 3 == 0 ? "good" : "crack")}/{i:D4}.png", i % 3 != 0, i % 3 == 0 ? "good" : "crack",
             i == 1 ? 3.4028235e38f : i * 0.125f - 1e-7f)).ToList(),
-        ["patchcore cannot use labelled anomalies"]);
+        ["patchcore cannot use labelled anomalies"],
+        new CellArtifactIndex(0.3, new Curve([0, 0.5, 1], [0, 0.75, 1]), null, -1.5f, 2.25f,
+            [new OverlayImage("overlays/top-anomaly-1.png", OverlayRole.TopAnomaly, 1, "/data/wood/test/crack/0001.png", "crack", true, 0.125f)]));
+
+    /// <summary>The artifact files <see cref="Cell"/>'s index names (bytes a PNG decoder would not accept: the store keeps bytes, not images).</summary>
+    public static IReadOnlyDictionary<string, byte[]> Files { get; } = new Dictionary<string, byte[]>
+    {
+        ["overlays/top-anomaly-1.png"] = [0x89, 0x50, 0x4E, 0x47, 0, 255, 1, 2, 3],
+    };
 
     /// <summary>The metric rows <see cref="Cell"/> must produce, written out by hand (null = NaN).</summary>
     public static readonly Dictionary<string, double?> Metrics = new()

@@ -1,6 +1,7 @@
 using System.Data.Common;
 using System.Text.Json;
-using Vigil.Engine;
+using Vigil.Benchmark;
+using Vigil.Records;
 using Vigil.Results;
 
 namespace Vigil.Tests.Results;
@@ -30,13 +31,13 @@ public abstract class ResultsStoreContract : IDisposable
         var spec = NewStore();
         var run = ResultSamples.Run();
         var wood = ResultSamples.Cell();
-        var tile = ResultSamples.Cell(wood.Key with { Category = "tile" }, images: 5) with { RandomWeights = true };
+        var tile = ResultSamples.Cell(wood.Spec with { Category = "tile" }, images: 5) with { RandomWeights = true, Artifacts = null };
         long runId;
         using (var store = Open(spec))
         {
             runId = store.BeginRun(run);
-            store.SaveCell(runId, wood, ResultSamples.Hash);
-            store.SaveCell(runId, tile, ResultSamples.Hash);
+            store.SaveCell(runId, wood, ResultSamples.Files);
+            store.SaveCell(runId, tile);
             store.FinishRun(runId, RunStatus.Finished);
         }
 
@@ -68,58 +69,114 @@ public abstract class ResultsStoreContract : IDisposable
             Rows(raw, "SELECT category, seed, random_weights, train_count, test_count FROM cells ORDER BY id",
                 r => (r.GetString(0), r.GetInt64(1), r.GetBoolean(2), r.GetInt64(3), r.GetInt64(4))));
         Assert.Equal((long)ResultsSchema.Version, Convert.ToInt64(Scalar(raw, "SELECT version FROM schema_version")));
+        Assert.Equal([wood.Spec.Hash, tile.Spec.Hash], Rows(raw, "SELECT configuration_hash FROM cells ORDER BY id", r => r.GetString(0)));
+
+        // Artifact files come back byte for byte, by cell and name.
+        var stored = reopened.LatestCells();
+        var woodCell = stored.Single(c => c.Result.Key.Category == "wood").CellId;
+        var tileCell = stored.Single(c => c.Result.Key.Category == "tile").CellId;
+        Assert.Equal(ResultSamples.Files["overlays/top-anomaly-1.png"], reopened.ReadArtifact(woodCell, "overlays/top-anomaly-1.png"));
+        Assert.Null(reopened.ReadArtifact(woodCell, "overlays/false-alarm-1.png"));
+        Assert.Null(reopened.ReadArtifact(tileCell, "overlays/top-anomaly-1.png"));
     }
 
     [Fact]
-    public void ResumeLookupHitsOnlyTheSameKeyAndConfiguration()
+    public void ContinualRunsRoundTripAndAreFoundBySpecification()
+    {
+        var store = Open(NewStore());
+        using (store)
+        {
+            var matrix = new double[2, 2] { { 0.75, double.NaN }, { 0.5, 0.875 } };
+            var metric = ContinualMetric.From("image_auroc", matrix);
+            var test = new ContinualTest("wood", 4, 1.5, ResultSamples.Cell().Metrics);
+            var continual = new ContinualResult(ResultSamples.Spec with { Category = "wood+tile", SettingName = "continual", SettingSpec = "continual" },
+                false, ["wood", "tile"], [new ContinualStep("wood", 10, 2.5, 4096, [test])], metric, metric, metric, 9.5);
+            long run = store.BeginRun(ResultSamples.Run());
+            store.SaveContinual(run, continual);
+            store.SaveContinual(run, continual with { TotalSeconds = 10.5 });
+
+            Assert.True(store.TryFindContinual(continual.Spec.Hash, out var found));
+            Assert.Equal(10.5, found!.TotalSeconds);
+            Assert.Equal(JsonSerializer.Serialize(continual with { TotalSeconds = 10.5 }, RecordJson.Indented), JsonSerializer.Serialize(found, RecordJson.Indented));
+            Assert.False(store.TryFindContinual((continual.Spec with { Seed = 4 }).Hash, out _));
+            Assert.Equal(10.5, Assert.Single(store.LatestContinual()).TotalSeconds);
+            Assert.True(double.IsNaN(found.ImageAuroc.Matrix[0][1]));
+        }
+    }
+
+    [Fact]
+    public void PostgresPasswordsInTheCommandLineAndConfigurationAreNotStored()
+    {
+        var spec = NewStore();
+        using (var store = Open(spec))
+            store.BeginRun(ResultSamples.Run() with
+            {
+                CommandLine = "vigil bench --results postgres://vigil:s3cr%40t@db.example:5432/results?sslmode=require",
+                Configuration = """{"results":"postgresql://vigil:s3cr%40t@db.example/results","other":"postgres://h/db?password=hunter2&x=1"}""",
+            });
+        using var raw = RawConnection(spec);
+        var (commandLine, configuration) = Rows(raw, "SELECT command_line, configuration FROM runs", r => (r.GetString(0), r.GetString(1))).Single();
+        Assert.Equal("vigil bench --results postgres://vigil@db.example:5432/results?sslmode=require", commandLine);
+        Assert.DoesNotContain("s3cr", configuration);
+        Assert.DoesNotContain("hunter2", configuration);
+        Assert.Contains("postgresql://vigil@db.example/results", configuration);
+        JsonDocument.Parse(configuration).Dispose(); // still a JSON document
+    }
+
+    [Fact]
+    public void ResumeLookupHitsOnlyTheSameSpecification()
     {
         var spec = NewStore();
         var saved = ResultSamples.Cell();
         using (var writer = Open(spec))
         {
             long run = writer.BeginRun(ResultSamples.Run()); // never finished, as when the process was killed
-            writer.SaveCell(run, saved, ResultSamples.Hash);
+            writer.SaveCell(run, saved);
         }
 
         using var store = Open(spec);
-        Assert.True(store.TryFindCell(saved.Key, ResultSamples.Hash, out var found));
+        Assert.True(store.TryFindCell(saved.Spec.Hash, out var found));
         AssertSameCell(saved, found!);
+        var s = saved.Spec;
         foreach (var other in new[]
                  {
-                     saved.Key with { Model = "padim" }, saved.Key with { Dataset = "visa" }, saved.Key with { Category = "tile" },
-                     saved.Key with { Setting = "fewshot-8" }, saved.Key with { Seed = 4 },
+                     s with { Model = "padim" }, s with { ModelOptions = """{"coreset":"0.01","layers":"layer2+layer3"}""" }, s with { Dataset = "visa" },
+                     s with { DatasetSpec = "mvtec:/other" }, s with { Category = "tile" }, s with { SettingName = "fewshot-8" }, s with { Seed = 4 },
+                     s with { TrainRatio = 0.7 }, s with { WeightsSha256 = "random:1" }, s with { Input = "resize 224x224" },
+                     s with { Evaluation = new Vigil.Metrics.EvaluationOptions { ProFprLimit = 0.05 } }, s with { SkippedFiles = 1 },
+                     s with { VigilVersion = "0.2.0" }, s with { ModelFileSha256 = "ab" },
                  })
         {
-            Assert.False(store.TryFindCell(other, ResultSamples.Hash, out var missed), other.ToString());
+            Assert.False(store.TryFindCell(other.Hash, out var missed), other.ToString());
             Assert.Null(missed);
         }
-        Assert.False(store.TryFindCell(saved.Key, ResultSamples.Hash + "0", out _));
-        Assert.False(store.TryFindCell(saved.Key, ResultSamples.Hash.ToUpperInvariant(), out _));
+        Assert.Equal(s.Hash, (s with { }).Hash); // equal specifications, equal identity
 
         // A later save of the same cell is the one found.
         long second = store.BeginRun(ResultSamples.Run());
-        store.SaveCell(second, saved with { TrainCount = 99 }, ResultSamples.Hash);
-        Assert.True(store.TryFindCell(saved.Key, ResultSamples.Hash, out var latest));
+        store.SaveCell(second, saved with { TrainCount = 99 });
+        Assert.True(store.TryFindCell(saved.Spec.Hash, out var latest));
         Assert.Equal(99, latest!.TrainCount);
     }
 
     [Fact]
-    public void LatestCellsTakesTheLastSaveOfEachKeyAndConfiguration()
+    public void LatestCellsTakesTheLastSaveOfEachSpecification()
     {
         using var store = Open(NewStore());
         var wood = ResultSamples.Cell();
-        var tile = ResultSamples.Cell(wood.Key with { Category = "tile" });
+        var tile = ResultSamples.Cell(wood.Spec with { Category = "tile" });
+        var otherWood = ResultSamples.Cell(wood.Spec with { Input = "resize 224x224" });
         long first = store.BeginRun(ResultSamples.Run());
-        store.SaveCell(first, wood, "hash-a");
-        store.SaveCell(first, tile, "hash-a");
+        store.SaveCell(first, wood);
+        store.SaveCell(first, tile);
         store.FinishRun(first, RunStatus.Finished);
         long second = store.BeginRun(ResultSamples.Run("resnet18"));
-        store.SaveCell(second, wood with { TrainCount = 20 }, "hash-a");
-        store.SaveCell(second, wood with { TrainCount = 30 }, "hash-b");
+        store.SaveCell(second, wood with { TrainCount = 20 });
+        store.SaveCell(second, otherWood with { TrainCount = 30 });
 
         var latest = store.LatestCells();
-        Assert.Equal([(first, "hash-a", "tile", 12), (second, "hash-a", "wood", 20), (second, "hash-b", "wood", 30)],
-            latest.Select(c => (c.RunId, c.ConfigurationHash, c.Result.Key.Category, c.Result.TrainCount)));
+        Assert.Equal([(first, tile.Spec.Hash, "tile", 12), (second, wood.Spec.Hash, "wood", 20), (second, otherWood.Spec.Hash, "wood", 30)],
+            latest.Select(c => (c.RunId, c.Result.Spec.Hash, c.Result.Key.Category, c.Result.TrainCount)));
         Assert.Equal(["wide_resnet50_2", "resnet18"], store.Runs().Select(r => r.Backbone));
         Assert.Equal([RunStatus.Finished, RunStatus.Running], store.Runs().Select(r => r.Status));
     }
@@ -131,23 +188,22 @@ public abstract class ResultsStoreContract : IDisposable
         using var store = Open(spec);
         long run = store.BeginRun(ResultSamples.Run());
         var good = ResultSamples.Cell();
-        store.SaveCell(run, good, ResultSamples.Hash);
+        store.SaveCell(run, good, ResultSamples.Files);
 
-        // The last image has no path: the database refuses that row after the cell, metric, timing, warning and
-        // other image rows were written, so the whole save must be undone.
-        var broken = ResultSamples.Cell(good.Key with { Category = "tile" }, images: 50);
-        var images = broken.Images.ToList();
-        images[^1] = images[^1] with { Path = null! };
-        Assert.ThrowsAny<DbException>(() => store.SaveCell(run, broken with { Images = images }, ResultSamples.Hash));
+        // The last artifact has no content: the database refuses that row after the cell, metric, timing, warning,
+        // image and other artifact rows were written, so the whole save must be undone.
+        var broken = ResultSamples.Cell(good.Spec with { Category = "tile" }, images: 50);
+        var files = new Dictionary<string, byte[]>(ResultSamples.Files) { ["overlays/z.png"] = null! };
+        Assert.ThrowsAny<DbException>(() => store.SaveCell(run, broken, files));
 
         using (var raw = RawConnection(spec))
-            foreach (var (table, rows) in new[] { ("cells", 1L), ("metrics", (long)ResultSamples.Metrics.Count), ("timings", (long)ResultSamples.Timings.Count), ("warnings", 2L), ("images", 3L) })
+            foreach (var (table, rows) in new[] { ("cells", 1L), ("metrics", (long)ResultSamples.Metrics.Count), ("timings", (long)ResultSamples.Timings.Count), ("warnings", 2L), ("images", 3L), ("artifacts", 1L) })
                 Assert.Equal((table, rows), (table, Convert.ToInt64(Scalar(raw, $"SELECT COUNT(*) FROM {table}"))));
-        Assert.False(store.TryFindCell(broken.Key, ResultSamples.Hash, out _));
+        Assert.False(store.TryFindCell(broken.Spec.Hash, out _));
 
         // The store goes on working: the repaired cell saves whole.
-        store.SaveCell(run, broken, ResultSamples.Hash);
-        Assert.True(store.TryFindCell(broken.Key, ResultSamples.Hash, out var repaired));
+        store.SaveCell(run, broken, ResultSamples.Files);
+        Assert.True(store.TryFindCell(broken.Spec.Hash, out var repaired));
         Assert.Equal(50, repaired!.Images.Count);
     }
 
@@ -165,13 +221,13 @@ public abstract class ResultsStoreContract : IDisposable
         var cells = store.Cells(run.Id);
         Assert.Equal(Enumerable.Range(0, whole), cells.Select(c => c.Key.Seed));
         Assert.All(cells, c => Assert.Equal(KilledWriter.ImagesPerCell, c.Images.Count));
-        Assert.False(store.TryFindCell(cells[0].Key with { Seed = whole }, ResultSamples.Hash, out _));
+        Assert.False(store.TryFindCell((cells[0].Spec with { Seed = whole }).Hash, out _));
         using (var raw = RawConnection(spec))
             foreach (var (table, rows) in new[] { ("cells", 1L), ("metrics", (long)ResultSamples.Metrics.Count), ("timings", (long)ResultSamples.Timings.Count), ("warnings", 2L), ("images", KilledWriter.ImagesPerCell) })
                 Assert.Equal((table, whole * rows), (table, Convert.ToInt64(Scalar(raw, $"SELECT COUNT(*) FROM {table}"))));
 
         // The store takes writes again (no lock or half transaction left behind).
-        store.SaveCell(run.Id, ResultSamples.Cell(cells[0].Key with { Seed = whole }), ResultSamples.Hash);
+        store.SaveCell(run.Id, ResultSamples.Cell(cells[0].Spec with { Seed = whole }));
         store.FinishRun(run.Id, RunStatus.Interrupted);
         Assert.Equal(RunStatus.Interrupted, Assert.Single(store.Runs()).Status);
         Assert.Equal(whole + 1, store.Cells(run.Id).Count);
@@ -210,7 +266,7 @@ public abstract class ResultsStoreContract : IDisposable
     }
 
     private static void AssertSameCell(CellResult expected, CellResult actual) =>
-        Assert.Equal(JsonSerializer.Serialize(expected, ResultsStore.Json), JsonSerializer.Serialize(actual, ResultsStore.Json));
+        Assert.Equal(JsonSerializer.Serialize(expected, RecordJson.Indented), JsonSerializer.Serialize(actual, RecordJson.Indented));
 
     private static Dictionary<string, double?> NamedValues(DbConnection raw, string table, long cellId) =>
         Rows(raw, $"SELECT name, value FROM {table} WHERE cell_id = {cellId}", r => (r.GetString(0), r.IsDBNull(1) ? (double?)null : r.GetDouble(1)))

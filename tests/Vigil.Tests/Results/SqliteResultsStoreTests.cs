@@ -74,7 +74,7 @@ public class SqliteResultsStoreTests : ResultsStoreContract
         using (var store = ResultsStore.Open(file, Output))
         {
             long run = store.BeginRun(ResultSamples.Run());
-            store.SaveCell(run, ResultSamples.Cell(images: 500), ResultSamples.Hash);
+            store.SaveCell(run, ResultSamples.Cell(images: 500));
         }
         // Keep the 100-byte header (so it still looks like SQLite) and overwrite every page after it.
         var bytes = File.ReadAllBytes(file);
@@ -97,21 +97,21 @@ public class SqliteResultsStoreTests : ResultsStoreContract
         var file = NewStore();
         using var store = ResultsStore.Open(file, Output);
         long run = store.BeginRun(ResultSamples.Run());
-        store.SaveCell(run, ResultSamples.Cell(), ResultSamples.Hash);
+        store.SaveCell(run, ResultSamples.Cell());
 
         // SQLite reports a file that may not grow past max_page_count exactly as a full disk (SQLITE_FULL).
         var connection = ((SqlResultsStore)store).Connection;
         long pages = Convert.ToInt64(Scalar(connection, "PRAGMA page_count"));
         Scalar(connection, $"PRAGMA max_page_count = {pages + 4}");
-        var big = ResultSamples.Cell(ResultSamples.Cell().Key with { Category = "tile" }, images: 5000);
-        var error = Assert.Throws<VigilInputException>(() => store.SaveCell(run, big, ResultSamples.Hash));
+        var big = ResultSamples.Cell(ResultSamples.Spec with { Category = "tile" }, images: 5000);
+        var error = Assert.Throws<VigilInputException>(() => store.SaveCell(run, big));
         Assert.Contains(file, error.Message);
         Assert.Contains("disk is full", error.Message);
 
         foreach (var (table, rows) in new[] { ("cells", 1L), ("metrics", 10L), ("images", 3L) })
             Assert.Equal((table, rows), (table, Convert.ToInt64(Scalar(connection, $"SELECT COUNT(*) FROM {table}"))));
         Scalar(connection, "PRAGMA max_page_count = 1073741823"); // space freed: the same cell saves whole
-        store.SaveCell(run, big, ResultSamples.Hash);
+        store.SaveCell(run, big);
         Assert.Equal(5000, Assert.Single(store.Cells(run), c => c.Key.Category == "tile").Images.Count);
     }
 

@@ -1,4 +1,5 @@
 using Vigil.Imaging;
+using Vigil.Settings;
 
 namespace Vigil.Tests.Settings;
 

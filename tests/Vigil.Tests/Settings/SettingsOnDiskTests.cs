@@ -1,6 +1,6 @@
 using Vigil.Imaging;
 using Vigil.Settings;
-using Vigil.Tests.Engine;
+using Vigil.Tests.Benchmark;
 
 namespace Vigil.Tests.Settings;
 

@@ -32,7 +32,7 @@ public class PyTorchCheckpointTests
 
     public static Sequential TinyModule() => Sequential(Conv2d(2, 3, 1), BatchNorm2d(3));
 
-    public static void AssertTinyValues(Sequential m)
+    internal static void AssertTinyValues(Sequential m)
     {
         var s = m.state_dict();
         Assert.Equal([1f, 4, 2, 5, 3, 6], s["0.weight"].data<float>().ToArray());

@@ -1,4 +1,5 @@
 using Vigil.Imaging;
+using Vigil.Randomness;
 
 namespace Vigil.Data.Synthetic;
 
@@ -12,18 +13,17 @@ public static class CutPaste
     /// <summary>The image with one pasted patch, and the patch's footprint as mask; the same seed gives the same result.</summary>
     public static (ImageTensor Image, BinaryMask Mask) Apply(ImageTensor image, ulong seed)
     {
-        var rng = new SplitMix64(seed);
-        double Uniform(double low, double high) => low + (high - low) * ((rng.Next() >> 11) * (1.0 / (1UL << 53)));
+        var rng = new SeededRandom(seed);
         int h = image.Height, w = image.Width;
-        double area = Uniform(0.02, 0.15) * h * w;
-        double aspect = Math.Exp(Uniform(Math.Log(0.3), Math.Log(1 / 0.3)));
+        double area = rng.Uniform(0.02, 0.15) * h * w;
+        double aspect = Math.Exp(rng.Uniform(Math.Log(0.3), Math.Log(1 / 0.3)));
         int patchW = Math.Clamp((int)Math.Round(Math.Sqrt(area * aspect)), 1, w);
         int patchH = Math.Clamp((int)Math.Round(Math.Sqrt(area / aspect)), 1, h);
-        int fromX = (int)Uniform(0, w - patchW + 1), fromY = (int)Uniform(0, h - patchH + 1);
-        int toX = (int)Uniform(0, w - patchW + 1), toY = (int)Uniform(0, h - patchH + 1);
+        int fromX = (int)rng.Uniform(0, w - patchW + 1), fromY = (int)rng.Uniform(0, h - patchH + 1);
+        int toX = (int)rng.Uniform(0, w - patchW + 1), toY = (int)rng.Uniform(0, h - patchH + 1);
         // Jitter strengths as the CutPaste paper's ColorJitter(0.1, 0.1, 0.1): brightness and contrast factors in [0.9, 1.1], plus a per-channel shift.
-        double brightness = Uniform(0.9, 1.1), contrast = Uniform(0.9, 1.1);
-        var shift = Enumerable.Range(0, image.Channels).Select(_ => Uniform(-0.1, 0.1)).ToArray();
+        double brightness = rng.Uniform(0.9, 1.1), contrast = rng.Uniform(0.9, 1.1);
+        var shift = Enumerable.Range(0, image.Channels).Select(_ => rng.Uniform(-0.1, 0.1)).ToArray();
 
         var result = new ImageTensor(image.Channels, h, w, (float[])image.Data.Clone());
         var mask = new BinaryMask(h, w);

@@ -1,4 +1,5 @@
 using Vigil.Imaging;
+using Vigil.Randomness;
 
 namespace Vigil.Data.Synthetic;
 
@@ -27,7 +28,7 @@ internal static class Defects
     /// <summary>Object coverage below which a pixel is treated as background (for on-object defects).</summary>
     private const float MinimumCoverage = 0.1f;
 
-    public static BinaryMask Paint(Scene scene, string defect, SyntheticRandom rng)
+    public static BinaryMask Paint(Scene scene, string defect, SeededRandom rng)
     {
         float scale = scene.Size / 256f; // defect sizes are designed at 256 px and scale with the image
         return defect switch
@@ -44,7 +45,7 @@ internal static class Defects
     private static readonly float[][] StainColours = [[0.22f, 0.22f, 0.25f], [0.60f, 0.33f, 0.18f], [0.25f, 0.30f, 0.50f], [0.95f, 0.93f, 0.88f]];
 
     /// <summary>A thin curved line (cubic Bézier), brighter or darker than the surface, tapered at both ends.</summary>
-    private static BinaryMask PaintScratch(Scene scene, SyntheticRandom rng, float scale)
+    private static BinaryMask PaintScratch(Scene scene, SeededRandom rng, float scale)
     {
         var (cx, cy) = scene.SampleDefectSite(rng);
         float length = (float)rng.Uniform(40, 85) * scale;
@@ -74,7 +75,7 @@ internal static class Defects
     }
 
     /// <summary>An irregular soft-edged, mottled patch of another colour (oil, rust, ink, bleach) blended over the surface.</summary>
-    private static BinaryMask PaintStain(Scene scene, SyntheticRandom rng, float scale)
+    private static BinaryMask PaintStain(Scene scene, SeededRandom rng, float scale)
     {
         var (cx, cy) = scene.SampleDefectSite(rng);
         float radius = (float)rng.Uniform(9, 18) * scale;
@@ -92,7 +93,7 @@ internal static class Defects
     }
 
     /// <summary>A dark jagged line (mean-reverting random walk), tapered, often with one branch.</summary>
-    private static BinaryMask PaintCrack(Scene scene, SyntheticRandom rng, float scale)
+    private static BinaryMask PaintCrack(Scene scene, SeededRandom rng, float scale)
     {
         var (cx, cy) = scene.SampleDefectSite(rng);
         float length = (float)rng.Uniform(35, 75) * scale;
@@ -114,7 +115,7 @@ internal static class Defects
         return Composite(scene, alpha, (top, _, _) => top * darken, onObjectOnly: scene.SurfaceDefectsOnObjectOnly);
     }
 
-    private static List<Shapes.StrokePoint> Walk(SyntheticRandom rng, float x, float y, float direction, float length, float scale, Func<float, float> halfWidthAt)
+    private static List<Shapes.StrokePoint> Walk(SeededRandom rng, float x, float y, float direction, float length, float scale, Func<float, float> halfWidthAt)
     {
         float step = 2.5f * scale, heading = direction;
         int steps = Math.Max(2, (int)(length / step));
@@ -132,7 +133,7 @@ internal static class Defects
     }
 
     /// <summary>A piece of the object or tile broken off: the region shows the layer beneath.</summary>
-    private static BinaryMask PaintMissing(Scene scene, SyntheticRandom rng)
+    private static BinaryMask PaintMissing(Scene scene, SeededRandom rng)
     {
         var sample = scene.SampleMissingRegion ?? throw new InvalidOperationException("This category has no missing-part defect.");
         var under = scene.Under!;

@@ -1,3 +1,5 @@
+using Vigil.Randomness;
+
 namespace Vigil.Data.Synthetic;
 
 /// <summary>
@@ -22,10 +24,10 @@ internal sealed class Scene(int size)
     public bool SurfaceDefectsOnObjectOnly { get; init; }
 
     /// <summary>Draws the centre of a surface defect: a point on the product where such a defect is plausible.</summary>
-    public required Func<SyntheticRandom, (float X, float Y)> SampleDefectSite { get; init; }
+    public required Func<SeededRandom, (float X, float Y)> SampleDefectSite { get; init; }
 
     /// <summary>Draws the alpha of a missing part (1 = removed); null when the category has no missing parts.</summary>
-    public Func<SyntheticRandom, float[]>? SampleMissingRegion { get; init; }
+    public Func<SeededRandom, float[]>? SampleMissingRegion { get; init; }
 
     public int PlaneSize => Size * Size;
 

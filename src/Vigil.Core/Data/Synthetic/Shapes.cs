@@ -1,3 +1,5 @@
+using Vigil.Randomness;
+
 namespace Vigil.Data.Synthetic;
 
 /// <summary>
@@ -38,7 +40,7 @@ internal static class Shapes
     /// An irregular blob: a circle whose radius is modulated by a few random harmonics (stains, chipped-off pieces).
     /// Alpha rises from 0 at the outline to 1 over <paramref name="edgeWidth"/> pixels (1 = a crisp anti-aliased edge).
     /// </summary>
-    public static float[] Blob(int size, SyntheticRandom rng, float centreX, float centreY, float radius, float edgeWidth, double irregularity)
+    public static float[] Blob(int size, SeededRandom rng, float centreX, float centreY, float radius, float edgeWidth, double irregularity)
     {
         const int firstHarmonic = 2, harmonics = 4;
         var amplitude = new float[harmonics];

@@ -1,3 +1,5 @@
+using Vigil.Randomness;
+
 namespace Vigil.Data.Synthetic;
 
 /// <summary>A procedural product family: how a normal sample looks and which defects it can have.</summary>
@@ -9,7 +11,7 @@ internal abstract class SyntheticCategory
     public abstract IReadOnlyList<string> DefectTypes { get; }
 
     /// <summary>Renders one normal sample; every random choice comes from <paramref name="rng"/>.</summary>
-    public abstract Scene Render(int size, SyntheticRandom rng);
+    public abstract Scene Render(int size, SeededRandom rng);
 
     public static readonly IReadOnlyList<SyntheticCategory> All = [new WoodTexture(), new NutObject(), new TileGrid()];
 }
@@ -24,7 +26,7 @@ internal sealed class WoodTexture : SyntheticCategory
     public override string Name => "wood";
     public override IReadOnlyList<string> DefectTypes { get; } = [Defects.Scratch, Defects.Stain, Defects.Crack];
 
-    public override Scene Render(int size, SyntheticRandom rng)
+    public override Scene Render(int size, SeededRandom rng)
     {
         float s = size;
         float period = s / 12 * (float)rng.Uniform(0.9, 1.1);
@@ -70,7 +72,7 @@ internal sealed class NutObject : SyntheticCategory
     public override string Name => "nut";
     public override IReadOnlyList<string> DefectTypes { get; } = [Defects.Scratch, Defects.Stain, Defects.Missing];
 
-    public override Scene Render(int size, SyntheticRandom rng)
+    public override Scene Render(int size, SeededRandom rng)
     {
         float s = size;
         float centreX = s * (0.5f + (float)rng.Uniform(-0.015, 0.015)), centreY = s * (0.5f + (float)rng.Uniform(-0.015, 0.015));
@@ -137,7 +139,7 @@ internal sealed class TileGrid : SyntheticCategory
     public override string Name => "tile";
     public override IReadOnlyList<string> DefectTypes { get; } = [Defects.Crack, Defects.Stain, Defects.Missing];
 
-    public override Scene Render(int size, SyntheticRandom rng)
+    public override Scene Render(int size, SeededRandom rng)
     {
         float s = size, half = s / 2;
         float period = s / 6 * (float)rng.Uniform(0.97, 1.03), grout = 0.1f * period, tileHalf = (period - grout) / 2;
@@ -174,7 +176,7 @@ internal sealed class TileGrid : SyntheticCategory
             float cellU = MathF.Floor(u / period), cellV = MathF.Floor(v / period);
             float localU = u - (cellU + 0.5f) * period, localV = v - (cellV + 0.5f) * period;
             float distance = Shapes.RoundedBox(localU, localV, tileHalf, 3 * s / 256);
-            float shade = 1 + 0.025f * SyntheticRandom.Lattice(shadeSeed, (int)cellU, (int)cellV);
+            float shade = 1 + 0.025f * ValueNoise.Lattice(shadeSeed, (int)cellU, (int)cellV);
             float edgeDarkening = 1 - 0.08f * Math.Clamp(1 + distance / (3 * s / 256), 0, 1);
             float tile = shade * edgeDarkening * (1 + 0.03f * speckle.Fractal(x / (0.012f * s), y / (0.012f * s), 2) + 0.03f * (localU + localV) / period);
             float bed = 1 + 0.08f * groutGrain.Fractal(x / (0.01f * s), y / (0.01f * s), 2);

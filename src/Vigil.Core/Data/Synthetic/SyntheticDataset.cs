@@ -1,4 +1,5 @@
 using Vigil.Imaging;
+using Vigil.Randomness;
 
 namespace Vigil.Data.Synthetic;
 
@@ -42,11 +43,11 @@ public static class SyntheticDataset
         ValidateSize(imageSize);
         if (defectType != GoodFolder && !kind.DefectTypes.Contains(defectType))
             throw new VigilInputException($"Synthetic category '{category}' has no defect type '{defectType}'; use one of: {GoodFolder}, {string.Join(", ", kind.DefectTypes)}.");
-        var scene = kind.Render(imageSize, SyntheticRandom.Stream(seed, "scene"));
+        var scene = kind.Render(imageSize, SeededRandom.Stream(seed, "scene"));
         var mask = defectType == GoodFolder
             ? BinaryMask.Empty(imageSize, imageSize)
-            : Defects.Paint(scene, defectType, SyntheticRandom.Stream(seed, "defect:" + defectType));
-        return new SyntheticImage(Capture(scene, SyntheticRandom.Stream(seed, "sensor")), mask);
+            : Defects.Paint(scene, defectType, SeededRandom.Stream(seed, "defect:" + defectType));
+        return new SyntheticImage(Capture(scene, SeededRandom.Stream(seed, "sensor")), mask);
     }
 
     /// <summary>
@@ -61,12 +62,6 @@ public static class SyntheticDataset
     }
 
     /// <summary>
-    /// Writes the dataset under <paramref name="root"/> and returns the root's full path. When the root already holds
-    /// a complete tree generated with the same options, nothing is written. A root holding a tree generated with
-    /// other options is cleared and regenerated; a non-empty root that is not a synthetic dataset is refused
-    /// (<see cref="VigilInputException"/>), so user data is never overwritten. Safe to call concurrently on one root.
-    /// </summary>
-    /// <summary>
     /// True when <paramref name="root"/> holds a finished generated dataset (with whatever options it was made),
     /// so it can be opened as it is rather than regenerated with the defaults.
     /// </summary>
@@ -78,7 +73,14 @@ public static class SyntheticDataset
         return manifest.StartsWith(ManifestHeader, StringComparison.Ordinal) && !manifest.Contains("status=incomplete");
     }
 
-    public static string Generate(string root, SyntheticOptions? options = null)
+    /// <summary>
+    /// Writes the dataset under <paramref name="root"/> and returns the root's full path. When the root already holds
+    /// a complete tree generated with the same options, nothing is written. A root holding a tree generated with
+    /// other options is cleared and regenerated; a non-empty root that is not a synthetic dataset is refused
+    /// (<see cref="VigilInputException"/>), so user data is never overwritten. Safe to call concurrently on one root.
+    /// Reports (images written, total) to <paramref name="progress"/>.
+    /// </summary>
+    public static string Generate(string root, SyntheticOptions? options = null, IProgress<(int Done, int Total)>? progress = null)
     {
         options ??= new SyntheticOptions();
         var categories = Validate(options);
@@ -112,11 +114,13 @@ public static class SyntheticDataset
             if (Directory.Exists(entry)) Directory.Delete(entry, recursive: true);
             else File.Delete(entry);
         }
+        int written = 0;
         Parallel.ForEach(plan, item =>
         {
             var sample = Render(item.Category, options.ImageSize, item.Seed, item.DefectType);
             ImageIO.Write(sample.Image, item.ImagePath);
             if (item.MaskPath != null) ImageIO.WriteMask(sample.Mask, item.MaskPath);
+            progress?.Report((Interlocked.Increment(ref written), plan.Count));
         });
         File.WriteAllText(manifestPath, manifest);
         return root;
@@ -146,7 +150,7 @@ public static class SyntheticDataset
 
     /// <summary>Depends on (seed, category, split, type, index) only, so changing one count keeps the other images.</summary>
     private static ulong SampleSeed(int seed, string category, string split, string defectType, int index) =>
-        SyntheticRandom.Derive(SyntheticRandom.Derive((ulong)(uint)seed, $"{category}/{split}/{defectType}"), index);
+        SeededRandom.Derive(SeededRandom.Derive((ulong)(uint)seed, $"{category}/{split}/{defectType}"), index);
 
     private static string Manifest(SyntheticOptions options, IReadOnlyList<string> categories) =>
         $"""
@@ -161,7 +165,7 @@ public static class SyntheticDataset
         """;
 
     /// <summary>Adds sensor noise to the scene and quantises to 8 bits, exactly as the PNG will store it.</summary>
-    private static ImageTensor Capture(Scene scene, SyntheticRandom sensor)
+    private static ImageTensor Capture(Scene scene, SeededRandom sensor)
     {
         const float noiseSigma = 0.008f;
         var image = new ImageTensor(3, scene.Size, scene.Size);

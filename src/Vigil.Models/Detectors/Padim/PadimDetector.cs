@@ -1,32 +1,34 @@
-using System.Text.Json.Nodes;
 using TorchSharp;
 using Vigil.Backbones;
-using Vigil.Building;
+using Vigil.Components;
 using Vigil.Data;
+using Vigil.Detectors.FrozenFeatures;
+using Vigil.Detectors.Persistence;
 using static TorchSharp.torch;
 
-namespace Vigil.Detectors;
+namespace Vigil.Detectors.Padim;
 
 /// <summary>
 /// PaDiM (Defard et al., ICPR 2020): a multivariate Gaussian per feature-grid position over a random subset of
 /// concatenated multi-layer channels; a test position's score is its Mahalanobis distance to that Gaussian, the
-/// image score the maximum of the smoothed map. Continual training (<see cref="FitMore"/>) also keeps each
-/// position's sample count, float64 mean and scatter matrix and merges a new task's into them exactly, so fitting
-/// A then B gives the Gaussians of A ∪ B; <see cref="Fit"/> keeps only the model (less memory, cannot continue).
+/// image score the maximum of the smoothed map. Continual training also keeps each position's sample count, float64
+/// mean and scatter matrix and merges a new task's into them exactly, so fitting A then B gives the Gaussians of
+/// A ∪ B; a plain fit keeps only the model (less memory, cannot continue).
 /// </summary>
-public sealed class PadimDetector : FeatureEmbeddingDetector, IContinualDetector
+public sealed class PadimDetector : FrozenFeatureDetector
 {
     public const string ModelName = "padim";
     private const string MeanTensor = "mean", InverseCovarianceTensor = "inverse_covariance", ChannelsTensor = "channels";
     private const string CountTensor = "sample_count", RunningMeanTensor = "running_mean", ScatterTensor = "scatter";
     private readonly int[] _layerIndices;
     private Tensor? _channels, _mean, _inverseCovariance;
-    private PositionGaussians? _statistics; // only after FitMore
+    private PositionGaussians? _statistics; // only after continual training
 
-    public PadimDetector(IFeatureExtractor extractor, PadimOptions? options = null) : base(extractor)
+    /// <param name="seed">Seeds the random channel subset.</param>
+    public PadimDetector(IFeatureExtractor extractor, PadimOptions? options = null, long seed = 0) : base(extractor, options ?? new PadimOptions())
     {
-        Options = options ?? new PadimOptions();
         Options.Validate();
+        _seed = seed;
         _layerIndices = FeatureMaps.LayerIndices(extractor, Options.Layers, ModelName);
         TotalChannels = _layerIndices.Sum(i => extractor.LayerShapes[i].Channels);
         Dimensions = Options.Dimensions ?? Math.Min(100, TotalChannels);
@@ -34,15 +36,19 @@ public sealed class PadimDetector : FeatureEmbeddingDetector, IContinualDetector
             throw new VigilInputException($"PaDiM dimensions {Dimensions} exceed the {TotalChannels} channels of layers {string.Join(", ", Options.Layers)}; choose at most {TotalChannels}.");
     }
 
-    public override string Name => ModelName;
-    public PadimOptions Options { get; }
+    private readonly long _seed;
+
+    public override string Model => ModelName;
+    public new PadimOptions Options => (PadimOptions)base.Options;
+
+    public override string StateSummary => $"Gaussians over {Dimensions} of {TotalChannels} channels at {_mean?.shape[0] ?? 0:N0} positions";
 
     /// <summary>Channels of the concatenated layers, and the size d of the random subset kept.</summary>
     public int TotalChannels { get; }
     public int Dimensions { get; }
 
     protected override double MapSigma => Options.MapSigma;
-    /// <summary>True when the detector keeps the running statistics <see cref="FitMore"/> continues from.</summary>
+    /// <summary>True when the detector keeps the running statistics continual training continues from.</summary>
     public bool CanFitMore => _statistics is not null;
 
     protected override IReadOnlyDictionary<string, Tensor> State
@@ -64,15 +70,21 @@ public sealed class PadimDetector : FeatureEmbeddingDetector, IContinualDetector
     /// <summary>The running sample count as a one-element tensor, so it is saved with the other state.</summary>
     private Tensor? _sampleCount;
 
-    public override void Fit(IReadOnlyList<Sample> train, IProgress<(int Done, int Total)>? progress = null)
+    internal override void Learn(IReadOnlyList<Sample> images, bool continual, IProgress<WorkProgress>? progress, CancellationToken cancel)
     {
-        RequireTrainingImages(train, 2, ModelName);
+        if (continual) LearnMore(images, WorkProgress.ForPhase(progress, "features"), cancel);
+        else Fit(images, WorkProgress.ForPhase(progress, "features"), cancel);
+    }
+
+    private void Fit(IReadOnlyList<Sample> train, IProgress<(int Done, int Total)>? progress, CancellationToken cancel)
+    {
+        RequireTrainingImages(train, 2);
         using var noGrad = no_grad();
         using var channels = ChooseChannels();
         var batches = new List<Tensor>();
         try
         {
-            FeatureMaps.ExtractInBatches(Extractor, train, Options.BatchSize, progress, layers => batches.Add(Keep(Embed(layers, channels))));
+            FeatureMaps.ExtractInBatches(Extractor, train, Options.BatchSize, progress, cancel, layers => batches.Add(Keep(Embed(layers, channels))));
             using var scope = NewDisposeScope();
             var (mean, inverse) = Mahalanobis.Fit(cat(batches, 0), Options.Regularisation);
             DisposeState();
@@ -91,24 +103,22 @@ public sealed class PadimDetector : FeatureEmbeddingDetector, IContinualDetector
     /// Merges the new images' per-position statistics into the running ones (on an unfitted detector: starts them,
     /// which needs at least 2 images) and recomputes the model from the merged statistics.
     /// </summary>
-    public void FitMore(IReadOnlyList<Sample> train, IProgress<(int Done, int Total)>? progress = null)
+    private void LearnMore(IReadOnlyList<Sample> train, IProgress<(int Done, int Total)>? progress, CancellationToken cancel)
     {
         if (IsFitted && _statistics is null)
             throw new VigilInputException(
-                "This PaDiM model was fitted with Fit, which keeps no running statistics, so it cannot learn more images; fit it with FitMore (continual training) from the start.");
-        RequireTrainingImages(train, _statistics is null ? 2 : 1, ModelName);
+                "This PaDiM model was fitted for one task, which keeps no running statistics, so it cannot learn more images; fit it in the continual setting from the start.");
+        RequireTrainingImages(train, _statistics is null ? 2 : 1);
         using var noGrad = no_grad();
         var channels = _channels ?? ChooseChannels();
         var batches = new List<Tensor>();
         PositionGaussians? added = null;
         try
         {
-            FeatureMaps.ExtractInBatches(Extractor, train, Options.BatchSize, progress, layers => batches.Add(Keep(Embed(layers, channels))));
+            FeatureMaps.ExtractInBatches(Extractor, train, Options.BatchSize, progress, cancel, layers => batches.Add(Keep(Embed(layers, channels))));
             using var scope = NewDisposeScope();
             var embeddings = cat(batches, 0);
-            if (_mean is not null && embeddings.shape[1] != _mean.shape[0])
-                throw new VigilInputException(
-                    $"PaDiM was fitted on a {_mean.shape[0]}-position feature grid but the new training images give {embeddings.shape[1]}; the backbone's preprocessing must match the fitted model.");
+            if (_mean is not null) RequireSameGrid(_mean.shape[0], embeddings.shape[1], "the new training images");
             added = PositionGaussians.Of(embeddings);
             foreach (var b in batches) b.Dispose();
             batches.Clear();
@@ -131,7 +141,7 @@ public sealed class PadimDetector : FeatureEmbeddingDetector, IContinualDetector
     /// <summary>The seeded random channel subset, sorted (order does not change a Mahalanobis distance).</summary>
     private Tensor ChooseChannels()
     {
-        var generator = new Generator((ulong)Options.Seed);
+        var generator = new Generator((ulong)_seed);
         return randperm(TotalChannels, generator: generator).narrow(0, 0, Dimensions).sort().Values;
     }
 
@@ -147,24 +157,20 @@ public sealed class PadimDetector : FeatureEmbeddingDetector, IContinualDetector
     {
         var first = layers[_layerIndices[0]];
         var embedding = Embed(layers, _channels!);
-        if (embedding.shape[1] != _mean!.shape[0])
-            throw new VigilInputException(
-                $"PaDiM was fitted on a {_mean.shape[0]}-position feature grid but this image gives {embedding.shape[1]}; the backbone's preprocessing must match the fitted model.");
+        RequireSameGrid(_mean!.shape[0], embedding.shape[1], "this image");
         var distances = Mahalanobis.Distances(embedding, _mean, _inverseCovariance!);
         return (distances[0].reshape(first.shape[2], first.shape[3]), null);
     }
 
-    protected override JsonNode OptionsJson() => ModelFile.OptionsToJson(Options);
-
-    internal static PadimDetector Restore(ModelFile.Content content, IFeatureExtractor extractor, string path)
+    internal static PadimDetector Restore(ModelArchiveReader archive, PadimOptions options, IFeatureExtractor extractor)
     {
-        var detector = new PadimDetector(extractor, ModelFile.OptionsAs<PadimOptions>(content, path));
-        detector._channels = Take(content, ChannelsTensor, path, 1);
-        detector._mean = Take(content, MeanTensor, path, 2);
-        detector._inverseCovariance = Take(content, InverseCovarianceTensor, path, 3);
-        var count = TakeOptional(content, CountTensor, path, 1);
-        var runningMean = TakeOptional(content, RunningMeanTensor, path, 2);
-        var scatter = TakeOptional(content, ScatterTensor, path, 3);
+        var detector = new PadimDetector(extractor, options);
+        detector._channels = archive.ReadTensor(ChannelsTensor, 1);
+        detector._mean = archive.ReadTensor(MeanTensor, 2);
+        detector._inverseCovariance = archive.ReadTensor(InverseCovarianceTensor, 3);
+        var count = archive.TryReadTensor(CountTensor, 1);
+        var runningMean = archive.TryReadTensor(RunningMeanTensor, 2);
+        var scatter = archive.TryReadTensor(ScatterTensor, 3);
         long d = detector.Dimensions;
         string? problem =
             detector._channels.shape[0] != d || detector._mean.shape[1] != d || detector._inverseCovariance.shape[1] != d
@@ -181,7 +187,7 @@ public sealed class PadimDetector : FeatureEmbeddingDetector, IContinualDetector
         {
             detector.DisposeState(); // the caller disposes the extractor it resolved
             foreach (var t in new[] { count, runningMean, scatter }) t?.Dispose();
-            throw ModelFile.Corrupt(path, problem);
+            throw archive.Corrupt(problem);
         }
         if (count is not null)
         {

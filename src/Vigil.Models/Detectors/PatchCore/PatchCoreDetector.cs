@@ -1,46 +1,54 @@
 using System.Text.Json.Nodes;
 using TorchSharp;
 using Vigil.Backbones;
-using Vigil.Building;
+using Vigil.Components;
 using Vigil.Data;
-using static TorchSharp.torch;
+using Vigil.Detectors.FrozenFeatures;
+using Vigil.Detectors.Persistence;
+using Vigil.Randomness;
 using F = TorchSharp.torch.nn.functional;
+using static TorchSharp.torch;
 
-namespace Vigil.Detectors;
+namespace Vigil.Detectors.PatchCore;
 
 /// <summary>
 /// PatchCore (Roth et al., CVPR 2022): locally aggregated mid-level patch features of normal images, thinned to a
 /// greedy coreset, form a memory bank; a test patch's score is its squared Euclidean distance to the nearest bank
 /// feature (as the official code's faiss IndexFlatL2), the image score the largest patch score. Continual
-/// training (<see cref="FitMore"/>) adds each new task's coreset to the bank, re-sampled to
-/// <see cref="PatchCoreOptions.BankCap"/> when given; <see cref="PatchCoreOptions.Denoising"/> adds SoftPatch.
+/// training adds each new task's coreset to the bank, re-sampled to <see cref="PatchCoreOptions.BankCap"/> when
+/// given; <see cref="PatchCoreOptions.Denoising"/> adds SoftPatch.
 /// </summary>
-public sealed class PatchCoreDetector : FeatureEmbeddingDetector, IContinualDetector
+public sealed class PatchCoreDetector : FrozenFeatureDetector
 {
     public const string ModelName = "patchcore";
-    private const string BankTensor = "memory_bank", WeightsTensor = "bank_weights", OfferedTensor = "offered_patches";
+    private const string BankTensor = "memory_bank", WeightsTensor = "bank_weights", OfferedTensor = "offered_patches", SeedEntry = "patchcore";
     private readonly int[] _layerIndices;
     private Tensor? _memoryBank;
     private Tensor? _bankWeights; // [M] SoftPatch outlier scores of the bank features, with soft weighting only
     private Tensor? _offered;     // [1] features offered to the capped bank so far (reservoir sampling's stream length)
+    private long _gridPositions; // feature-grid positions per image; 0 until fitted (or for a loaded model, where only predictions check it)
     private NearestNeighbourIndex? _index;
     private readonly object _indexLock = new();
 
-    public PatchCoreDetector(IFeatureExtractor extractor, PatchCoreOptions? options = null) : base(extractor)
+    /// <param name="seed">Seeds the coreset's projection and start points, and the bank cap's reservoir.</param>
+    public PatchCoreDetector(IFeatureExtractor extractor, PatchCoreOptions? options = null, long seed = 0) : base(extractor, options ?? new PatchCoreOptions())
     {
-        Options = options ?? new PatchCoreOptions();
         Options.Validate();
+        Seed = seed;
         _layerIndices = FeatureMaps.LayerIndices(extractor, Options.Layers, ModelName);
     }
 
-    public override string Name => ModelName;
-    public PatchCoreOptions Options { get; }
+    public override string Model => ModelName;
+    public new PatchCoreOptions Options => (PatchCoreOptions)base.Options;
+    public long Seed { get; }
 
     /// <summary>The memory bank [rows, target dimension] (owned by the detector: do not dispose); null before fitting.</summary>
     public Tensor? MemoryBank => _memoryBank;
 
     /// <summary>Patch features in the memory bank; 0 before fitting.</summary>
     public long MemoryBankSize => _memoryBank?.shape[0] ?? 0;
+
+    public override string StateSummary => $"{MemoryBankSize:N0} patch features × {Options.TargetEmbedDimension}";
 
     protected override double MapSigma => Options.MapSigma;
     protected override IReadOnlyDictionary<string, Tensor> State
@@ -59,26 +67,26 @@ public sealed class PatchCoreDetector : FeatureEmbeddingDetector, IContinualDete
     /// <summary>SoftPatch weights of the bank rows [M], when soft weighting is on.</summary>
     internal Tensor? BankWeights => _bankWeights;
 
-    public override void Fit(IReadOnlyList<Sample> train, IProgress<(int Done, int Total)>? progress = null) =>
-        Learn(train, progress, keepExisting: false);
-
-    /// <summary>Adds the new images' coreset (denoised first when configured) to the memory bank, then applies the bank cap.</summary>
-    public void FitMore(IReadOnlyList<Sample> train, IProgress<(int Done, int Total)>? progress = null) =>
-        Learn(train, progress, keepExisting: true);
-
-    private void Learn(IReadOnlyList<Sample> train, IProgress<(int Done, int Total)>? progress, bool keepExisting)
+    /// <summary>
+    /// Builds the memory bank from the images' coreset (denoised first when configured); with <paramref name="continual"/>,
+    /// adds it to the bank and applies the bank cap.
+    /// </summary>
+    internal override void Learn(IReadOnlyList<Sample> train, bool continual, IProgress<WorkProgress>? progress, CancellationToken cancel)
     {
-        RequireTrainingImages(train, Options.Denoising is null ? 1 : 2, ModelName);
+        RequireTrainingImages(train, Options.DenoisingSettings is null ? 1 : 2);
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
-        var features = PatchFeatures(train, progress);
+        var features = PatchFeatures(train, WorkProgress.ForPhase(progress, "features"), cancel);
         long positions = features.shape[0] / train.Count; // every image has the same feature grid
-        var (rows, weights) = Options.Denoising is { } denoising
-            ? DenoisedCoreset(features, train.Count, positions, denoising)
+        if (continual && _gridPositions > 0) RequireSameGrid(_gridPositions, positions, "the new training images");
+        progress?.Report(new WorkProgress("coreset", 0, 1));
+        var (rows, weights) = Options.DenoisingSettings is { } denoising
+            ? DenoisedCoreset(features, train.Count, positions, denoising, cancel)
             : (Options.CoresetRatio >= 1 ? features : features.index_select(0, Indices(KCenterGreedy.ApproximateCoreset(features,
-                Options.CoresetRatio, Options.Seed, Options.CoresetProjectionDimension, Options.CoresetStartPoints))), null);
+                Options.CoresetRatio, Seed, Options.CoresetProjectionDimension, Options.CoresetStartPoints, cancel))), null);
+        progress?.Report(new WorkProgress("coreset", 1, 1));
         long added = rows.shape[0];
-        bool continuing = keepExisting && _memoryBank is not null;
+        bool continuing = continual && _memoryBank is not null;
         long offeredBefore = continuing ? _offered?[0].item<long>() ?? _memoryBank!.shape[0] : 0;
         int keptBefore = continuing ? (int)_memoryBank!.shape[0] : 0;
         if (continuing)
@@ -92,6 +100,7 @@ public sealed class PatchCoreDetector : FeatureEmbeddingDetector, IContinualDete
         _memoryBank = Keep(rows.contiguous());
         _bankWeights = weights is null ? null : Keep(weights.contiguous());
         _offered = Options.BankCap is null ? null : Keep(tensor(new[] { offeredBefore + added }));
+        _gridPositions = positions;
         _index?.Dispose();
         _index = NearestNeighbourIndex.Build(_memoryBank);
     }
@@ -117,13 +126,13 @@ public sealed class PatchCoreDetector : FeatureEmbeddingDetector, IContinualDete
     /// Every patch feature of <paramref name="samples"/> before coreset selection: [images·h·w, target dimension],
     /// image by image, row-major grid positions (the rows <see cref="Fit"/> selects its memory bank from).
     /// </summary>
-    public Tensor PatchFeatures(IReadOnlyList<Sample> samples, IProgress<(int Done, int Total)>? progress = null)
+    public Tensor PatchFeatures(IReadOnlyList<Sample> samples, IProgress<(int Done, int Total)>? progress = null, CancellationToken cancel = default)
     {
         using var noGrad = no_grad();
         var batches = new List<Tensor>();
         try
         {
-            FeatureMaps.ExtractInBatches(Extractor, samples, Options.BatchSize, progress,
+            FeatureMaps.ExtractInBatches(Extractor, samples, Options.BatchSize, progress, cancel,
                 layers => batches.Add(Keep(Embed(layers).Features.reshape(-1, Options.TargetEmbedDimension))));
             return cat(batches, 0);
         }
@@ -153,7 +162,7 @@ public sealed class PatchCoreDetector : FeatureEmbeddingDetector, IContinualDete
     /// rest, sized by all patches (⌊N·P·ratio⌋) as SoftPatch's sampler. Returns the bank rows and, with soft
     /// weighting, their outlier scores clamped at 0.
     /// </summary>
-    private (Tensor Rows, Tensor? Weights) DenoisedCoreset(Tensor features, int images, long positions, PatchDenoising denoising)
+    private (Tensor Rows, Tensor? Weights) DenoisedCoreset(Tensor features, int images, long positions, PatchDenoising denoising, CancellationToken cancel)
     {
         var byPosition = Project(features).reshape(images, positions, -1).permute(1, 0, 2); // [P, N, d]
         var scores = PatchOutlierScores.Compute(byPosition, denoising.Method, denoising.Neighbours).t().reshape(-1); // image-major, as features
@@ -161,22 +170,22 @@ public sealed class PatchCoreDetector : FeatureEmbeddingDetector, IContinualDete
         var candidates = features.index_select(0, inliers);
         var candidateScores = scores.index_select(0, inliers).to_type(ScalarType.Float32).clamp_min(0);
         long count = Math.Min(candidates.shape[0], Math.Max(1, (long)(features.shape[0] * Options.CoresetRatio)));
-        var (rows, weights) = Select(candidates, candidateScores, Indices(Coreset(candidates, count)));
+        var (rows, weights) = Select(candidates, candidateScores, Indices(Coreset(candidates, count, cancel)));
         return (rows, denoising.SoftWeighting ? weights : null);
     }
 
     /// <summary>The features randomly projected as the coreset does (seeded U(±1/√D) linear map), unless already that small.</summary>
     private Tensor Project(Tensor features) =>
-        KCenterGreedy.RandomProjection(features, Options.CoresetProjectionDimension, new Generator((ulong)Options.Seed));
+        KCenterGreedy.RandomProjection(features, Options.CoresetProjectionDimension, new Generator((ulong)Seed));
 
     /// <summary>Exactly <paramref name="count"/> rows by the approximate greedy coreset (all rows when count ≥ N).</summary>
-    private long[] Coreset(Tensor features, long count)
+    private long[] Coreset(Tensor features, long count, CancellationToken cancel = default)
     {
         long n = features.shape[0];
         if (count >= n) return Enumerable.Range(0, (int)n).Select(i => (long)i).ToArray();
         // ApproximateCoreset picks ⌊N·ratio⌋ rows; count + ½ keeps float rounding from landing on count − 1.
-        return KCenterGreedy.ApproximateCoreset(features, (count + 0.5) / n, Options.Seed, Options.CoresetProjectionDimension,
-            Options.CoresetStartPoints).Select(i => (long)i).ToArray();
+        return KCenterGreedy.ApproximateCoreset(features, (count + 0.5) / n, Seed, Options.CoresetProjectionDimension,
+            Options.CoresetStartPoints, cancel).Select(i => (long)i).ToArray();
     }
 
     /// <summary>
@@ -185,7 +194,7 @@ public sealed class PatchCoreDetector : FeatureEmbeddingDetector, IContinualDete
     /// full, later replaces a uniform slot j &lt; cap with j drawn from [0, t]. Returns, per slot, the index into
     /// the old items followed by the incoming ones.
     /// </summary>
-    internal static int[] ReservoirSlots(int kept, long offered, int incoming, int cap, Random random)
+    internal static int[] ReservoirSlots(int kept, long offered, int incoming, int cap, SeededRandom random)
     {
         var slots = Enumerable.Range(0, kept).ToList();
         for (int r = 0; r < incoming; r++)
@@ -196,9 +205,8 @@ public sealed class PatchCoreDetector : FeatureEmbeddingDetector, IContinualDete
         return slots.ToArray();
     }
 
-    /// <summary>The reservoir's random source, seeded by the options' seed and the stream position, so a reloaded model continues identically.</summary>
-    private Random ReservoirRandom(long offered) =>
-        new((int)((ulong)(Options.Seed * unchecked((long)0x9E3779B97F4A7C15) + offered) * 0xBF58476D1CE4E5B9UL >> 33));
+    /// <summary>The reservoir's random source, seeded by the fit's seed and the stream position, so a reloaded model continues identically.</summary>
+    private SeededRandom ReservoirRandom(long offered) => new(SeededRandom.Derive((ulong)Seed, offered));
 
     private static (Tensor Rows, Tensor? Weights) Select(Tensor rows, Tensor? weights, Tensor indices) =>
         (rows.index_select(0, indices), weights?.index_select(0, indices));
@@ -260,16 +268,22 @@ public sealed class PatchCoreDetector : FeatureEmbeddingDetector, IContinualDete
         return 1 - weights[0].item<float>();
     }
 
-    protected override JsonNode OptionsJson() => ModelFile.OptionsToJson(Options);
-
-    internal static PatchCoreDetector Restore(ModelFile.Content content, IFeatureExtractor extractor, string path)
+    /// <summary>The bank tensors, and the seed a continued fit draws its reservoir from.</summary>
+    public override void Save(ModelArchiveWriter archive)
     {
-        var detector = new PatchCoreDetector(extractor, ModelFile.OptionsAs<PatchCoreOptions>(content, path));
-        detector._memoryBank = Take(content, BankTensor, path, 2);
-        detector._bankWeights = TakeOptional(content, WeightsTensor, path, 1);
-        detector._offered = TakeOptional(content, OfferedTensor, path, 1);
+        base.Save(archive);
+        archive.WriteJson(SeedEntry, new JsonObject { ["seed"] = Seed });
+    }
+
+    internal static PatchCoreDetector Restore(ModelArchiveReader archive, PatchCoreOptions options, IFeatureExtractor extractor)
+    {
+        long seed = (long?)archive.ReadJson(SeedEntry)["seed"] ?? throw archive.Corrupt("the PatchCore seed is missing");
+        var detector = new PatchCoreDetector(extractor, options, seed);
+        detector._memoryBank = archive.ReadTensor(BankTensor, 2);
+        detector._bankWeights = archive.TryReadTensor(WeightsTensor, 1);
+        detector._offered = archive.TryReadTensor(OfferedTensor, 1);
         var bank = detector._memoryBank;
-        bool weighted = detector.Options.Denoising?.SoftWeighting == true;
+        bool weighted = detector.Options.DenoisingSettings?.SoftWeighting == true;
         string? problem =
             bank.shape[1] != detector.Options.TargetEmbedDimension
                 ? $"the memory bank has {bank.shape[1]} dimensions but the options say {detector.Options.TargetEmbedDimension}"
@@ -280,8 +294,8 @@ public sealed class PatchCoreDetector : FeatureEmbeddingDetector, IContinualDete
             : null;
         if (problem != null)
         {
-            detector.DisposeState();
-            throw ModelFile.Corrupt(path, problem);
+            detector.DisposeState(); // the caller disposes the extractor it resolved
+            throw archive.Corrupt(problem);
         }
         return detector;
     }

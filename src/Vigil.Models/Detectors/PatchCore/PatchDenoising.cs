@@ -1,4 +1,4 @@
-namespace Vigil.Detectors;
+namespace Vigil.Detectors.PatchCore;
 
 /// <summary>How SoftPatch scores a training patch against the other training images' patches at its grid position.</summary>
 public enum PatchOutlierMethod

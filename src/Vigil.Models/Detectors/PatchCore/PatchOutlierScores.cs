@@ -1,8 +1,8 @@
 using TorchSharp;
-using Vigil.Building;
+using Vigil.Components;
 using static TorchSharp.torch;
 
-namespace Vigil.Detectors;
+namespace Vigil.Detectors.PatchCore;
 
 /// <summary>
 /// SoftPatch's outlier scores of training patches: each patch is compared only with the patches at the same

@@ -1,19 +1,20 @@
-using System.Text.Json.Nodes;
 using TorchSharp;
 using Vigil.Backbones;
-using Vigil.Building;
+using Vigil.Components;
 using Vigil.Data;
+using Vigil.Detectors.FrozenFeatures;
+using Vigil.Detectors.Persistence;
 using static TorchSharp.torch;
 
-namespace Vigil.Detectors;
+namespace Vigil.Detectors.Spade;
 
 /// <summary>
 /// SPADE (Cohen and Hoshen, 2020): the image score is the mean Euclidean distance of the image's global feature
 /// to its K nearest training images; each pixel's score is the distance of its feature-pyramid vector to the
-/// nearest pyramid vector of those K images. Continual training (<see cref="FitMore"/>) appends the new
-/// training images' features, so fitting A then B gives exactly the model fitted on A followed by B.
+/// nearest pyramid vector of those K images. Continual training appends the new training images' features, so
+/// fitting A then B gives exactly the model fitted on A followed by B.
 /// </summary>
-public sealed class SpadeDetector : FeatureEmbeddingDetector, IContinualDetector
+public sealed class SpadeDetector : FrozenFeatureDetector
 {
     public const string ModelName = "spade";
     private const string GlobalTensor = "global_features", PyramidTensor = "pyramid_features";
@@ -21,46 +22,39 @@ public sealed class SpadeDetector : FeatureEmbeddingDetector, IContinualDetector
     private readonly int[] _pyramidIndices;
     private Tensor? _global, _pyramid; // [N, C] and [N, h·w, Cp]
 
-    public SpadeDetector(IFeatureExtractor extractor, SpadeOptions? options = null) : base(extractor)
+    public SpadeDetector(IFeatureExtractor extractor, SpadeOptions? options = null) : base(extractor, options ?? new SpadeOptions())
     {
-        Options = options ?? new SpadeOptions();
         Options.Validate();
         _globalIndex = FeatureMaps.LayerIndices(extractor, [Options.GlobalLayer], ModelName)[0];
         _pyramidIndices = FeatureMaps.LayerIndices(extractor, Options.PyramidLayers, ModelName);
     }
 
-    public override string Name => ModelName;
-    public SpadeOptions Options { get; }
+    public override string Model => ModelName;
+    public new SpadeOptions Options => (SpadeOptions)base.Options;
+
+    public override string StateSummary => $"{_global?.shape[0] ?? 0:N0} training images' global and pyramid features";
 
     protected override double MapSigma => Options.MapSigma;
     protected override IReadOnlyDictionary<string, Tensor> State =>
         _global is null ? new Dictionary<string, Tensor>() : new Dictionary<string, Tensor> { [GlobalTensor] = _global, [PyramidTensor] = _pyramid! };
 
-    public override void Fit(IReadOnlyList<Sample> train, IProgress<(int Done, int Total)>? progress = null) =>
-        Learn(train, progress, keepExisting: false);
-
-    public void FitMore(IReadOnlyList<Sample> train, IProgress<(int Done, int Total)>? progress = null) =>
-        Learn(train, progress, keepExisting: true);
-
-    private void Learn(IReadOnlyList<Sample> train, IProgress<(int Done, int Total)>? progress, bool keepExisting)
+    internal override void Learn(IReadOnlyList<Sample> train, bool continual, IProgress<WorkProgress>? progress, CancellationToken cancel)
     {
-        RequireTrainingImages(train, 1, ModelName);
+        RequireTrainingImages(train, 1);
         using var noGrad = no_grad();
         var globals = new List<Tensor>();
         var pyramids = new List<Tensor>();
         try
         {
-            FeatureMaps.ExtractInBatches(Extractor, train, Options.BatchSize, progress, layers =>
+            FeatureMaps.ExtractInBatches(Extractor, train, Options.BatchSize, WorkProgress.ForPhase(progress, "features"), cancel, layers =>
             {
                 globals.Add(Keep(GlobalFeatures(layers)));
                 pyramids.Add(Keep(Pyramid(layers)));
             });
-            bool continuing = keepExisting && _global is not null;
+            bool continuing = continual && _global is not null;
             if (continuing)
             {
-                if (_pyramid!.shape[1] != pyramids[0].shape[1])
-                    throw new VigilInputException(
-                        $"SPADE was fitted on a {_pyramid.shape[1]}-position feature grid but the new training images give {pyramids[0].shape[1]}; the backbone's preprocessing must match the fitted model.");
+                RequireSameGrid(_pyramid!.shape[1], pyramids[0].shape[1], "the new training images");
                 globals.Insert(0, _global!);
                 pyramids.Insert(0, _pyramid);
             }
@@ -93,26 +87,22 @@ public sealed class SpadeDetector : FeatureEmbeddingDetector, IContinualDetector
         float imageScore = imageSquared.sqrt().mean().item<float>();
 
         var pyramid = Pyramid(layers)[0];
-        if (pyramid.shape[0] != _pyramid!.shape[1])
-            throw new VigilInputException(
-                $"SPADE was fitted on a {_pyramid.shape[1]}-position feature grid but this image gives {pyramid.shape[0]}; the backbone's preprocessing must match the fitted model.");
+        RequireSameGrid(_pyramid!.shape[1], pyramid.shape[0], "this image");
         var gallery = _pyramid.index_select(0, nearestImages[0]).reshape(-1, pyramid.shape[1]);
         var (pixelSquared, _) = NearestNeighbours.Search(pyramid, gallery, 1);
         var first = layers[_pyramidIndices[0]];
         return (pixelSquared.sqrt().reshape(first.shape[2], first.shape[3]), imageScore);
     }
 
-    protected override JsonNode OptionsJson() => ModelFile.OptionsToJson(Options);
-
-    internal static SpadeDetector Restore(ModelFile.Content content, IFeatureExtractor extractor, string path)
+    internal static SpadeDetector Restore(ModelArchiveReader archive, SpadeOptions options, IFeatureExtractor extractor)
     {
-        var detector = new SpadeDetector(extractor, ModelFile.OptionsAs<SpadeOptions>(content, path));
-        detector._global = Take(content, GlobalTensor, path, 2);
-        detector._pyramid = Take(content, PyramidTensor, path, 3);
+        var detector = new SpadeDetector(extractor, options);
+        detector._global = archive.ReadTensor(GlobalTensor, 2);
+        detector._pyramid = archive.ReadTensor(PyramidTensor, 3);
         if (detector._global.shape[0] != detector._pyramid.shape[0])
         {
             detector.DisposeState(); // the caller disposes the extractor it resolved
-            throw ModelFile.Corrupt(path, "the SPADE global and pyramid features hold different numbers of training images");
+            throw archive.Corrupt("the SPADE global and pyramid features hold different numbers of training images");
         }
         return detector;
     }

@@ -154,8 +154,8 @@ public class MobileNetV2Int8Tests
     {
         // The published hash (shared/README.md), so a saved model names exactly the weights its memory bank came from.
         using var pretrained = MobileNetV2Int8.Open(ModelPath, ["layer2"]);
-        Assert.Equal("83530ad811bc31d2b60a5599a21265a5057608c9b044b4ee758cc22f2309f54f", Vigil.Detectors.BackboneReference.Of(pretrained).WeightsSha256);
+        Assert.Equal("83530ad811bc31d2b60a5599a21265a5057608c9b044b4ee758cc22f2309f54f", Vigil.Backbones.BackboneReference.Of(pretrained).WeightsSha256);
         using var shuffled = MobileNetV2Int8.Open(ModelPath, ["layer2"], randomWeightsSeed: 7);
-        Assert.Equal("random:7", Vigil.Detectors.BackboneReference.Of(shuffled).WeightsSha256);
+        Assert.Equal("random:7", Vigil.Backbones.BackboneReference.Of(shuffled).WeightsSha256);
     }
 }

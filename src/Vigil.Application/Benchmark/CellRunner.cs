@@ -1,0 +1,125 @@
+using System.Diagnostics;
+using Vigil.Backbones;
+using Vigil.Data;
+using Vigil.Deployment;
+using Vigil.Detectors;
+using Vigil.Imaging;
+using Vigil.Inference;
+using Vigil.Metrics;
+using Vigil.Records;
+using Vigil.Reporting;
+
+namespace Vigil.Benchmark;
+
+/// <summary>A cell's result and the artifact files (overlay PNGs) its index names, to be stored together.</summary>
+public sealed record CellOutcome(CellResult Result, IReadOnlyDictionary<string, byte[]> ArtifactFiles);
+
+/// <summary>
+/// Runs one benchmark cell: fits a model on a split's training images, scores its test images, evaluates and times
+/// it. Works for every registered detector through <see cref="IDetectorTrainer"/> and <see cref="IDetector"/>.
+/// </summary>
+public static class CellRunner
+{
+    /// <summary>
+    /// Fits <paramref name="model"/> on the split's training images (labelled anomalies only for detectors that declare
+    /// <see cref="DetectorCapabilities.Supervised"/>; the result notes when they were left out) and tests it (<see cref="Test"/>).
+    /// </summary>
+    public static CellOutcome Run(CellSpec spec, ModelSpec model, IBackboneProvider backbone, DatasetSplit split, bool artifacts = true,
+        IProgress<WorkProgress>? progress = null, CancellationToken cancel = default)
+    {
+        var (data, notes) = TrainingDataFor(model, split.Train);
+        if (data.Normal.Count == 0) throw new VigilInputException($"{spec}: the training split has no normal image.");
+        if (split.Test.Count == 0) throw new VigilInputException($"{spec}: the test split is empty.");
+
+        PeakMemory.Reset();
+        var fitClock = Stopwatch.StartNew();
+        using var detector = model.CreateTrainer().Fit(data, new TrainingContext(spec.Seed, backbone, progress, cancel));
+        double fitSeconds = fitClock.Elapsed.TotalSeconds;
+        var outcome = Test(spec, detector, split.Test, fitSeconds, artifacts, progress, cancel);
+        return outcome with { Result = outcome.Result with { TrainCount = split.Train.Count, Notes = [.. notes, .. outcome.Result.Notes] } };
+    }
+
+    /// <summary>
+    /// What a model learns from a training split: its normal images, and its labelled anomalies when the model can use
+    /// them (else a note says they were left out).
+    /// </summary>
+    public static (TrainingData Data, IReadOnlyList<string> Notes) TrainingDataFor(ModelSpec model, IReadOnlyList<Sample> train)
+    {
+        var normal = train.Where(s => !s.IsAnomalous).ToList();
+        var anomalies = train.Where(s => s.IsAnomalous).ToList();
+        if (anomalies.Count == 0 || model.Module.Info.Capabilities.HasFlag(DetectorCapabilities.Supervised))
+            return (new TrainingData(normal) { Anomalies = anomalies }, []);
+        return (new TrainingData(normal), [$"{model.Label} cannot use labelled anomalies: trained on the {normal.Count} normal of {train.Count} training images."]);
+    }
+
+    /// <summary>
+    /// Scores test images with a fitted detector (each image decoded once), evaluates the scores and maps, measures
+    /// latency (per image after a warm-up call) and throughput, and with <paramref name="artifacts"/> makes the overlays
+    /// and pixel curves (<see cref="CellArtifacts"/>).
+    /// </summary>
+    public static CellOutcome Test(CellSpec spec, IDetector detector, IReadOnlyList<Sample> test, double fitSeconds, bool artifacts = true,
+        IProgress<WorkProgress>? progress = null, CancellationToken cancel = default)
+    {
+        if (test.Count == 0) throw new VigilInputException($"{spec}: the test split is empty.");
+        var scored = Score(detector, test, artifacts, WorkProgress.ForPhase(progress, "test"), cancel);
+        var metrics = Evaluation.Run(scored.Scores, scored.Labels, scored.Maps, scored.Masks, spec.Evaluation, out var pixels);
+        CellArtifactIndex? index = null;
+        IReadOnlyDictionary<string, byte[]> files = new Dictionary<string, byte[]>();
+        if (artifacts) (index, files) = CellArtifacts.Create(test, scored.Scores, scored.Maps, scored.Masks, scored.Thumbnails!, pixels, metrics.ProFprLimit);
+        var latencies = scored.LatenciesMs.Order().ToArray();
+        var (throughput, batchSize) = Timing.Throughput(scored.ThroughputImages, images => detector.Predict(images),
+            WorkProgress.ForPhase(progress, "throughput"), cancel);
+        var efficiency = new Efficiency(fitSeconds, Timing.Percentile(latencies, 0.5), Timing.Percentile(latencies, 0.95),
+            PeakMemory.Peak(), detector.StateBytes, throughput, batchSize, ModelFileBytes(detector));
+        var images = test.Select((s, i) => new ImageOutcome(s.SourcePath, s.IsAnomalous, s.DefectType, scored.Scores[i])).ToList();
+        bool random = detector.Backbone?.IsRandom == true;
+        return new CellOutcome(new CellResult(spec, random, 0, test.Count, metrics, efficiency, images, [], index), files);
+    }
+
+    /// <summary>One test set's predictions, each Predict call's latency, and what the cell keeps of the images (see <see cref="Score"/>).</summary>
+    public sealed record ScoredTest(float[] Scores, bool[] Labels, ScoreMap[] Maps, BinaryMask[] Masks, double[] LatenciesMs,
+        ImageTensor[]? Thumbnails, IReadOnlyList<ImageTensor> ThroughputImages);
+
+    /// <summary>Test images kept decoded for the throughput measurement (bounds the memory it needs).</summary>
+    private const int ThroughputImages = 16;
+
+    /// <summary>
+    /// Predicts every test image once (after one warm-up call: first-call allocations and lazy initialisation are not
+    /// latency). Each image is decoded once: the first <see cref="ThroughputImages"/> are kept for throughput and, with
+    /// <paramref name="thumbnails"/>, a small copy of each for the overlays.
+    /// </summary>
+    public static ScoredTest Score(IDetector detector, IReadOnlyList<Sample> test, bool thumbnails, IProgress<(int Done, int Total)>? progress,
+        CancellationToken cancel = default)
+    {
+        var scored = new ScoredTest(new float[test.Count], new bool[test.Count], new ScoreMap[test.Count], new BinaryMask[test.Count],
+            new double[test.Count], thumbnails ? new ImageTensor[test.Count] : null, new List<ImageTensor>());
+        for (int i = 0; i < test.Count; i++)
+        {
+            cancel.ThrowIfCancellationRequested();
+            var (image, mask) = test[i].Load();
+            if (i == 0) detector.Predict(image);
+            Prediction prediction = null!;
+            scored.LatenciesMs[i] = Timing.Milliseconds(() => prediction = detector.Predict(image));
+            (scored.Scores[i], scored.Maps[i], scored.Masks[i], scored.Labels[i]) = (prediction.Score, prediction.Map, mask, test[i].IsAnomalous);
+            if (scored.Thumbnails is not null) scored.Thumbnails[i] = CellArtifacts.Thumbnail(image);
+            if (i < ThroughputImages) ((List<ImageTensor>)scored.ThroughputImages).Add(image);
+            progress?.Report((i + 1, test.Count));
+        }
+        return scored;
+    }
+
+    /// <summary>Size of the model file <c>vigil train</c> would save: what a production line has to deploy.</summary>
+    private static long ModelFileBytes(IDetector detector)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"vigil-size-{Guid.NewGuid():N}.vgl");
+        try
+        {
+            DeployedModel.Write(path, detector, calibration: null, provenance: null);
+            return new FileInfo(path).Length;
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+}

@@ -1,0 +1,170 @@
+using Vigil.Backbones;
+using Vigil.Benchmark;
+using Vigil.Data;
+using Vigil.Detectors;
+using Vigil.Metrics;
+using Vigil.Records;
+using Vigil.Reporting;
+using Vigil.Settings;
+
+namespace Vigil.UseCases;
+
+/// <summary>A benchmark grid: models × datasets × categories × settings × seeds, plus continual runs.</summary>
+public sealed record BenchmarkRequest
+{
+    public required IReadOnlyList<ModelSpec> Models { get; init; }
+    public required BackboneChoice Backbone { get; init; }
+
+    /// <summary>Dataset specs, e.g. "synthetic", "mtd", "mvtec:/data/mvtec".</summary>
+    public required IReadOnlyList<string> Datasets { get; init; }
+
+    /// <summary>Categories to run in every dataset; empty = all of each dataset's.</summary>
+    public IReadOnlyList<string> Categories { get; init; } = [];
+
+    public IReadOnlyList<LearningSetting> Settings { get; init; } = [LearningSettings.Default];
+
+    /// <summary>The continual setting over the run's categories; null = none.</summary>
+    public ContinualSetting? Continual { get; init; }
+
+    public IReadOnlyList<int> Seeds { get; init; } = [0];
+    public double TrainRatio { get; init; } = SplitOptions.DefaultTrainRatio;
+    public bool SkipCorrupt { get; init; }
+    public EvaluationOptions Evaluation { get; init; } = new();
+
+    /// <summary>Where results.csv, the default SQLite store and the report go.</summary>
+    public required string OutputDirectory { get; init; }
+
+    /// <summary>A results store spec (see <see cref="Results.ResultsStore.Open"/>); null = the SQLite file in the output folder.</summary>
+    public string? ResultsStore { get; init; }
+
+    public required RunDescription Run { get; init; }
+}
+
+/// <summary>What a benchmark produced; cells finished earlier (same specification) are included as they were stored.</summary>
+public sealed record BenchmarkOutcome(
+    IReadOnlyList<CellResult> Cells,
+    IReadOnlyList<ContinualResult> Continual,
+    IReadOnlyList<SkippedFile> Skipped,
+    string CsvPath,
+    string StoreLocation,
+    string ReportPath);
+
+/// <summary>
+/// Runs a benchmark grid: every cell is fitted, tested, evaluated and timed (see <see cref="CellRunner"/>) and saved
+/// to the results store as it finishes; cells already in the store with the same specification are kept, not
+/// recomputed, so a killed run resumes. Ends with results.csv and the HTML report of the whole store.
+/// </summary>
+public static class RunBenchmark
+{
+    public static BenchmarkOutcome Run(BenchmarkRequest request, IWorkDisplay display, CancellationToken cancel = default)
+    {
+        if (request.Models.Count == 0) throw new VigilInputException("No model to benchmark; name at least one with --models.");
+        if (request.Datasets.Count == 0) throw new VigilInputException("No dataset to benchmark on; name at least one with --datasets.");
+        if (request.Continual is not null)
+            foreach (var model in request.Models.Where(m => !m.Module.Info.Capabilities.HasFlag(DetectorCapabilities.Continual)))
+                throw new VigilInputException($"Model '{model.Label}' cannot learn task after task, so it cannot run the continual setting; leave it out of --models or the setting out.");
+        // Unknown datasets and categories fail before anything is written.
+        var datasets = request.Datasets.Select(spec => (Spec: spec, Dataset: Datasets.Open(spec, new SplitOptions(request.TrainRatio), display))).ToList();
+        foreach (var (_, dataset) in datasets) Categories(dataset, request.Categories);
+        OutputChecks.RequireWritableDirectory(request.OutputDirectory, "the benchmark results");
+
+        var backbone = request.Backbone;
+        using var run = RecordedRun.Begin(request.ResultsStore, request.OutputDirectory, request.Run, backbone.Name, backbone.WeightsSha256);
+        try
+        {
+            var cells = new List<CellResult>();
+            var skippedFiles = new List<SkippedFile>();
+            var continualTasks = new Dictionary<int, List<(string Dataset, string Category, DatasetSplit Split)>>();
+            foreach (var (spec, _) in datasets)
+                foreach (int seed in request.Seeds)
+                {
+                    var dataset = Datasets.Open(spec, new SplitOptions(request.TrainRatio, seed), display);
+                    foreach (var category in Categories(dataset, request.Categories))
+                    {
+                        var (clean, skipped) = display.Run($"checking {dataset.Name}/{category}",
+                            p => DatasetValidation.Check(dataset.Load(category), request.SkipCorrupt, WorkProgress.ForPhase(p, "")));
+                        skippedFiles.AddRange(skipped);
+                        if (request.Continual != null)
+                        {
+                            continualTasks.TryAdd(seed, []);
+                            continualTasks[seed].Add((dataset.Name, category, clean));
+                        }
+                        foreach (var setting in request.Settings)
+                        {
+                            var transformed = setting.Apply(clean, seed);
+                            foreach (var model in request.Models)
+                            {
+                                cancel.ThrowIfCancellationRequested();
+                                var cellSpec = CellSpecs.For(model, backbone, dataset.Name, spec, category, setting.Name, setting.Spec, seed,
+                                    request.TrainRatio, skipped.Count, request.Evaluation);
+                                if (run.Store.TryFindCell(cellSpec.Hash, out var done))
+                                {
+                                    display.Note($"{cellSpec}: finished earlier, kept");
+                                    cells.Add(done!);
+                                    continue;
+                                }
+                                var outcome = display.Run(cellSpec.ToString(), p => CellRunner.Run(cellSpec, model, backbone, transformed.Split, progress: p, cancel: cancel));
+                                var result = setting is Unsupervised ? outcome.Result
+                                    : outcome.Result with { Notes = [transformed.Notes.Summary, .. outcome.Result.Notes] };
+                                run.Save(result, outcome.ArtifactFiles);
+                                cells.Add(result);
+                            }
+                        }
+                    }
+                }
+            var continual = request.Continual is null ? [] : RunContinual(request, request.Continual, continualTasks, run, skippedFiles.Count, display, cancel);
+
+            var csv = Path.Combine(request.OutputDirectory, "results.csv");
+            ResultsCsv.Write(cells, csv);
+            var report = HtmlReport.Write(Path.Combine(request.OutputDirectory, "report"), run.Store);
+            run.Finished();
+            return new BenchmarkOutcome(cells, continual, skippedFiles, csv, run.Store.Location, report);
+        }
+        catch (Exception e)
+        {
+            run.Ended(e);
+            throw;
+        }
+    }
+
+    /// <summary>The categories to run: all of the dataset's, or the requested ones (which must all exist in it).</summary>
+    public static IReadOnlyList<string> Categories(IDataset dataset, IReadOnlyList<string> requested)
+    {
+        if (requested.Count == 0) return dataset.Categories;
+        var unknown = requested.Where(n => !dataset.Categories.Contains(n)).ToList();
+        if (unknown.Count > 0)
+            throw new VigilInputException(
+                $"Unknown categor{(unknown.Count == 1 ? "y" : "ies")} {string.Join(", ", unknown.Select(u => $"'{u}'"))} in dataset '{dataset.Name}'. Known: {string.Join(", ", dataset.Categories)}.");
+        return requested;
+    }
+
+    /// <summary>Per seed and model, one detector learns the run's categories in order (see <see cref="ContinualRunner"/>); kept when stored earlier.</summary>
+    private static List<ContinualResult> RunContinual(BenchmarkRequest request, ContinualSetting continual,
+        Dictionary<int, List<(string Dataset, string Category, DatasetSplit Split)>> tasksBySeed, RecordedRun run, int skippedFiles,
+        IWorkDisplay display, CancellationToken cancel)
+    {
+        var results = new List<ContinualResult>();
+        foreach (var (seed, available) in tasksBySeed)
+        {
+            var tasks = continual.Select(available);
+            if (tasks.Count < 2) throw new VigilInputException($"The continual setting needs at least two tasks; this run has {tasks.Count}. Add categories or datasets.");
+            foreach (var model in request.Models)
+            {
+                cancel.ThrowIfCancellationRequested();
+                var spec = CellSpecs.For(model, request.Backbone, string.Join("+", available.Select(a => a.Dataset).Distinct()),
+                    string.Join("+", request.Datasets), string.Join("+", tasks.Select(t => t.Task)), ContinualSetting.Name, continual.Spec, seed,
+                    request.TrainRatio, skippedFiles, request.Evaluation);
+                if (run.Store.TryFindContinual(spec.Hash, out var done))
+                {
+                    display.Note($"{model.Label} continual seed {seed}: finished earlier, kept");
+                    results.Add(done!);
+                    continue;
+                }
+                var result = display.Run($"{model.Label} continual seed {seed}", p => ContinualRunner.Run(spec, model, request.Backbone, tasks, p, cancel));
+                run.Save(result);
+                results.Add(result);
+            }
+        }
+        return results;
+    }
+}

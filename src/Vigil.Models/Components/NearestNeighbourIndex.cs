@@ -1,0 +1,134 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Vigil.Components;
+
+/// <summary>
+/// Exact nearest-neighbour search over a fixed bank (PatchCore's memory bank), faster than a full distance matrix.
+/// The bank is rotated once into its principal axes. A query is compared with every bank row only on the
+/// <see cref="ScreenDimension"/> leading axes, where most of the variance lies; together with the norms r of the
+/// remaining coordinates this bounds each row's squared distance from below (partial + (|r_q| − |r_b|)² ≤ d²: the
+/// distance between the leading coordinates extended by one coordinate holding |r|, one matrix product). The exact
+/// distances of a few probe rows (smallest bounds) cap the nearest distance; only rows whose bound does not exceed
+/// that cap (plus a rounding margin) can be nearest, and their distances are computed directly in the original
+/// coordinates (<see cref="PaddedRows.SquaredDistance(ReadOnlySpan{float}, ReadOnlySpan{float})"/>); the smallest
+/// wins, lowest row index on ties.
+/// </summary>
+public sealed class NearestNeighbourIndex : IDisposable
+{
+    /// <summary>Relative margin on the bounds, far above the float rounding of the screening (about 1e-6).</summary>
+    private const double Margin = 1e-3;
+
+    /// <summary>Queries screened together: bounds the [queries, N] temporaries (256 × 60k floats = 60 MiB each).</summary>
+    private const int QueryBlock = 256;
+
+    /// <summary>Rows per query whose exact distance sets the cut: those with the smallest lower bounds.</summary>
+    private const int Probes = 8;
+
+    private readonly PaddedRows _bank;
+    private readonly Tensor _mean, _axes, _head, _centredNorms; // _head: leading coordinates and the rest's norm, [N, p + 1]
+    private readonly float _largestCentredNorm;                   // squared
+
+    private NearestNeighbourIndex(PaddedRows bank, Tensor mean, Tensor axes, Tensor head, Tensor centredNorms, float largestCentredNorm)
+    {
+        (_bank, _mean, _axes, _head, _centredNorms, _largestCentredNorm) = (bank, mean, axes, head, centredNorms, largestCentredNorm);
+    }
+
+    /// <summary>Leading principal axes on which every bank row is screened.</summary>
+    public int ScreenDimension => (int)_axes.shape[1];
+
+    /// <summary>Rows of the bank.</summary>
+    public int Count => _bank.Count;
+
+    /// <summary>Indexes <paramref name="bank"/> [N, D] (copied); <paramref name="screenDimension"/> is capped at D.</summary>
+    public static NearestNeighbourIndex Build(Tensor bank, int screenDimension = 128)
+    {
+        if (bank.dim() != 2 || bank.shape[0] == 0) throw new ArgumentException("The bank must be a non-empty [N, D] tensor.", nameof(bank));
+        if (screenDimension < 1) throw new ArgumentOutOfRangeException(nameof(screenDimension), "Screen dimension must be at least 1.");
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        var rows = bank.to_type(ScalarType.Float32).contiguous();
+        long d = rows.shape[1];
+        var mean = rows.mean([0]);
+        var centred = rows - mean;
+        var covariance = centred.t().matmul(centred).to_type(ScalarType.Float64);
+        var (_, vectors) = linalg.eigh(covariance); // ascending eigenvalues
+        var axes = vectors.flip(1).narrow(1, 0, Math.Min(screenDimension, d)).to_type(ScalarType.Float32).contiguous();
+        var head = centred.matmul(axes);
+        var centredNorms = centred.pow(2).sum(1);
+        var tail = (centredNorms - head.pow(2).sum(1)).clamp_min(0).sqrt().unsqueeze(1);
+        return new NearestNeighbourIndex(PaddedRows.FromTensor(rows),
+            mean.DetachFromDisposeScope(), axes.DetachFromDisposeScope(), cat([head, tail], 1).contiguous().DetachFromDisposeScope(),
+            centredNorms.DetachFromDisposeScope(), centredNorms.max().item<float>());
+    }
+
+    /// <summary>
+    /// For each query row [M, D], the squared Euclidean distance to its nearest bank row (computed directly as
+    /// <see cref="PaddedRows.SquaredDistance(ReadOnlySpan{float}, ReadOnlySpan{float})"/>) and that row's index; ties
+    /// keep the lowest index. Returns float [M] and int64 [M].
+    /// </summary>
+    public (Tensor SquaredDistances, Tensor Indices) Search(Tensor queries)
+    {
+        if (queries.dim() != 2 || queries.shape[1] != _bank.Dimension)
+            throw new ArgumentException($"Queries must be [M, {_bank.Dimension}], got [{string.Join(", ", queries.shape)}].", nameof(queries));
+        using var noGrad = no_grad();
+        int m = (int)queries.shape[0];
+        var query = PaddedRows.FromTensor(queries);
+        var candidates = new int[m][];
+        for (int start = 0; start < m; start += QueryBlock)
+        {
+            using var scope = NewDisposeScope();
+            int length = Math.Min(QueryBlock, m - start);
+            var centred = queries.narrow(0, start, length).to_type(ScalarType.Float32) - _mean;
+            var head = centred.matmul(_axes);
+            var centredNorms = centred.pow(2).sum(1, keepdim: true);
+            var tail = (centredNorms - head.pow(2).sum(1, keepdim: true)).clamp_min(0).sqrt();
+            // ‖c_b‖² − 2·(h_q·h_b + t_q·t_b): the lower bound minus the query's own norm, one matrix product.
+            var lower = _centredNorms.unsqueeze(0).addmm(cat([head, tail], 1), _head.t(), beta: 1, alpha: -2);
+            // The exact distance of the few rows with the smallest lower bounds caps the nearest distance.
+            var probes = lower.topk(Math.Min(Probes, Count), dim: 1, largest: false).indexes.contiguous().data<long>().ToArray();
+            var cap = new float[length];
+            for (int q = 0; q < length; q++)
+            {
+                float best = float.PositiveInfinity;
+                for (int j = 0; j < probes.Length / length; j++)
+                    best = Math.Min(best, PaddedRows.SquaredDistance(query.Row(start + q), _bank.Row((int)probes[q * (probes.Length / length) + j])));
+                cap[q] = best;
+            }
+            // Rounding of the screening grows with the vectors' size, so the margin is relative to it.
+            var scale = centredNorms + _largestCentredNorm;
+            var pairs = (lower <= tensor(cap).unsqueeze(1) - centredNorms + Margin * scale).nonzero().contiguous();
+            var flat = pairs.data<long>().ToArray();
+            var counts = new int[length];
+            for (int i = 0; i < flat.Length; i += 2) counts[flat[i]]++;
+            for (int q = 0; q < length; q++) candidates[start + q] = new int[counts[q]];
+            Array.Clear(counts);
+            for (int i = 0; i < flat.Length; i += 2)
+            {
+                int q = (int)flat[i];
+                candidates[start + q][counts[q]++] = (int)flat[i + 1];
+            }
+        }
+        var distances = new float[m];
+        var indices = new long[m];
+        Parallel.For(0, m, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, torch.get_num_threads()) }, q =>
+        {
+            float best = float.PositiveInfinity;
+            int bestIndex = -1;
+            var row = query.Row(q);
+            foreach (int b in candidates[q]) // ascending row order (nonzero is row-major), so '<' keeps the lowest index
+            {
+                float d = PaddedRows.SquaredDistance(row, _bank.Row(b));
+                if (d < best) (best, bestIndex) = (d, b);
+            }
+            distances[q] = best;
+            indices[q] = bestIndex;
+        });
+        return (tensor(distances), tensor(indices));
+    }
+
+    public void Dispose()
+    {
+        foreach (var t in new[] { _mean, _axes, _head, _centredNorms }) t.Dispose();
+    }
+}

@@ -1,0 +1,57 @@
+using Vigil.Backbones;
+using Vigil.Benchmark;
+using Vigil.Data;
+using Vigil.Registry;
+using Vigil.Weights;
+
+namespace Vigil.Tests.Benchmark;
+
+/// <summary>
+/// The five models of Vigil 0.1 run through the detector contract (trainer → detector → cell) give exactly the
+/// metrics the code before the redesign gave (commit cce2d66, recorded with its own CellRunner and the same splits,
+/// seed 0, the int8 MobileNetV2): on a tiny synthetic category (all five) and on an MTD subset (PatchCore and its
+/// variants, PaDiM). Changing an algorithm on purpose changes these numbers; say why in the commit that updates them.
+/// </summary>
+public class RedesignRegressionTests(RedesignRegressionTests.Tiny tiny) : IClassFixture<RedesignRegressionTests.Tiny>
+{
+    public sealed class Tiny : IDisposable
+    {
+        public TinySynthetic Data { get; } = new();
+        public void Dispose() => Data.Dispose();
+    }
+
+    /// <summary>model, data, image AUROC, pixel AUROC, AU-PRO, image AP, pixel AP as recorded before the redesign.</summary>
+    public static TheoryData<string, string, double, double, double, double, double> Recorded => new()
+    {
+        { "patchcore", "tiny", 1, 0.9974032620591623, 0.9880969942402534, 1, 0.6863707084331636 },
+        { "patchcore-reweighted", "tiny", 1, 0.9974032620591623, 0.9880969942402534, 1, 0.6863707084331636 },
+        { "patchcore-softpatch", "tiny", 1, 0.997419900827205, 0.9879409768177624, 1, 0.6881720324900404 },
+        { "padim", "tiny", 1, 0.9983706056081254, 0.9936279559433514, 1, 0.7243691905240258 },
+        { "spade", "tiny", 0.7777777777777778, 0.9983708924834366, 0.992854934337273, 0.8345068511735177, 0.7890831655862892 },
+        { "patchcore", "mtd", 0.7222222222222222, 0.9497735014379568, 0.8824074929025777, 0.6794259253818078, 0.242908773876349 },
+        { "patchcore-reweighted", "mtd", 0.7291666666666666, 0.9497735014379568, 0.8824074929025777, 0.6827960234210235, 0.242908773876349 },
+        { "patchcore-softpatch", "mtd", 0.7638888888888888, 0.9527801665040093, 0.8746305023422296, 0.7122048702931055, 0.21178883436202445 },
+        { "padim", "mtd", 0.7777777777777778, 0.9789132343487844, 0.9578899455111938, 0.7228691246354292, 0.3306782077738117 },
+    };
+
+    /// <summary>30 training tiles, 12 held-out normal tiles and 3 of each defect type but Uneven (whose masks cover diffuse shading).</summary>
+    private static readonly Lazy<DatasetSplit> MtdSubset = new(() =>
+    {
+        var split = new MtdDataset(SharedData.RequireDirectory("data", "mtd")).Load("mtd");
+        var defects = split.Test.Where(s => s.IsAnomalous && s.DefectType != "Uneven").GroupBy(s => s.DefectType).SelectMany(g => g.Take(3));
+        return split with { Train = split.Train.Take(30).ToList(), Test = [.. split.Test.Where(s => !s.IsAnomalous).Take(12), .. defects] };
+    });
+
+    [Theory]
+    [MemberData(nameof(Recorded))]
+    public void MetricsEqualThoseRecordedBeforeTheRedesign(string model, string data, double imageAuroc, double pixelAuroc, double auPro,
+        double imageAp, double pixelAp)
+    {
+        SharedData.RequireDirectory("weights");
+        var split = data == "tiny" ? tiny.Data.Load() : MtdSubset.Value;
+        var metrics = CellRunner.Run(TestSpecs.Cell(model, data, backbone: "mobilenetv2_int8_onnx", weights: "pretrained"), DetectorRegistry.Parse(model),
+            new BackboneChoice("mobilenetv2_int8_onnx", WeightSource.Pretrained), split, artifacts: false).Result.Metrics;
+        Assert.Equal([imageAuroc, pixelAuroc, auPro, imageAp, pixelAp],
+            [metrics.ImageAuroc, metrics.PixelAuroc, metrics.AuPro, metrics.ImageAveragePrecision, metrics.PixelAveragePrecision]);
+    }
+}

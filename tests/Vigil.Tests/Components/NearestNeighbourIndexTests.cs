@@ -1,0 +1,70 @@
+using Vigil.Components;
+using static TorchSharp.torch;
+using static Vigil.Tests.Components.KCenterGreedyTests;
+
+namespace Vigil.Tests.Components;
+
+public class NearestNeighbourIndexTests
+{
+    [Theory]
+    [InlineData(1, 3000, 96, 16, true)]   // strong spectral decay, as CNN features: screening prunes most rows
+    [InlineData(2, 2000, 40, 8, false)]   // isotropic: screening prunes little but must stay exact
+    [InlineData(3, 500, 20, 64, true)]    // screen dimension above D: capped, bounds become exact
+    public void FindsTheBruteForceNearestRow(int seed, int n, int d, int screen, bool lowRank)
+    {
+        var random = new Random(seed);
+        var bank = lowRank ? LowRank(random, n, d) : Uniform(random, n, d);
+        // Queries: fresh points, exact copies of bank rows, and points halfway between two rows.
+        var queries = (lowRank ? LowRank(random, 150, d) : Uniform(random, 150, d))
+            .Concat(Enumerable.Range(0, 30).Select(_ => bank[random.Next(n)]))
+            .Concat(Enumerable.Range(0, 30).Select(_ => { var (a, b) = (bank[random.Next(n)], bank[random.Next(n)]); return a.Select((v, i) => (v + b[i]) / 2).ToArray(); }))
+            .ToList();
+        using var scope = NewDisposeScope();
+        using var index = NearestNeighbourIndex.Build(Rows(bank), screen);
+        var (distances, indices) = index.Search(Rows(queries));
+        float[] dist = distances.data<float>().ToArray();
+        long[] idx = indices.data<long>().ToArray();
+        for (int q = 0; q < queries.Count; q++)
+        {
+            var exact = bank.Select(b => Squared(queries[q], b)).ToArray();
+            double best = exact.Min();
+            double tolerance = 1e-5 * (1 + best);
+            Assert.True(exact[idx[q]] <= best + tolerance, $"query {q}: row {idx[q]} at {exact[idx[q]]}, nearest at {best}");
+            Assert.Equal(best, dist[q], tolerance * 10);
+        }
+    }
+
+    [Fact]
+    public void TiesKeepTheLowestRowIndex()
+    {
+        var random = new Random(4);
+        var bank = LowRank(random, 400, 24);
+        bank[310] = bank[37];
+        bank[120] = bank[37];
+        using var scope = NewDisposeScope();
+        using var index = NearestNeighbourIndex.Build(Rows(bank), 8);
+        var (distances, indices) = index.Search(Rows([bank[310], bank[5]]));
+        Assert.Equal(new long[] { 37, 5 }, indices.data<long>().ToArray());
+        Assert.Equal(new float[] { 0, 0 }, distances.data<float>().ToArray());
+    }
+
+    private static Tensor Rows(IReadOnlyList<float[]> rows) => tensor(rows.SelectMany(r => r).ToArray(), rows.Count, rows[0].Length);
+
+    private static double Squared(float[] a, float[] b)
+    {
+        double sum = 0;
+        for (int i = 0; i < a.Length; i++) sum += ((double)a[i] - b[i]) * ((double)a[i] - b[i]);
+        return sum;
+    }
+
+    /// <summary>Rows on a few strong random directions plus weak isotropic noise, offset from the origin.</summary>
+    private static List<float[]> LowRank(Random random, int n, int d)
+    {
+        var basis = Uniform(new Random(99), 6, d);
+        return Enumerable.Range(0, n).Select(_ =>
+        {
+            var weights = Enumerable.Range(0, 6).Select(k => (random.NextDouble() * 2 - 1) * 8 / (k + 1)).ToArray();
+            return Enumerable.Range(0, d).Select(c => (float)(5 + Enumerable.Range(0, 6).Sum(k => weights[k] * basis[k][c]) + 0.05 * (random.NextDouble() - 0.5))).ToArray();
+        }).ToList();
+    }
+}
