@@ -67,23 +67,32 @@ public static class LocoEvaluation
         int structural = kinds.Count(k => k == LocoImageKind.Structural);
         if (good == 0) warnings.Add("No good test image: image AUROC is NaN.");
 
-        LocoScores Group(string name, Func<LocoImageKind, bool> anomalous, int anomalousCount)
+        // Each group is its anomalies plus every good image (Only = null: all anomalies). The groups share pixels,
+        // so one sPRO pass sorts every pixel once for all of them.
+        var groups = new (string Name, int Count, LocoImageKind? Only)[]
         {
-            var members = Enumerable.Range(0, kinds.Count).Where(i => kinds[i] == LocoImageKind.Good || anomalous(kinds[i])).ToArray();
-            if (anomalousCount == 0)
+            ("logical", logical, LocoImageKind.Logical), ("structural", structural, LocoImageKind.Structural), ("anomalous", logical + structural, null),
+        };
+        var members = groups.Select(g => Enumerable.Range(0, kinds.Count)
+            .Where(i => kinds[i] == LocoImageKind.Good || g.Only is null || kinds[i] == g.Only).ToArray()).ToArray();
+        var defined = Enumerable.Range(0, groups.Length).Where(g => groups[g].Count > 0).ToArray();
+        var spros = defined.Length == 0 ? []
+            : SPro.Compute(maps, groundTruth, defined.Select(g => (IReadOnlyList<int>)members[g]).ToArray(), limits);
+        var scores = new LocoScores[groups.Length];
+        for (int g = 0; g < groups.Length; g++)
+        {
+            int slot = Array.IndexOf(defined, g);
+            if (slot < 0)
             {
-                warnings.Add($"No {name} test image: its image AUROC and AUC-sPRO are NaN.");
-                return new LocoScores(double.NaN, limits.ToDictionary(l => l, _ => double.NaN));
+                warnings.Add($"No {groups[g].Name} test image: its image AUROC and AUC-sPRO are NaN.");
+                scores[g] = new LocoScores(double.NaN, limits.ToDictionary(l => l, _ => double.NaN));
+                continue;
             }
             double auroc = good == 0 ? double.NaN
-                : ImageScores.Auroc(members.Select(i => imageScores[i]).ToArray(), members.Select(i => kinds[i] != LocoImageKind.Good).ToArray());
-            var spro = SPro.Compute(members.Select(i => maps[i]).ToArray(), members.Select(i => groundTruth[i]).ToArray(), limits);
-            return new LocoScores(auroc, spro.AucSpro);
+                : ImageScores.Auroc(members[g].Select(i => imageScores[i]).ToArray(), members[g].Select(i => kinds[i] != LocoImageKind.Good).ToArray());
+            scores[g] = new LocoScores(auroc, spros[slot].AucSpro);
         }
-
-        var logicalScores = Group("logical", k => k == LocoImageKind.Logical, logical);
-        var structuralScores = Group("structural", k => k == LocoImageKind.Structural, structural);
-        var all = Group("anomalous", _ => true, logical + structural);
+        var (logicalScores, structuralScores, all) = (scores[0], scores[1], scores[2]);
         var mean = new LocoScores(0.5 * (logicalScores.ImageAuroc + structuralScores.ImageAuroc),
             limits.ToDictionary(l => l, l => 0.5 * (logicalScores.AucSpro[l] + structuralScores.AucSpro[l])));
         return new LocoEvaluationResult(logicalScores, structuralScores, mean, all, good, logical, structural, warnings);
