@@ -158,6 +158,10 @@ public sealed class LocoDataset : IDataset
         IReadOnlyList<double>? fprLimits = null)
     {
         ArgumentNullException.ThrowIfNull(test);
+        ArgumentNullException.ThrowIfNull(maps);
+        ArgumentNullException.ThrowIfNull(imageScores);
+        if (maps.Count != test.Count || imageScores.Count != test.Count) // before reading any ground truth
+            throw new ArgumentException($"{test.Count} test samples, {maps.Count} maps and {imageScores.Count} scores; give one map and one score per sample.", nameof(maps));
         var kinds = test.Select(KindOf).ToArray();
         var truths = test.Select(GroundTruthOf).ToArray();
         return LocoEvaluation.Run(kinds, truths, maps, imageScores, fprLimits);
