@@ -24,6 +24,8 @@ public static class DatasetCatalog
         new("btad", "btad:<root>  BTAD (categories 01, 02, 03)", (p, _, _) => new MvtecLayoutDataset(Need("btad", p), "btad")),
         new("mvtec3d", "mvtec3d:<root>  MVTec 3D-AD, RGB images", (p, _, _) => new MvtecLayoutDataset(Need("mvtec3d", p), "mvtec3d")),
         new("visa", "visa:<root>  VisA (reads split_csv/1cls.csv, or a VisA converted to the MVTec AD layout)", (p, _, _) => OpenVisa(Need("visa", p))),
+        new("loco", "loco:<root>  MVTec LOCO AD (logical + structural anomalies, per-defect masks, validation split)", (p, _, _) => new LocoDataset(Need("loco", p))),
+        new("dagm", "dagm:<root>  DAGM 2007 (Class1..Class10, Labels.txt, coarse ellipse masks)", (p, _, _) => new DagmDataset(Need("dagm", p))),
         new("mtd", "mtd[:<root>]  Magnetic Tile Defects (default: shared/data/mtd)", (p, s, _) => new MtdDataset(p ?? Shared("mtd"), s)),
         new("ksdd", "ksdd[:<root>]  KolektorSDD, YOLO re-pack (default: shared/data/ksdd)", (p, s, _) => new KolektorDataset(p ?? Shared("ksdd"), s)),
         new("folder", "folder:<root>  your images in normal/, abnormal/[<type>/], optional masks/", (p, s, _) => new FolderDataset(Need("folder", p), s)),

@@ -16,7 +16,7 @@ public static class DatasetValidation
         IProgress<(int Done, int Total)>? progress = null)
     {
         var skipped = new List<SkippedFile>();
-        int done = 0, total = split.Train.Count + split.Test.Count;
+        int done = 0, total = split.Train.Count + split.Test.Count + split.Validation.Count;
         List<Sample> Keep(IReadOnlyList<Sample> samples)
         {
             var kept = new List<Sample>(samples.Count);
@@ -37,10 +37,11 @@ public static class DatasetValidation
         }
         var train = Keep(split.Train);
         var test = Keep(split.Test);
+        var validation = Keep(split.Validation);
         if (train.Count == 0 || test.Count == 0)
             throw new VigilInputException(
                 $"After skipping {skipped.Count} unreadable file(s), category '{split.Category}' of '{split.Dataset}' has {train.Count} training and {test.Count} test images left; first problem: {skipped.FirstOrDefault()?.Reason}");
-        return (split with { Train = train, Test = test }, skipped);
+        return (split with { Train = train, Test = test, Validation = validation }, skipped);
     }
 
     /// <summary>Decodes the image and checks the mask against its size; an unreadable file (permissions, I/O error) becomes an input error naming the sample.</summary>

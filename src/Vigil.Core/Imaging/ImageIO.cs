@@ -17,6 +17,13 @@ public static class ImageIO
         return MatToTensor(rgb, ScaleFor(rgb.Depth(), path));
     }
 
+    /// <summary>An image's height and width (decodes it: OpenCV has no header-only read).</summary>
+    public static (int Height, int Width) ReadSize(string path)
+    {
+        using var mat = Decode(path, ImreadModes.Unchanged);
+        return (mat.Rows, mat.Cols);
+    }
+
     /// <summary>Reads a mask; any non-zero pixel (in any channel) is defective.</summary>
     public static BinaryMask ReadMask(string path)
     {

@@ -29,13 +29,19 @@ public sealed class LocoDefectsConfig
 {
     private readonly Dictionary<int, LocoDefectConfig> _byPixelValue;
 
-    public LocoDefectsConfig(IEnumerable<LocoDefectConfig> defects)
+    /// <param name="defects">The defect entries.</param>
+    /// <param name="source">Where they were read from, named in error messages (the file path when loaded from disk).</param>
+    public LocoDefectsConfig(IEnumerable<LocoDefectConfig> defects, string source = "defects_config.json")
     {
         _byPixelValue = [];
         foreach (var d in defects) _byPixelValue[d.PixelValue] = d;
+        Source = source;
     }
 
     public IReadOnlyCollection<LocoDefectConfig> Defects => _byPixelValue.Values;
+
+    /// <summary>The config file (or other source) the entries came from.</summary>
+    public string Source { get; }
 
     public static LocoDefectsConfig Load(string path)
     {
@@ -79,7 +85,7 @@ public sealed class LocoDefectsConfig
                     throw new VigilInputException($"{where}: needs defect_name (string), pixel_value (int), saturation_threshold (number) and relative_saturation (bool). {ex.Message}", ex);
                 }
             }
-            return new LocoDefectsConfig(defects);
+            return new LocoDefectsConfig(defects, source);
         }
     }
 
@@ -100,7 +106,8 @@ public sealed class LocoDefectsConfig
         if (defectValue == 0)
             throw new VigilInputException($"{source} has no defect pixel; a LOCO ground-truth channel must mark one defect.");
         if (!_byPixelValue.TryGetValue(defectValue, out var defect))
-            throw new VigilInputException($"{source} uses pixel value {defectValue}, which defects_config.json does not list.");
+            throw new VigilInputException(
+                $"{source} uses pixel value {defectValue}, which {Source} does not list (it lists {string.Join(", ", _byPixelValue.Keys.Order())}). Fix the mask or add its defect to the config.");
         return new LocoDefectChannel(mask, defect);
     }
 

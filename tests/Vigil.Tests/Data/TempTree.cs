@@ -30,6 +30,16 @@ public sealed class TempTree : IDisposable
         return path;
     }
 
+    /// <summary>An 8-bit single-channel image holding <paramref name="value"/> at the given row-major pixels and 0 elsewhere (a LOCO channel).</summary>
+    public string Channel(string relative, int height, int width, byte value, params int[] pixels)
+    {
+        var path = Prepare(relative);
+        using var mat = new Mat(height, width, MatType.CV_8UC1, Scalar.All(0));
+        foreach (int p in pixels) mat.Set(p / width, p % width, value);
+        Cv2.ImWrite(path, mat);
+        return path;
+    }
+
     public string Text(string relative, string content)
     {
         var path = Prepare(relative);

@@ -29,6 +29,33 @@ public class SProTests
         Assert.Equal(SPro.LocoFprLimits, result.AucSpro.Keys.Order());
     }
 
+    /// <summary>
+    /// Groups of one pass see only their own images: each equals the group computed alone (the hand-checked case
+    /// above is group 0), and an image in no group is not read (its NaN map would throw).
+    /// </summary>
+    [Fact]
+    public void GroupsEqualTheirImagesComputedAlone()
+    {
+        var anomalous = new LocoGroundTruth(1, 4, [new(Mask(1, 4, 0, 1), WholeArea), new(Mask(1, 4, 1, 2, 3), OnePixel)]);
+        var other = new LocoGroundTruth(1, 4, [new(Mask(1, 4, 3), WholeArea)]);
+        var maps = new[]
+        {
+            new ScoreMap(1, 4, [0.9f, 0.8f, 0.1f, 0.2f]), new ScoreMap(1, 4, [0.95f, 0.4f, 0.3f, 0.05f]),
+            new ScoreMap(1, 4, [0.7f, 0.6f, 0.5f, 0.35f]), new ScoreMap(1, 4, [float.NaN, 0f, 0f, 0f]),
+        };
+        var truths = new[] { anomalous, LocoGroundTruth.Good(1, 4), other, LocoGroundTruth.Good(1, 4) };
+        int[][] groups = [[0, 1], [1, 2], [0, 1, 2]];
+        var grouped = SPro.Compute(maps, truths, groups);
+        Assert.Equal(0.75, grouped[0].AucSpro[1.0], 12);
+        for (int g = 0; g < groups.Length; g++)
+        {
+            var alone = SPro.Compute(groups[g].Select(i => maps[i]).ToArray(), groups[g].Select(i => truths[i]).ToArray());
+            foreach (var (limit, value) in alone.AucSpro) Assert.Equal(value, grouped[g].AucSpro[limit], 12);
+        }
+        Assert.NotEqual(grouped[0].AucSpro[0.3], grouped[2].AucSpro[0.3]);
+        Assert.Contains("group 1", Assert.Throws<VigilInputException>(() => SPro.Compute(maps, truths, [[0, 1], [1]])).Message);
+    }
+
     [Fact]
     public void SaturationAreaFollowsTheOfficialRule()
     {
