@@ -31,7 +31,7 @@ public sealed class ResNetFeatureExtractor : IFeatureExtractor, IWeightsFingerpr
         _batchSize = options.BatchSize;
         Layers = [.. layers];
         LayerShapes = _stages.Select(s => (network.Architecture.StageChannels(s), 2 << s)).ToArray();
-        Preprocessing = Preprocessing.ImageNet(options.Resize, options.Crop);
+        Preprocessing = options.Preprocessing();
         IsRandomlyInitialised = random;
         WeightsSha256 = weightsSha256;
     }

@@ -54,9 +54,10 @@ public sealed class OnnxModel
     internal const int ModelGraph = 7;
     internal const int GraphNode = 1, GraphInitializer = 5, GraphInput = 11, GraphOutput = 12, GraphValueInfo = 13;
     internal const int NodeInput = 1, NodeOutput = 2, NodeName = 3, NodeOpType = 4, NodeAttribute = 5;
-    internal const int AttributeName = 1, AttributeInts = 8;
+    internal const int AttributeName = 1, AttributeInts = 8, AttributeType = 20, AttributeTypeInts = 7;
     internal const int ValueInfoName = 1, ValueInfoType = 2;
-    internal const int TypeTensor = 1, TensorTypeElemType = 1;
+    internal const int TypeTensor = 1, TensorTypeElemType = 1, TensorTypeShape = 2;
+    internal const int ShapeDim = 1, DimValue = 1, DimParam = 2;
     internal const int TensorDims = 1, TensorDataType = 2, TensorFloatData = 4, TensorInt32Data = 5, TensorName = 8, TensorRawData = 9;
 
     private readonly ProtoMessage _model;
@@ -224,6 +225,83 @@ public sealed class OnnxModel
             tensor.Fields[rawIndex] = ProtoField.Bytes(TensorRawData, bytes);
             _graph.Fields[_initializerFieldIndex[name]] = ProtoField.Message(GraphInitializer, tensor);
         }
+    }
+
+    /// <summary>
+    /// Replaces the integer-list attribute <paramref name="name"/> of <paramref name="node"/> (e.g. a convolution's
+    /// "pads"), adding it when absent.
+    /// </summary>
+    public void SetIntsAttribute(OnnxNode node, string name, IReadOnlyList<long> values)
+    {
+        int nodeIndex = _nodes.IndexOf(node);
+        if (nodeIndex < 0) throw new ArgumentException($"Node '{node.Name}' is not in this graph.", nameof(node));
+        var attribute = new ProtoMessage([ProtoField.String(AttributeName, name), .. values.Select(v => ProtoField.Varint(AttributeInts, (ulong)v)),
+            ProtoField.Varint(AttributeType, AttributeTypeInts)]);
+        int existing = node.Proto.Fields.FindIndex(f => f.Number == NodeAttribute && f.AsMessage().First(AttributeName)?.AsString() == name);
+        if (existing >= 0) node.Proto.Fields[existing] = ProtoField.Message(NodeAttribute, attribute);
+        else node.Proto.Fields.Add(ProtoField.Message(NodeAttribute, attribute));
+        // The k-th node field of the graph is _nodes[k] (see RemoveNodesNotFeedingOutputs).
+        int seen = -1;
+        int fieldIndex = _graph.Fields.FindIndex(f => f.Number == GraphNode && ++seen == nodeIndex);
+        _graph.Fields[fieldIndex] = ProtoField.Message(GraphNode, node.Proto);
+    }
+
+    /// <summary>
+    /// Makes the batch, height and width of the graph's image input [N, C, H, W] symbolic, so any batch and image size
+    /// runs, and drops the shapes recorded for intermediate tensors (value_info) and outputs, which were computed for
+    /// the exported size; ONNX Runtime infers them again. Nodes with sizes baked in (e.g. a fixed-kernel average pool
+    /// before a classifier) still need their input size, so expose tensors before them.
+    /// </summary>
+    public void MakeInputSizeSymbolic()
+    {
+        var inputs = Enumerable.Range(0, _graph.Fields.Count)
+            .Where(i => _graph.Fields[i].Number == GraphInput && !IsInitializer(ValueInfoNameOf(_graph.Fields[i]))).ToList();
+        if (inputs.Count != 1) throw new NotSupportedException($"The graph has {inputs.Count} non-initializer inputs; one image input is needed.");
+        string[] names = ["batch", "", "height", "width"];
+        _graph.Fields[inputs[0]] = ProtoField.Message(GraphInput, EditTensorType(_graph.Fields[inputs[0]].AsMessage(), tensorType =>
+        {
+            var dims = tensorType.First(TensorTypeShape)?.AsMessage().All(ShapeDim).Select(d => d.AsMessage()).ToList();
+            if (dims is not { Count: 4 }) throw new NotSupportedException("The image input is not a 4-dimensional [N, C, H, W] tensor.");
+            var shape = new ProtoMessage(dims.Select((dim, i) => ProtoField.Message(ShapeDim, names[i].Length == 0 ? dim
+                : new ProtoMessage([ProtoField.String(DimParam, names[i])]))));
+            tensorType.Fields.RemoveAll(f => f.Number == TensorTypeShape);
+            tensorType.Fields.Add(ProtoField.Message(TensorTypeShape, shape));
+        }));
+        for (int i = 0; i < _graph.Fields.Count; i++)
+            if (_graph.Fields[i].Number == GraphOutput)
+                _graph.Fields[i] = ProtoField.Message(GraphOutput, EditTensorType(_graph.Fields[i].AsMessage(), t => t.Fields.RemoveAll(f => f.Number == TensorTypeShape)));
+        _graph.Fields.RemoveAll(f => f.Number == GraphValueInfo);
+        _initializerFieldIndex.Clear();
+        IndexInitializers();
+    }
+
+    /// <summary>Replaces the values of float initializer <paramref name="name"/> (same count), stored as raw_data.</summary>
+    public void WriteInitializer(string name, ReadOnlySpan<float> values)
+    {
+        var tensor = InitializerProto(name);
+        if ((OnnxElementType)(tensor.First(TensorDataType)?.Value ?? 0) != OnnxElementType.Float)
+            throw new NotSupportedException($"Initializer '{name}' is not float; only float initializers are rewritten.");
+        long count = tensor.Int64s(TensorDims).Aggregate(1L, (a, d) => a * d);
+        if (values.Length != count) throw new ArgumentException($"Initializer '{name}' holds {count} values, not {values.Length}.", nameof(values));
+        var bytes = new byte[4 * values.Length];
+        for (int i = 0; i < values.Length; i++) BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(4 * i), values[i]);
+        tensor.Fields.RemoveAll(f => f.Number is TensorFloatData or TensorRawData);
+        tensor.Fields.Add(ProtoField.Bytes(TensorRawData, bytes));
+        _graph.Fields[_initializerFieldIndex[name]] = ProtoField.Message(GraphInitializer, tensor);
+    }
+
+    private static ProtoMessage EditTensorType(ProtoMessage valueInfo, Action<ProtoMessage> edit)
+    {
+        int typeIndex = valueInfo.Fields.FindIndex(f => f.Number == ValueInfoType);
+        if (typeIndex < 0) return valueInfo;
+        var type = valueInfo.Fields[typeIndex].AsMessage();
+        int tensorIndex = type.Fields.FindIndex(f => f.Number == TypeTensor);
+        if (tensorIndex < 0) return valueInfo;
+        var tensorType = type.Fields[tensorIndex].AsMessage();
+        edit(tensorType);
+        type.Fields[tensorIndex] = ProtoField.Message(TypeTensor, tensorType);
+        valueInfo.Fields[typeIndex] = ProtoField.Message(ValueInfoType, type);
+        return valueInfo;
     }
 
     /// <summary>Encodes the (edited) model as ONNX bytes.</summary>
