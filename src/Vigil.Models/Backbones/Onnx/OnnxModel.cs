@@ -30,6 +30,18 @@ public sealed class OnnxNode
     public IReadOnlyList<string> Inputs { get; }
     public IReadOnlyList<string> Outputs { get; }
 
+    /// <summary>The float attribute <paramref name="name"/> (e.g. "epsilon"), or null when absent.</summary>
+    public float? FloatAttribute(string name)
+    {
+        foreach (var field in Proto.All(OnnxModel.NodeAttribute))
+        {
+            var attribute = field.AsMessage();
+            if (attribute.First(OnnxModel.AttributeName)?.AsString() == name && attribute.First(OnnxModel.AttributeFloat) is { } f)
+                return BitConverter.UInt32BitsToSingle((uint)f.Value);
+        }
+        return null;
+    }
+
     /// <summary>The integer-list attribute <paramref name="name"/> (e.g. "strides"), or null when absent.</summary>
     public IReadOnlyList<long>? IntsAttribute(string name)
     {
@@ -54,7 +66,7 @@ public sealed class OnnxModel
     internal const int ModelGraph = 7;
     internal const int GraphNode = 1, GraphInitializer = 5, GraphInput = 11, GraphOutput = 12, GraphValueInfo = 13;
     internal const int NodeInput = 1, NodeOutput = 2, NodeName = 3, NodeOpType = 4, NodeAttribute = 5;
-    internal const int AttributeName = 1, AttributeInts = 8, AttributeType = 20, AttributeTypeInts = 7;
+    internal const int AttributeName = 1, AttributeFloat = 2, AttributeInts = 8, AttributeType = 20, AttributeTypeInts = 7;
     internal const int ValueInfoName = 1, ValueInfoType = 2;
     internal const int TypeTensor = 1, TensorTypeElemType = 1, TensorTypeShape = 2;
     internal const int ShapeDim = 1, DimValue = 1, DimParam = 2;
@@ -156,7 +168,9 @@ public sealed class OnnxModel
 
     /// <summary>
     /// Removes the nodes that no graph output depends on (e.g. a classifier head once only feature outputs remain), so
-    /// ONNX Runtime neither computes nor keeps them. Initializers they alone used are left for ONNX Runtime to drop.
+    /// ONNX Runtime neither computes nor keeps them, with the initializers they alone used (and those initializers'
+    /// graph inputs, as IR version 3 lists them): ONNX Runtime rejects an unused IR-3 initializer once it is stored as
+    /// raw_data ("Graph ctor should have created NodeArg for initializer").
     /// </summary>
     public void RemoveNodesNotFeedingOutputs()
     {
@@ -170,7 +184,14 @@ public sealed class OnnxModel
         }
         // The k-th node field of the graph is _nodes[k] (parsed in order, added nodes appended to both).
         int nodeIndex = 0;
-        var fields = _graph.Fields.Where(f => f.Number != GraphNode || keep[nodeIndex++]).ToList();
+        var unused = _initializerFieldIndex.Keys.Where(name => !needed.Contains(name)).ToHashSet(StringComparer.Ordinal);
+        var fields = _graph.Fields.Where(f => f.Number != GraphNode || keep[nodeIndex++])
+            .Where(f => f.Number switch
+            {
+                GraphInitializer => !unused.Contains(f.AsMessage().First(TensorName)?.AsString() ?? ""),
+                GraphInput => !unused.Contains(ValueInfoNameOf(f)),
+                _ => true,
+            }).ToList();
         _graph.Fields.Clear();
         _graph.Fields.AddRange(fields);
         var keptNodes = _nodes.Where((_, i) => keep[i]).ToList();
@@ -215,9 +236,20 @@ public sealed class OnnxModel
             var name = node.Inputs[weightInput];
             var tensor = InitializerProto(name);
             int rawIndex = tensor.Fields.FindIndex(f => f.Number == TensorRawData);
-            if (rawIndex < 0) throw new NotSupportedException($"Convolution weight '{name}' is not stored as raw_data; cannot shuffle it.");
             var dims = tensor.Int64s(TensorDims);
-            var bytes = tensor.Fields[rawIndex].Payload.ToArray();
+            byte[] bytes;
+            if (rawIndex >= 0) bytes = tensor.Fields[rawIndex].Payload.ToArray();
+            else if ((OnnxElementType)(tensor.First(TensorDataType)?.Value ?? 0) == OnnxElementType.Float)
+            {
+                // float_data (e.g. CNTK's export): shuffled as the same little-endian bytes raw_data would hold.
+                var values = tensor.Floats(TensorFloatData);
+                bytes = new byte[4 * values.Count];
+                for (int i = 0; i < values.Count; i++) BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(4 * i), values[i]);
+                tensor.Fields.RemoveAll(f => f.Number == TensorFloatData);
+                tensor.Fields.Add(ProtoField.Bytes(TensorRawData, bytes));
+                rawIndex = tensor.Fields.Count - 1;
+            }
+            else throw new NotSupportedException($"Convolution weight '{name}' is neither raw_data nor float_data; cannot shuffle it.");
             long count = dims.Aggregate(1L, (a, d) => a * d);
             int elementSize = (int)(bytes.Length / count);
             int perChannel = (int)(count / dims[0]);
@@ -249,7 +281,7 @@ public sealed class OnnxModel
     /// <summary>
     /// Makes the batch, height and width of the graph's image input [N, C, H, W] symbolic, so any batch and image size
     /// runs, and drops the shapes recorded for intermediate tensors (value_info) and outputs, which were computed for
-    /// the exported size; ONNX Runtime infers them again. Nodes with sizes baked in (e.g. a fixed-kernel average pool
+    /// the exported size (outputs keep their rank with unknown dims); ONNX Runtime infers them again. Nodes with sizes baked in (e.g. a fixed-kernel average pool
     /// before a classifier) still need their input size, so expose tensors before them.
     /// </summary>
     public void MakeInputSizeSymbolic()
@@ -267,9 +299,16 @@ public sealed class OnnxModel
             tensorType.Fields.RemoveAll(f => f.Number == TensorTypeShape);
             tensorType.Fields.Add(ProtoField.Message(TensorTypeShape, shape));
         }));
+        // Output dims become unknown (a Dimension with neither value nor name), keeping their rank.
         for (int i = 0; i < _graph.Fields.Count; i++)
             if (_graph.Fields[i].Number == GraphOutput)
-                _graph.Fields[i] = ProtoField.Message(GraphOutput, EditTensorType(_graph.Fields[i].AsMessage(), t => t.Fields.RemoveAll(f => f.Number == TensorTypeShape)));
+                _graph.Fields[i] = ProtoField.Message(GraphOutput, EditTensorType(_graph.Fields[i].AsMessage(), tensorType =>
+                {
+                    if (tensorType.First(TensorTypeShape)?.AsMessage() is not { } shape) return;
+                    var unknown = new ProtoMessage(shape.All(ShapeDim).Select(_ => ProtoField.Message(ShapeDim, new ProtoMessage())));
+                    tensorType.Fields.RemoveAll(f => f.Number == TensorTypeShape);
+                    tensorType.Fields.Add(ProtoField.Message(TensorTypeShape, unknown));
+                }));
         _graph.Fields.RemoveAll(f => f.Number == GraphValueInfo);
         _initializerFieldIndex.Clear();
         IndexInitializers();
