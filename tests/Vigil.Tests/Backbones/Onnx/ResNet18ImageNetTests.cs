@@ -67,6 +67,21 @@ public class ResNet18ImageNetTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void EveryOnnxWeightLandsInTheTorchSharpNetwork()
+    {
+        // By hand: torchvision's resnet18 has 11,689,512 parameters; without fc (512·1000 + 1000) and with a third
+        // stage-4 block (two 512×512×3×3 convolutions and two BatchNorms of 512 weights and biases): 15,897,152.
+        using var network = ResNet18ImageNet.LoadNetwork(ModelPath);
+        long parameters = network.parameters().Sum(p => p.numel());
+        Assert.Equal(11_689_512 - 513_000 + 2 * 512 * 512 * 9 + 2 * 2 * 512, parameters);
+        // The ONNX initializers hold the same parameters plus each BatchNorm's running mean and variance (inputs 3, 4).
+        var model = OnnxModel.Parse(File.ReadAllBytes(ModelPath));
+        var statistics = model.Nodes.Where(n => n.OpType == "BatchNormalization").SelectMany(n => n.Inputs.Skip(3)).ToHashSet();
+        long onnxParameters = model.InitializerNames.Where(n => !statistics.Contains(n)).Sum(n => (long)model.ReadInitializer(n).Values.Length);
+        Assert.Equal(onnxParameters, parameters);
+    }
+
+    [Fact]
     public void PreprocessGraphSwapsToBgrAndSubtractsANonConstantMeanImageWhoseChannelMeansVigilUses()
     {
         var model = OnnxModel.Parse(File.ReadAllBytes(PreprocessPath));
