@@ -24,11 +24,11 @@ namespace Vigil.Backbones.Onnx;
 /// </para>
 /// <para>
 /// Input: the package's ResNetPreprocess.onnx turns RGB in 0–255 into BGR minus a 224×224 mean image. That image is
-/// not constant (per-channel means B 103.06, G 115.90, R 123.15, spread ±5–16 grey levels, smooth: brighter at the
-/// top) and exists only at 224 pixels. Vigil subtracts its per-channel means instead (<see cref="ChannelMeans"/>), so
+/// not constant (per-channel means B 103.06, G 115.90, R 123.15, ranges 95–116, 109–126, 119–130 grey levels, smooth:
+/// brighter at the top) and exists only at 224 pixels. Vigil subtracts its per-channel means instead (<see cref="ChannelMeans"/>), so
 /// any input size works and the usual per-channel <see cref="Imaging.Preprocessing"/> applies: mean = means / 255,
 /// std = 1 / 255 on RGB in [0, 1]. The channel order is folded into the stem convolution's weights (its input
-/// channels reversed), so both ways take RGB.
+/// channels reversed), so both ways take RGB. docs/protocol.md gives what the approximation costs.
 /// </para>
 /// </summary>
 public static class ResNet18ImageNet
