@@ -19,15 +19,20 @@ internal static class PerfCommands
         metrics.SetAction(_ => CommandRunner.Run(_ => { MetricsPerf.Run(Console.Out); return 0; }));
         command.Subcommands.Add(metrics);
 
-        var backbones = new Command("backbones", "Per-image feature extraction latency of every backbone at 256×256, batch 1 and 8.");
-        backbones.SetAction(_ => CommandRunner.Run(_ =>
+        var size = new Option<int>("--size") { Description = "Input size (square) the images are resized to.", DefaultValueFactory = _ => 256 };
+        var backbones = new Command("backbones", "Per-image feature extraction latency of every backbone at --size² (default 256), batch 1 and 8.") { size };
+        backbones.SetAction(parse => CommandRunner.Run(_ =>
         {
-            var candidates = BackbonePerf.TorchSharpCandidates().ToList();
+            int pixels = parse.GetValue(size);
+            var candidates = BackbonePerf.TorchSharpCandidates(pixels).ToList();
             if (SharedOrCachedMobileNet() is { } onnx)
-                candidates.Add(new BackbonePerf.Candidate(MobileNetV2Int8.Name, _ => MobileNetV2Int8.Open(onnx, ["layer2", "layer3"])));
+                candidates.Add(new BackbonePerf.Candidate(MobileNetV2Int8.Name, _ => MobileNetV2Int8.Open(onnx, ["layer2", "layer3"], preprocessing: Imaging.Preprocessing.ImageNet(pixels))));
             else
                 Console.WriteLine($"({MobileNetV2Int8.Name} not timed: {MobileNetV2Int8.FileName} was not found in the weight cache or shared/weights.)");
-            BackbonePerf.Run(Console.Out, candidates);
+            foreach (var name in new[] { ResNet18ImageNet.Name, ResNet18ImageNet.TorchName })
+                candidates.Add(new BackbonePerf.Candidate(name, batch => BackboneCatalog.Open(name, WeightSource.Pretrained, ["layer2", "layer3"],
+                    options: new FeatureExtractorOptions { Resize = pixels, BatchSize = batch })));
+            BackbonePerf.Run(Console.Out, candidates, pixels);
             return 0;
         }));
         command.Subcommands.Add(backbones);

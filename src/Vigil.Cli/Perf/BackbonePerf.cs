@@ -7,7 +7,7 @@ using Vigil.Weights;
 namespace Vigil.Cli.Perf;
 
 /// <summary>
-/// Benchmark (not a test): per-image feature extraction latency of each backbone on 256×256 RGB images at batch 1
+/// Benchmark (not a test): per-image feature extraction latency of each backbone on size×size RGB images (default 256) at batch 1
 /// and 8, median over repeats after warm-up, printed as a table. Random weights: timing does not depend on them.
 /// Besides wall time it reports process CPU time per image (all threads), which stays meaningful when other jobs
 /// share the cores.

@@ -4,9 +4,11 @@ using Vigil.Weights;
 namespace Vigil.Backbones;
 
 /// <summary>
-/// Every backbone Vigil can build by name: the TorchSharp ResNets (torchvision weights) and the ONNX MobileNetV2
-/// int8 (ONNX Model Zoo). Pretrained files are found by a <see cref="WeightStore"/>, which also looks in the
-/// project's shared/weights folder when there is one.
+/// Every backbone Vigil can build by name: the TorchSharp ResNets (torchvision weights), the ONNX MobileNetV2
+/// int8 (ONNX Model Zoo), and the float ImageNet ResNet18 of ML.NET's NuGet package through ONNX Runtime
+/// ("resnet18_imagenet") or TorchSharp ("resnet18_imagenet_torch"). Pretrained torchvision and MobileNetV2 files are
+/// found by a <see cref="WeightStore"/>, which also looks in the project's shared/weights folder when there is one;
+/// the ResNet18 file comes with the build (<see cref="ResNet18ImageNet.DefaultPath"/>).
 /// </summary>
 public static class BackboneCatalog
 {
@@ -15,7 +17,7 @@ public static class BackboneCatalog
         new Uri("https://github.com/onnx/models/raw/main/validated/vision/classification/mobilenet/model/" + MobileNetV2Int8.FileName),
         MobileNetV2Int8.Sha256);
 
-    public static IReadOnlyList<string> Names { get; } = [.. TorchBackbones.Names, MobileNetV2Int8.Name];
+    public static IReadOnlyList<string> Names { get; } = [.. TorchBackbones.Names, MobileNetV2Int8.Name, ResNet18ImageNet.Name, ResNet18ImageNet.TorchName];
 
     /// <summary>The default store, plus shared/weights when the project's shared folder is present.</summary>
     public static WeightStore DefaultStore() =>
@@ -25,21 +27,25 @@ public static class BackboneCatalog
 
     /// <summary>
     /// Opens backbone <paramref name="name"/> returning <paramref name="layers"/> ("layer1".."layer4", strides 4–32).
-    /// Random weights for the ONNX backbone shuffle its pretrained convolution weights, so its file is still needed.
+    /// Random weights for the ONNX backbones shuffle their pretrained convolution weights, so their file is still needed.
+    /// <paramref name="options"/> sets the input geometry; without it each backbone keeps its default (256×256 stretch,
+    /// MobileNetV2 224×224).
     /// </summary>
-    /// <param name="input">Input geometry and batching; null = the backbone's default (ResNets 256×256, MobileNetV2 224×224).</param>
-    public static IFeatureExtractor Open(string name, WeightSource weights, IReadOnlyList<string> layers, FeatureExtractorOptions? input = null,
+    public static IFeatureExtractor Open(string name, WeightSource weights, IReadOnlyList<string> layers, FeatureExtractorOptions? options = null,
         WeightStore? store = null)
     {
+        int? shuffleSeed = weights.Kind == WeightSourceKind.Random ? (int)weights.Seed : null;
         if (TorchBackbones.Contains(name))
-            return ResNetFeatureExtractor.Create(name, weights, layers, input, store ?? DefaultStore());
+            return ResNetFeatureExtractor.Create(name, weights, layers, options, store: store ?? DefaultStore());
         if (name == MobileNetV2Int8.Name)
         {
-            if (input is not null && (input.Resize != MobileNetV2Int8.InputSize || input.Crop is not null))
-                throw new VigilInputException($"{MobileNetV2Int8.Name} takes {MobileNetV2Int8.InputSize}×{MobileNetV2Int8.InputSize} input without a crop; leave out --resize/--crop or choose a ResNet backbone.");
             var path = (store ?? DefaultStore()).Resolve(MobileNetV2Int8Weights, weights.Kind == WeightSourceKind.File ? weights.Path : null);
-            return MobileNetV2Int8.Open(path, layers, weights.Kind == WeightSourceKind.Random ? (int)weights.Seed : null);
+            return MobileNetV2Int8.Open(path, layers, shuffleSeed, preprocessing: options?.Preprocessing());
         }
+        if (name == ResNet18ImageNet.Name)
+            return ResNet18ImageNet.Open(ResNet18ImageNet.ResolvePath(weights), layers, options, shuffleSeed);
+        if (name == ResNet18ImageNet.TorchName)
+            return ResNet18ImageNet.OpenTorch(weights, layers, options);
         throw new VigilInputException($"Unknown backbone '{name}'. Known backbones: {string.Join(", ", Names)}.");
     }
 }

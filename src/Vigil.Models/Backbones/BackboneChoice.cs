@@ -39,6 +39,7 @@ public sealed class BackboneChoice(string name, WeightSource weights, FeatureExt
         if (!BackboneCatalog.Names.Contains(reference.Name))
             throw new VigilInputException($"The model needs backbone '{reference.Name}', which this Vigil does not know (known: {string.Join(", ", BackboneCatalog.Names)}).");
         var p = reference.Preprocessing;
-        return BackboneCatalog.Open(reference.Name, weights, reference.Layers, new FeatureExtractorOptions { Resize = p.ResizeHeight, Crop = p.CropHeight });
+        return BackboneCatalog.Open(reference.Name, weights, reference.Layers,
+            new FeatureExtractorOptions { Resize = p.ResizeHeight, Crop = p.CropHeight, Mode = p.Mode, Filter = p.Filter, MaskResize = p.MaskResize });
     };
 }

@@ -17,9 +17,17 @@ public sealed record BackboneReference(string Name, string WeightsSha256, IReadO
         extractor.Preprocessing);
 
     /// <summary>The network input after preprocessing, e.g. "resize 224x224" or "resize 256x256, crop 224x224" (recorded per cell).</summary>
-    public string InputDescription =>
-        $"resize {Preprocessing.ResizeWidth}x{Preprocessing.ResizeHeight}" +
-        (Preprocessing.CropHeight is int h && Preprocessing.CropWidth is int w ? $", crop {w}x{h}" : "");
+    public string InputDescription
+    {
+        get
+        {
+            var p = Preprocessing;
+            var resize = p.Mode == ResizeMode.ShortSide ? $"short side {p.ResizeHeight}" : $"resize {p.ResizeWidth}x{p.ResizeHeight}";
+            var crop = p.CropHeight is int h && p.CropWidth is int w ? $", crop {w}x{h}" : "";
+            var filters = p.Filter == ResizeFilter.Bilinear && p.MaskResize == MaskResize.Nearest ? "" : $", {p.Filter.ToString().ToLowerInvariant()}, masks {p.MaskResize.ToString().ToLowerInvariant()}";
+            return resize + crop + filters;
+        }
+    }
 
     /// <summary>The weights were random (asked for explicitly): results of such a model are marked as not pretrained.</summary>
     public bool IsRandom => WeightsSha256.StartsWith("random", StringComparison.Ordinal);
@@ -43,7 +51,8 @@ public sealed record BackboneReference(string Name, string WeightsSha256, IReadO
 
     private static bool SamePreprocessing(Preprocessing a, Preprocessing b) =>
         a.ResizeHeight == b.ResizeHeight && a.ResizeWidth == b.ResizeWidth && a.CropHeight == b.CropHeight &&
-        a.CropWidth == b.CropWidth && a.Mean.SequenceEqual(b.Mean) && a.Std.SequenceEqual(b.Std);
+        a.CropWidth == b.CropWidth && a.Mean.SequenceEqual(b.Mean) && a.Std.SequenceEqual(b.Std) &&
+        a.Mode == b.Mode && a.Filter == b.Filter && a.MaskResize == b.MaskResize;
 
     public JsonObject ToJson() => new()
     {
@@ -58,6 +67,9 @@ public sealed record BackboneReference(string Name, string WeightsSha256, IReadO
             ["cropWidth"] = Preprocessing.CropWidth,
             ["mean"] = new JsonArray(Preprocessing.Mean.Select(v => (JsonNode)JsonValue.Create(v)).ToArray()),
             ["std"] = new JsonArray(Preprocessing.Std.Select(v => (JsonNode)JsonValue.Create(v)).ToArray()),
+            ["mode"] = Preprocessing.Mode.ToString(),
+            ["filter"] = Preprocessing.Filter.ToString(),
+            ["maskResize"] = Preprocessing.MaskResize.ToString(),
         },
     };
 
@@ -66,7 +78,12 @@ public sealed record BackboneReference(string Name, string WeightsSha256, IReadO
     {
         var p = node["preprocessing"]!;
         var preprocessing = new Preprocessing((int)p["resizeHeight"]!, (int)p["resizeWidth"]!, (int?)p["cropHeight"], (int?)p["cropWidth"],
-            p["mean"]!.AsArray().Select(v => (float)v!).ToArray(), p["std"]!.AsArray().Select(v => (float)v!).ToArray());
+            p["mean"]!.AsArray().Select(v => (float)v!).ToArray(), p["std"]!.AsArray().Select(v => (float)v!).ToArray())
+        {
+            Mode = Enum.Parse<ResizeMode>((string)p["mode"]!),
+            Filter = Enum.Parse<ResizeFilter>((string)p["filter"]!),
+            MaskResize = Enum.Parse<MaskResize>((string)p["maskResize"]!),
+        };
         return new BackboneReference((string)node["name"]!, (string)node["weightsSha256"]!,
             node["layers"]!.AsArray().Select(v => (string)v!).ToArray(), preprocessing);
     }

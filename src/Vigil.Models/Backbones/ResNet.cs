@@ -20,6 +20,9 @@ public sealed record ResNetArchitecture(string Name, ResNetBlock Block, int[] Bl
     public static readonly ResNetArchitecture ResNet34 = new("resnet34", ResNetBlock.Basic, [3, 4, 6, 3]);
     public static readonly ResNetArchitecture ResNet50 = new("resnet50", ResNetBlock.Bottleneck, [3, 4, 6, 3]);
     public static readonly ResNetArchitecture WideResNet50_2 = new("wide_resnet50_2", ResNetBlock.Bottleneck, [3, 4, 6, 3], 128);
+
+    /// <summary>The ImageNet ResNet18 of ML.NET's DnnImageFeaturizer (CNTK-trained): torchvision's resnet18 with a third block in stage 4.</summary>
+    public static readonly ResNetArchitecture ResNet18ImageNet = new("resnet18_imagenet", ResNetBlock.Basic, [2, 2, 2, 3]);
 }
 
 /// <summary>
@@ -35,10 +38,12 @@ public sealed class ResNet : Module<Tensor, Tensor>
     private readonly MaxPool2d maxpool;
     private readonly Sequential layer1, layer2, layer3, layer4;
     private readonly AdaptiveAvgPool2d avgpool;
-    private readonly Linear fc;
+    private readonly Linear? fc;
 
     public ResNetArchitecture Architecture { get; }
 
+    /// <param name="classes">Outputs of the classifier <c>fc</c>; 0 builds no classifier, and <see cref="forward"/> then
+    /// returns the globally pooled features [N, 512·expansion] (for weights published without a head).</param>
     public ResNet(ResNetArchitecture architecture, int classes = 1000) : base(architecture.Name)
     {
         Architecture = architecture;
@@ -68,7 +73,8 @@ public sealed class ResNet : Module<Tensor, Tensor>
         }
         (layer1, layer2, layer3, layer4) = (stages[0], stages[1], stages[2], stages[3]);
         avgpool = AdaptiveAvgPool2d(1);
-        fc = Linear(512 * architecture.Expansion, classes);
+        ArgumentOutOfRangeException.ThrowIfNegative(classes);
+        fc = classes > 0 ? Linear(512 * architecture.Expansion, classes) : null;
         RegisterComponents();
     }
 
@@ -111,7 +117,7 @@ public sealed class ResNet : Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         var x = ForwardStages(input, 4)[^1];
         x = flatten(avgpool.call(x), 1);
-        return fc.call(x).MoveToOuterDisposeScope();
+        return (fc?.call(x) ?? x).MoveToOuterDisposeScope();
     }
 
     /// <summary>Runs the stem and stages 1..<paramref name="deepestStage"/> only, returning each stage's output.</summary>

@@ -19,7 +19,8 @@ public sealed class ResNetFeatureExtractor : IFeatureExtractor, IWeightsFingerpr
 
     static ResNetFeatureExtractor() => TorchThreads.Configure();
 
-    private ResNetFeatureExtractor(ResNet network, IReadOnlyList<string> layers, FeatureExtractorOptions options, bool random, string weightsSha256)
+    private ResNetFeatureExtractor(ResNet network, string name, IReadOnlyList<string> layers, FeatureExtractorOptions options,
+        Preprocessing preprocessing, bool random, string weightsSha256)
     {
         if (layers.Count == 0) throw new VigilInputException("Ask for at least one feature layer (layer1..layer4).");
         _stages = layers.Select(l => Array.IndexOf(StageNames, l) is int i and >= 0 ? i + 1
@@ -31,7 +32,8 @@ public sealed class ResNetFeatureExtractor : IFeatureExtractor, IWeightsFingerpr
         _batchSize = options.BatchSize;
         Layers = [.. layers];
         LayerShapes = _stages.Select(s => (network.Architecture.StageChannels(s), 2 << s)).ToArray();
-        Preprocessing = Preprocessing.ImageNet(options.Resize, options.Crop);
+        Name = name;
+        Preprocessing = preprocessing;
         IsRandomlyInitialised = random;
         WeightsSha256 = weightsSha256;
     }
@@ -61,7 +63,8 @@ public sealed class ResNetFeatureExtractor : IFeatureExtractor, IWeightsFingerpr
                 using var state = WeightFile.Read(path);
                 StateDictLoader.Load(network, state);
             }
-            return new ResNetFeatureExtractor(network, layers, options ?? new(), weights.Kind == WeightSourceKind.Random, sha256);
+            options ??= new();
+            return new ResNetFeatureExtractor(network, backbone, layers, options, options.Preprocessing(), weights.Kind == WeightSourceKind.Random, sha256);
         }
         catch
         {
@@ -70,14 +73,24 @@ public sealed class ResNetFeatureExtractor : IFeatureExtractor, IWeightsFingerpr
         }
     }
 
-    /// <summary>Wraps an already built network (weights loaded by the caller); it is disposed with the extractor.</summary>
-    public static ResNetFeatureExtractor FromNetwork(ResNet network, IReadOnlyList<string> layers, bool isRandomlyInitialised, FeatureExtractorOptions? options = null) =>
-        new(network, layers, options ?? new(), isRandomlyInitialised, weightsSha256: "");
+    /// <summary>
+    /// Wraps an already built network (weights loaded by the caller); it is disposed with the extractor. By default
+    /// the extractor is named after the architecture and normalises with ImageNet mean/std; networks trained on other
+    /// input statistics give theirs as <paramref name="normalisation"/>.
+    /// </summary>
+    public static ResNetFeatureExtractor FromNetwork(ResNet network, IReadOnlyList<string> layers, bool isRandomlyInitialised,
+        FeatureExtractorOptions? options = null, string? name = null,
+        (IReadOnlyList<float> Mean, IReadOnlyList<float> Std)? normalisation = null, string weightsSha256 = "")
+    {
+        options ??= new();
+        var preprocessing = normalisation is var (mean, std) ? options.Preprocessing(mean, std) : options.Preprocessing();
+        return new(network, name ?? network.Architecture.Name, layers, options, preprocessing, isRandomlyInitialised, weightsSha256);
+    }
 
-    /// <summary>SHA-256 of the weight file, "random:&lt;seed&gt;" for seeded random weights, "" for a network built by the caller.</summary>
+    /// <summary>SHA-256 of the weight file, "random:&lt;seed&gt;" for seeded random weights, "" for a network built by the caller unless it gave one.</summary>
     public string WeightsSha256 { get; }
 
-    public string Name => _network.Architecture.Name;
+    public string Name { get; }
 
     public Preprocessing Preprocessing { get; }
 

@@ -26,7 +26,7 @@ public static class AnomalyMaps
         var smoothed = GaussianBlur.Apply(upsampled, h, w, sigma);
         float max = smoothed.Max();
 
-        int frameH = preprocessing.ResizeHeight, frameW = preprocessing.ResizeWidth;
+        var (frameH, frameW) = preprocessing.ResizedSize(imageHeight, imageWidth); // the short-side resize keeps the aspect ratio
         var frame = smoothed;
         if (frameH != h || frameW != w)
         {

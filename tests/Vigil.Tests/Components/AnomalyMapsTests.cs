@@ -26,4 +26,21 @@ public class AnomalyMapsTests
         Assert.Equal(map.Data.Min(), map[2, 2]);
         Assert.Equal(map.Data.Min(), map[157, 80]);
     }
+
+    [Fact]
+    public void ShortSideFrameKeepsTheImagesAspectRatio()
+    {
+        // Image 100×200, short side to 40 → frame 40×80, centre crop 32×32 at origin (4, 24); 4×4 grid of 8-pixel cells.
+        var preprocessing = Preprocessing.ShortSide(40, 32, ResizeFilter.AntialiasedBilinear, MaskResize.CentredNearest);
+        var grid = new float[16];
+        grid[1 * 4 + 2] = 1; // centre (11.5, 19.5) in the crop, (15.5, 43.5) in the frame
+        using var scope = NewDisposeScope();
+        var (map, _) = AnomalyMaps.ToImage(tensor(grid, 4, 4), preprocessing, 100, 200, sigma: 2);
+
+        int peak = Array.IndexOf(map.Data, map.Data.Max());
+        // Frame 40×80 → image 100×200, scale 2.5 both ways: (15.5 + ½)·2.5 − ½ = 39.5, (43.5 + ½)·2.5 − ½ = 109.5.
+        Assert.InRange(peak / 200, 38, 41);
+        Assert.InRange(peak % 200, 108, 111);
+        Assert.Equal(map.Data.Min(), map[50, 5]); // left of the crop: never seen
+    }
 }

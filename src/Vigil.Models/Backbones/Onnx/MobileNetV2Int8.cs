@@ -4,8 +4,9 @@ namespace Vigil.Backbones.Onnx;
 
 /// <summary>
 /// The ONNX Model Zoo's ImageNet-pretrained MobileNetV2-1.0, int8 quantised in QOperator format
-/// (mobilenetv2-12-int8.onnx), as the feature extractor "mobilenetv2_int8_onnx". Input is fixed at 224×224 RGB
-/// (batch size dynamic), normalised with ImageNet mean/std.
+/// (mobilenetv2-12-int8.onnx), as the feature extractor "mobilenetv2_int8_onnx". The file fixes its input at
+/// 224×224 RGB; Vigil makes the size symbolic, so other sizes run too, but keeps 224×224 with ImageNet mean/std as
+/// the default preprocessing (the size it was trained and quantised at).
 /// <para>
 /// Layers, found by walking the graph (<see cref="FindStages"/>), are the outputs of the last inverted-residual block
 /// at each stride, the analogues of ResNet's layer1..layer4: "layer1" 24 ch stride 4 (tensor 339_quantized, the
@@ -28,9 +29,11 @@ public static class MobileNetV2Int8
     /// <summary>
     /// Opens the model file (its sha256 is verified) returning <paramref name="layers"/> (default: all four stages).
     /// A <paramref name="randomWeightsSeed"/> gives the same graph with shuffled convolution weights, the untrained baseline;
-    /// <paramref name="threads"/> caps ONNX Runtime's intra-op threads (0: one per core).
+    /// <paramref name="threads"/> caps ONNX Runtime's intra-op threads (0: one per core); <paramref name="preprocessing"/>
+    /// replaces the default <see cref="Preprocessing"/> (any size; normalise with ImageNet mean/std).
     /// </summary>
-    public static OnnxFeatureExtractor Open(string path, IReadOnlyList<string>? layers = null, int? randomWeightsSeed = null, int threads = 0)
+    public static OnnxFeatureExtractor Open(string path, IReadOnlyList<string>? layers = null, int? randomWeightsSeed = null, int threads = 0,
+        Preprocessing? preprocessing = null)
     {
         var wanted = layers ?? StageNames;
         var unknown = wanted.Where(l => !StageNames.Contains(l)).ToList();
@@ -40,7 +43,7 @@ public static class MobileNetV2Int8
         {
             var stages = FindStages(model);
             return wanted.Select(w => stages.Single(s => s.Name == w)).ToList();
-        }, Preprocessing, Name, Sha256, randomWeightsSeed, threads);
+        }, preprocessing ?? Preprocessing, Name, Sha256, randomWeightsSeed, threads, model => model.MakeInputSizeSymbolic());
     }
 
     /// <summary>

@@ -70,9 +70,14 @@ public sealed class OnnxFeatureExtractor : IFeatureExtractor, IWeightsFingerprin
         string? name = null, string? expectedSha256 = null, int? randomWeightsSeed = null, int threads = 0) =>
         Open(path, _ => layers, preprocessing, name ?? Path.GetFileNameWithoutExtension(path), expectedSha256, randomWeightsSeed, threads);
 
-    /// <summary>As <see cref="Open(string, IReadOnlyList{OnnxLayer}, Preprocessing, string?, string?, int?, int)"/>, choosing the layers from the parsed graph.</summary>
+    /// <summary>
+    /// As <see cref="Open(string, IReadOnlyList{OnnxLayer}, Preprocessing, string?, string?, int?, int)"/>, choosing the
+    /// layers from the parsed graph, after <paramref name="prepareGraph"/> (when given) has edited it, e.g. to make its
+    /// input size symbolic.
+    /// </summary>
     public static OnnxFeatureExtractor Open(string path, Func<OnnxModel, IReadOnlyList<OnnxLayer>> chooseLayers,
-        Preprocessing preprocessing, string name, string? expectedSha256 = null, int? randomWeightsSeed = null, int threads = 0)
+        Preprocessing preprocessing, string name, string? expectedSha256 = null, int? randomWeightsSeed = null, int threads = 0,
+        Action<OnnxModel>? prepareGraph = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(threads);
         OnnxModel model;
@@ -82,6 +87,7 @@ public sealed class OnnxFeatureExtractor : IFeatureExtractor, IWeightsFingerprin
         {
             throw new VigilInputException($"'{path}' is not a readable ONNX model ({e.Message}): check that it is an .onnx file and not truncated.", e);
         }
+        prepareGraph?.Invoke(model);
         var layers = chooseLayers(model);
         if (layers.Count == 0) throw new ArgumentException("Choose at least one layer.", nameof(layers));
         if (layers.Select(l => l.Name).Distinct().Count() != layers.Count) throw new ArgumentException("Layer names must be distinct.", nameof(layers));
@@ -138,7 +144,11 @@ public sealed class OnnxFeatureExtractor : IFeatureExtractor, IWeightsFingerprin
             byName[name].GetTensorTypeAndShape().Shape)).ToList();
     }
 
-    /// <summary>Channels and stride of each layer, measured on one blank image (exact whatever the graph's ops).</summary>
+    /// <summary>
+    /// Channels and stride of each layer, measured on one blank image (exact whatever the graph's ops). The stride is
+    /// the size ratio; when the layer's size does not divide the input's, the ratio rounded to a power of two, the
+    /// nominal stride, since each downsampling halves the size rounding up (200 pixels give 13 cells at stride 16).
+    /// </summary>
     private List<(int Channels, int Stride)> ProbeLayerShapes()
     {
         var blank = new ImageTensor(Preprocessing.Mean.Count, Preprocessing.OutputHeight, Preprocessing.OutputWidth);
@@ -148,7 +158,8 @@ public sealed class OnnxFeatureExtractor : IFeatureExtractor, IWeightsFingerprin
             return features.Select(f =>
             {
                 if (f.ndim != 4) throw new VigilInputException($"Layer output of {Name} has shape [{string.Join(", ", f.shape)}]; feature layers must be [N, C, h, w].");
-                return ((int)f.shape[1], Preprocessing.OutputHeight / (int)f.shape[2]);
+                int size = Preprocessing.OutputHeight, cells = (int)f.shape[2];
+                return ((int)f.shape[1], size % cells == 0 ? size / cells : 1 << (int)Math.Round(Math.Log2((double)size / cells)));
             }).ToList();
         }
         finally

@@ -30,6 +30,18 @@ public sealed class OnnxNode
     public IReadOnlyList<string> Inputs { get; }
     public IReadOnlyList<string> Outputs { get; }
 
+    /// <summary>The float attribute <paramref name="name"/> (e.g. "epsilon"), or null when absent.</summary>
+    public float? FloatAttribute(string name)
+    {
+        foreach (var field in Proto.All(OnnxModel.NodeAttribute))
+        {
+            var attribute = field.AsMessage();
+            if (attribute.First(OnnxModel.AttributeName)?.AsString() == name && attribute.First(OnnxModel.AttributeFloat) is { } f)
+                return BitConverter.UInt32BitsToSingle((uint)f.Value);
+        }
+        return null;
+    }
+
     /// <summary>The integer-list attribute <paramref name="name"/> (e.g. "strides"), or null when absent.</summary>
     public IReadOnlyList<long>? IntsAttribute(string name)
     {
@@ -54,9 +66,10 @@ public sealed class OnnxModel
     internal const int ModelGraph = 7;
     internal const int GraphNode = 1, GraphInitializer = 5, GraphInput = 11, GraphOutput = 12, GraphValueInfo = 13;
     internal const int NodeInput = 1, NodeOutput = 2, NodeName = 3, NodeOpType = 4, NodeAttribute = 5;
-    internal const int AttributeName = 1, AttributeInts = 8;
+    internal const int AttributeName = 1, AttributeFloat = 2, AttributeInts = 8, AttributeType = 20, AttributeTypeInts = 7;
     internal const int ValueInfoName = 1, ValueInfoType = 2;
-    internal const int TypeTensor = 1, TensorTypeElemType = 1;
+    internal const int TypeTensor = 1, TensorTypeElemType = 1, TensorTypeShape = 2;
+    internal const int ShapeDim = 1, DimValue = 1, DimParam = 2;
     internal const int TensorDims = 1, TensorDataType = 2, TensorFloatData = 4, TensorInt32Data = 5, TensorName = 8, TensorRawData = 9;
 
     private readonly ProtoMessage _model;
@@ -155,7 +168,9 @@ public sealed class OnnxModel
 
     /// <summary>
     /// Removes the nodes that no graph output depends on (e.g. a classifier head once only feature outputs remain), so
-    /// ONNX Runtime neither computes nor keeps them. Initializers they alone used are left for ONNX Runtime to drop.
+    /// ONNX Runtime neither computes nor keeps them, with the initializers they alone used (and those initializers'
+    /// graph inputs, where IR version 3 lists them). Leaving them to ONNX Runtime failed for the IR-3 ResNet18 with
+    /// shuffled weights ("Graph ctor should have created NodeArg for initializer").
     /// </summary>
     public void RemoveNodesNotFeedingOutputs()
     {
@@ -169,7 +184,14 @@ public sealed class OnnxModel
         }
         // The k-th node field of the graph is _nodes[k] (parsed in order, added nodes appended to both).
         int nodeIndex = 0;
-        var fields = _graph.Fields.Where(f => f.Number != GraphNode || keep[nodeIndex++]).ToList();
+        var unused = _initializerFieldIndex.Keys.Where(name => !needed.Contains(name)).ToHashSet(StringComparer.Ordinal);
+        var fields = _graph.Fields.Where(f => f.Number != GraphNode || keep[nodeIndex++])
+            .Where(f => f.Number switch
+            {
+                GraphInitializer => !unused.Contains(f.AsMessage().First(TensorName)?.AsString() ?? ""),
+                GraphInput => !unused.Contains(ValueInfoNameOf(f)),
+                _ => true,
+            }).ToList();
         _graph.Fields.Clear();
         _graph.Fields.AddRange(fields);
         var keptNodes = _nodes.Where((_, i) => keep[i]).ToList();
@@ -214,9 +236,20 @@ public sealed class OnnxModel
             var name = node.Inputs[weightInput];
             var tensor = InitializerProto(name);
             int rawIndex = tensor.Fields.FindIndex(f => f.Number == TensorRawData);
-            if (rawIndex < 0) throw new NotSupportedException($"Convolution weight '{name}' is not stored as raw_data; cannot shuffle it.");
             var dims = tensor.Int64s(TensorDims);
-            var bytes = tensor.Fields[rawIndex].Payload.ToArray();
+            byte[] bytes;
+            if (rawIndex >= 0) bytes = tensor.Fields[rawIndex].Payload.ToArray();
+            else if ((OnnxElementType)(tensor.First(TensorDataType)?.Value ?? 0) == OnnxElementType.Float)
+            {
+                // float_data (e.g. CNTK's export): shuffled as the same little-endian bytes raw_data would hold.
+                var values = tensor.Floats(TensorFloatData);
+                bytes = new byte[4 * values.Count];
+                for (int i = 0; i < values.Count; i++) BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(4 * i), values[i]);
+                tensor.Fields.RemoveAll(f => f.Number == TensorFloatData);
+                tensor.Fields.Add(ProtoField.Bytes(TensorRawData, bytes));
+                rawIndex = tensor.Fields.Count - 1;
+            }
+            else throw new NotSupportedException($"Convolution weight '{name}' is neither raw_data nor float_data; cannot shuffle it.");
             long count = dims.Aggregate(1L, (a, d) => a * d);
             int elementSize = (int)(bytes.Length / count);
             int perChannel = (int)(count / dims[0]);
@@ -224,6 +257,90 @@ public sealed class OnnxModel
             tensor.Fields[rawIndex] = ProtoField.Bytes(TensorRawData, bytes);
             _graph.Fields[_initializerFieldIndex[name]] = ProtoField.Message(GraphInitializer, tensor);
         }
+    }
+
+    /// <summary>
+    /// Replaces the integer-list attribute <paramref name="name"/> of <paramref name="node"/> (e.g. a convolution's
+    /// "pads"), adding it when absent.
+    /// </summary>
+    public void SetIntsAttribute(OnnxNode node, string name, IReadOnlyList<long> values)
+    {
+        int nodeIndex = _nodes.IndexOf(node);
+        if (nodeIndex < 0) throw new ArgumentException($"Node '{node.Name}' is not in this graph.", nameof(node));
+        var attribute = new ProtoMessage([ProtoField.String(AttributeName, name), .. values.Select(v => ProtoField.Varint(AttributeInts, (ulong)v)),
+            ProtoField.Varint(AttributeType, AttributeTypeInts)]);
+        int existing = node.Proto.Fields.FindIndex(f => f.Number == NodeAttribute && f.AsMessage().First(AttributeName)?.AsString() == name);
+        if (existing >= 0) node.Proto.Fields[existing] = ProtoField.Message(NodeAttribute, attribute);
+        else node.Proto.Fields.Add(ProtoField.Message(NodeAttribute, attribute));
+        // The k-th node field of the graph is _nodes[k] (see RemoveNodesNotFeedingOutputs).
+        int seen = -1;
+        int fieldIndex = _graph.Fields.FindIndex(f => f.Number == GraphNode && ++seen == nodeIndex);
+        _graph.Fields[fieldIndex] = ProtoField.Message(GraphNode, node.Proto);
+    }
+
+    /// <summary>
+    /// Makes the batch, height and width of the graph's image input [N, C, H, W] symbolic, so any batch and image size
+    /// runs, and drops the shapes recorded for intermediate tensors (value_info) and outputs, which were computed for
+    /// the exported size (outputs keep their rank with unknown dims); ONNX Runtime infers them again. Nodes with sizes baked in (e.g. a fixed-kernel average pool
+    /// before a classifier) still need their input size, so expose tensors before them.
+    /// </summary>
+    public void MakeInputSizeSymbolic()
+    {
+        var inputs = Enumerable.Range(0, _graph.Fields.Count)
+            .Where(i => _graph.Fields[i].Number == GraphInput && !IsInitializer(ValueInfoNameOf(_graph.Fields[i]))).ToList();
+        if (inputs.Count != 1) throw new NotSupportedException($"The graph has {inputs.Count} non-initializer inputs; one image input is needed.");
+        string[] names = ["batch", "", "height", "width"];
+        _graph.Fields[inputs[0]] = ProtoField.Message(GraphInput, EditTensorType(_graph.Fields[inputs[0]].AsMessage(), tensorType =>
+        {
+            var dims = tensorType.First(TensorTypeShape)?.AsMessage().All(ShapeDim).Select(d => d.AsMessage()).ToList();
+            if (dims is not { Count: 4 }) throw new NotSupportedException("The image input is not a 4-dimensional [N, C, H, W] tensor.");
+            var shape = new ProtoMessage(dims.Select((dim, i) => ProtoField.Message(ShapeDim, names[i].Length == 0 ? dim
+                : new ProtoMessage([ProtoField.String(DimParam, names[i])]))));
+            tensorType.Fields.RemoveAll(f => f.Number == TensorTypeShape);
+            tensorType.Fields.Add(ProtoField.Message(TensorTypeShape, shape));
+        }));
+        // Output dims become unknown (a Dimension with neither value nor name), keeping their rank.
+        for (int i = 0; i < _graph.Fields.Count; i++)
+            if (_graph.Fields[i].Number == GraphOutput)
+                _graph.Fields[i] = ProtoField.Message(GraphOutput, EditTensorType(_graph.Fields[i].AsMessage(), tensorType =>
+                {
+                    if (tensorType.First(TensorTypeShape)?.AsMessage() is not { } shape) return;
+                    var unknown = new ProtoMessage(shape.All(ShapeDim).Select(_ => ProtoField.Message(ShapeDim, new ProtoMessage())));
+                    tensorType.Fields.RemoveAll(f => f.Number == TensorTypeShape);
+                    tensorType.Fields.Add(ProtoField.Message(TensorTypeShape, unknown));
+                }));
+        _graph.Fields.RemoveAll(f => f.Number == GraphValueInfo);
+        _initializerFieldIndex.Clear();
+        IndexInitializers();
+    }
+
+    /// <summary>Replaces the values of float initializer <paramref name="name"/> (same count), stored as raw_data.</summary>
+    public void WriteInitializer(string name, ReadOnlySpan<float> values)
+    {
+        var tensor = InitializerProto(name);
+        if ((OnnxElementType)(tensor.First(TensorDataType)?.Value ?? 0) != OnnxElementType.Float)
+            throw new NotSupportedException($"Initializer '{name}' is not float; only float initializers are rewritten.");
+        long count = tensor.Int64s(TensorDims).Aggregate(1L, (a, d) => a * d);
+        if (values.Length != count) throw new ArgumentException($"Initializer '{name}' holds {count} values, not {values.Length}.", nameof(values));
+        var bytes = new byte[4 * values.Length];
+        for (int i = 0; i < values.Length; i++) BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(4 * i), values[i]);
+        tensor.Fields.RemoveAll(f => f.Number is TensorFloatData or TensorRawData);
+        tensor.Fields.Add(ProtoField.Bytes(TensorRawData, bytes));
+        _graph.Fields[_initializerFieldIndex[name]] = ProtoField.Message(GraphInitializer, tensor);
+    }
+
+    private static ProtoMessage EditTensorType(ProtoMessage valueInfo, Action<ProtoMessage> edit)
+    {
+        int typeIndex = valueInfo.Fields.FindIndex(f => f.Number == ValueInfoType);
+        if (typeIndex < 0) return valueInfo;
+        var type = valueInfo.Fields[typeIndex].AsMessage();
+        int tensorIndex = type.Fields.FindIndex(f => f.Number == TypeTensor);
+        if (tensorIndex < 0) return valueInfo;
+        var tensorType = type.Fields[tensorIndex].AsMessage();
+        edit(tensorType);
+        type.Fields[tensorIndex] = ProtoField.Message(TypeTensor, tensorType);
+        valueInfo.Fields[typeIndex] = ProtoField.Message(ValueInfoType, type);
+        return valueInfo;
     }
 
     /// <summary>Encodes the (edited) model as ONNX bytes.</summary>

@@ -111,6 +111,22 @@ public class MobileNetV2Int8Tests
     }
 
     [Fact]
+    public void MobileNetRunsAtOtherSizesWithItsInputMadeSymbolic()
+    {
+        // The same file through MobileNetV2Int8.Open, which makes the input size symbolic: 256 and 200 pixels run,
+        // with ceil(n / stride) cells per layer (200 → 50, 25, 13, 7).
+        using var at256 = MobileNetV2Int8.Open(ModelPath, ["layer1", "layer4"], preprocessing: Preprocessing.ImageNet(256));
+        Assert.Equal([(24, 4), (320, 32)], at256.LayerShapes);
+        using var at200 = MobileNetV2Int8.Open(ModelPath, preprocessing: Preprocessing.ImageNet(200));
+        Assert.Equal([(24, 4), (32, 8), (96, 16), (320, 32)], at200.LayerShapes);
+        var features = at200.Extract([RandomImage(300, 200, seed: 1), RandomImage(120, 90, seed: 2)]);
+        Assert.Equal([[2L, 24, 50, 50], [2L, 32, 25, 25], [2L, 96, 13, 13], [2L, 320, 7, 7]], features.Select(f => f.shape));
+        foreach (var f in features) f.Dispose();
+        using var byDefault = MobileNetV2Int8.Open(ModelPath, ["layer2"]);
+        Assert.Equal((224, 224), (byDefault.Preprocessing.OutputHeight, byDefault.Preprocessing.OutputWidth));
+    }
+
+    [Fact]
     public void UnknownTensorIsRejected()
     {
         var error = Assert.Throws<VigilInputException>(() =>

@@ -1,6 +1,7 @@
 using Vigil.Backbones;
 using Vigil.Backbones.Onnx;
 using Vigil.Imaging;
+using Vigil.Weights;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
 
@@ -27,13 +28,8 @@ public class MtdPatchSeparationTests(ITestOutputHelper output)
     [Fact]
     public void PretrainedFeaturesSeparateDefectPatchesFarBetterThanShuffledWeights()
     {
-        var mtd = SharedData.RequireDirectory("data", "mtd");
+        var (train, test) = Split();
         var modelPath = SharedData.RequireDirectory("weights", "mobilenetv2-12-int8.onnx");
-        var normal = Directory.GetFiles(Path.Combine(mtd, "MT_Free", "Imgs"), "*.jpg").Order(StringComparer.Ordinal).ToList();
-        var train = normal.Take(TrainImages).ToList();
-        var test = normal.Skip(TrainImages).Take(HeldOutNormalImages)
-            .Concat(DefectClasses.SelectMany(c => Directory.GetFiles(Path.Combine(mtd, c, "Imgs"), "*.jpg").Order(StringComparer.Ordinal).Take(DefectImagesPerClass)))
-            .ToList();
 
         using var pretrained = MobileNetV2Int8.Open(modelPath, ["layer2", "layer3"]);
         using var shuffled = MobileNetV2Int8.Open(modelPath, ["layer2", "layer3"], randomWeightsSeed: 11);
@@ -44,6 +40,34 @@ public class MtdPatchSeparationTests(ITestOutputHelper output)
 
         Assert.True(pretrainedAuroc > 0.90, $"pretrained patch AUROC {pretrainedAuroc:F3} should be well above chance");
         Assert.True(pretrainedAuroc - shuffledAuroc > 0.15, $"pretrained {pretrainedAuroc:F3} should clearly beat shuffled weights {shuffledAuroc:F3}");
+    }
+
+    [Fact]
+    public void FloatResNet18FeaturesSeparateDefectPatchesFarBetterThanShuffledOrRandomWeights()
+    {
+        var (train, test) = Split();
+        var modelPath = ResNet18ImageNet.DefaultPath();
+        using var pretrained = ResNet18ImageNet.Open(modelPath, ["layer2", "layer3"]);
+        using var shuffled = ResNet18ImageNet.Open(modelPath, ["layer2", "layer3"], randomWeightsSeed: 11);
+        using var initialised = ResNet18ImageNet.OpenTorch(WeightSource.Random(11), ["layer2", "layer3"]);
+        double pretrainedAuroc = PatchAuroc(pretrained, train, test);
+        double shuffledAuroc = PatchAuroc(shuffled, train, test);
+        double initialisedAuroc = PatchAuroc(initialised, train, test);
+        output.WriteLine($"MTD patch AUROC, resnet18_imagenet: pretrained {pretrainedAuroc:F3}, shuffled weights {shuffledAuroc:F3}, torchvision-style random init {initialisedAuroc:F3}");
+
+        Assert.True(pretrainedAuroc > 0.90, $"pretrained patch AUROC {pretrainedAuroc:F3} should be well above chance");
+        Assert.True(pretrainedAuroc - Math.Max(shuffledAuroc, initialisedAuroc) > 0.10,
+            $"pretrained {pretrainedAuroc:F3} should clearly beat shuffled {shuffledAuroc:F3} and random {initialisedAuroc:F3} weights");
+    }
+
+    private static (List<string> Train, List<string> Test) Split()
+    {
+        var mtd = SharedData.RequireDirectory("data", "mtd");
+        var normal = Directory.GetFiles(Path.Combine(mtd, "MT_Free", "Imgs"), "*.jpg").Order(StringComparer.Ordinal).ToList();
+        var test = normal.Skip(TrainImages).Take(HeldOutNormalImages)
+            .Concat(DefectClasses.SelectMany(c => Directory.GetFiles(Path.Combine(mtd, c, "Imgs"), "*.jpg").Order(StringComparer.Ordinal).Take(DefectImagesPerClass)))
+            .ToList();
+        return (normal.Take(TrainImages).ToList(), test);
     }
 
     /// <summary>Nearest-neighbour distance of each test patch to a memory bank of normal patches, scored by AUROC.</summary>
