@@ -61,8 +61,8 @@ public static class CellRunner
         IProgress<WorkProgress>? progress = null, CancellationToken cancel = default)
     {
         if (test.Count == 0) throw new VigilInputException($"{spec}: the test split is empty.");
-        var scored = Score(detector, test, artifacts, WorkProgress.ForPhase(progress, "test"), cancel);
-        var metrics = Evaluation.Run(scored.Scores, scored.Labels, scored.Maps, scored.Masks, spec.Evaluation, out var pixels);
+        var scored = Score(detector, test, artifacts, WorkProgress.ForPhase(progress, "test"), cancel, spec.Evaluation.Resolution == EvaluationResolution.View);
+        var metrics = scored.Evaluate(spec.Evaluation, out var pixels);
         CellArtifactIndex? index = null;
         IReadOnlyDictionary<string, byte[]> files = new Dictionary<string, byte[]>();
         if (artifacts) (index, files) = CellArtifacts.Create(test, scored.Scores, scored.Maps, scored.Masks, scored.Thumbnails!, pixels, metrics.ProFprLimit);
@@ -76,9 +76,18 @@ public static class CellRunner
         return new CellOutcome(new CellResult(spec, random, 0, test.Count, metrics, efficiency, images, [], index), files);
     }
 
-    /// <summary>One test set's predictions, each Predict call's latency, and what the cell keeps of the images (see <see cref="Score"/>).</summary>
+    /// <summary>
+    /// One test set's predictions, each Predict call's latency, and what the cell keeps of the images (see
+    /// <see cref="Score"/>). <see cref="ViewMaps"/> and <see cref="ViewMasks"/> are the maps and masks in the network's
+    /// view (resized and cropped as the backbone does), kept when the cell evaluates there.
+    /// </summary>
     public sealed record ScoredTest(float[] Scores, bool[] Labels, ScoreMap[] Maps, BinaryMask[] Masks, double[] LatenciesMs,
-        ImageTensor[]? Thumbnails, IReadOnlyList<ImageTensor> ThroughputImages);
+        ImageTensor[]? Thumbnails, IReadOnlyList<ImageTensor> ThroughputImages, ScoreMap[]? ViewMaps = null, BinaryMask[]? ViewMasks = null)
+    {
+        /// <summary>Every metric of these predictions, in the network's view when it was kept.</summary>
+        public EvaluationResult Evaluate(EvaluationOptions options, out PixelScores pixels) =>
+            Evaluation.Run(Scores, Labels, ViewMaps ?? Maps, ViewMasks ?? Masks, options, out pixels);
+    }
 
     /// <summary>Test images kept decoded for the throughput measurement (bounds the memory it needs).</summary>
     private const int ThroughputImages = 16;
@@ -89,10 +98,12 @@ public static class CellRunner
     /// <paramref name="thumbnails"/>, a small copy of each for the overlays.
     /// </summary>
     public static ScoredTest Score(IDetector detector, IReadOnlyList<Sample> test, bool thumbnails, IProgress<(int Done, int Total)>? progress,
-        CancellationToken cancel = default)
+        CancellationToken cancel = default, bool inView = false)
     {
+        var view = inView ? detector.Backbone?.Preprocessing : null;
         var scored = new ScoredTest(new float[test.Count], new bool[test.Count], new ScoreMap[test.Count], new BinaryMask[test.Count],
-            new double[test.Count], thumbnails ? new ImageTensor[test.Count] : null, new List<ImageTensor>());
+            new double[test.Count], thumbnails ? new ImageTensor[test.Count] : null, new List<ImageTensor>(),
+            view is null ? null : new ScoreMap[test.Count], view is null ? null : new BinaryMask[test.Count]);
         for (int i = 0; i < test.Count; i++)
         {
             cancel.ThrowIfCancellationRequested();
@@ -101,6 +112,11 @@ public static class CellRunner
             Prediction prediction = null!;
             scored.LatenciesMs[i] = Timing.Milliseconds(() => prediction = detector.Predict(image));
             (scored.Scores[i], scored.Maps[i], scored.Masks[i], scored.Labels[i]) = (prediction.Score, prediction.Map, mask, test[i].IsAnomalous);
+            if (view is not null)
+            {
+                scored.ViewMaps![i] = prediction.View ?? throw new InvalidOperationException($"{detector.Model} gives no map in the network's view.");
+                scored.ViewMasks![i] = view.ApplyToMask(mask);
+            }
             if (scored.Thumbnails is not null) scored.Thumbnails[i] = CellArtifacts.Thumbnail(image);
             if (i < ThroughputImages) ((List<ImageTensor>)scored.ThroughputImages).Add(image);
             progress?.Report((i + 1, test.Count));

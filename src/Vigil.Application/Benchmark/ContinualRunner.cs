@@ -63,8 +63,8 @@ public static class ContinualRunner
                 {
                     var testClock = Stopwatch.StartNew();
                     var scored = CellRunner.Score(detector, tasks[j].Split.Test, thumbnails: false,
-                        WorkProgress.ForPhase(progress, $"test {tasks[j].Task}"), cancel);
-                    var result = Evaluation.Run(scored.Scores, scored.Labels, scored.Maps, scored.Masks, spec.Evaluation);
+                        WorkProgress.ForPhase(progress, $"test {tasks[j].Task}"), cancel, spec.Evaluation.Resolution == EvaluationResolution.View);
+                    var result = scored.Evaluate(spec.Evaluation, out _);
                     tests.Add(new ContinualTest(tasks[j].Task, tasks[j].Split.Test.Count, testClock.Elapsed.TotalSeconds, result));
                     (metrics[0][k, j], metrics[1][k, j], metrics[2][k, j]) = (result.ImageAuroc, result.PixelAuroc, result.AuPro);
                 }

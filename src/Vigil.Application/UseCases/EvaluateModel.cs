@@ -30,6 +30,9 @@ public sealed record EvaluateRequest
 
     public bool SkipCorrupt { get; init; }
     public EvaluationOptions Evaluation { get; init; } = new();
+
+    /// <summary>With <see cref="InputProtocol.Reference"/>, pixel metrics in the network's view (as the reference code computes them).</summary>
+    public InputProtocol Protocol { get; init; } = InputProtocol.Backbone;
     public required string OutputDirectory { get; init; }
     public string? ResultsStore { get; init; }
     public required RunDescription Run { get; init; }
@@ -71,7 +74,7 @@ public static class EvaluateModel
             var modelSpec = model.Spec;
             var cellSpec = new CellSpec(modelSpec.Name, modelSpec.OptionsJson.ToJsonString(), modelSpec.Label, dataset.Name, spec, category,
                 setting.Name, setting.Spec, seed, split.TrainRatio, backbone?.Name ?? "", backbone?.WeightsSha256 ?? "", backbone?.InputDescription ?? "",
-                request.Evaluation, skipped.Count, VigilBuild.Version, FileSha256(request.ModelFile));
+                request.Protocol.EvaluationFor(modelSpec, request.Evaluation), skipped.Count, VigilBuild.Version, FileSha256(request.ModelFile));
             var outcome = display.Run(cellSpec.ToString(), p =>
                 CellRunner.Test(cellSpec, model.Detector, transformed.Test, provenance?.FitSeconds ?? double.NaN, progress: p, cancel: cancel));
             var calibration = model.Calibration;

@@ -31,6 +31,9 @@ public sealed record BenchmarkRequest
     public bool SkipCorrupt { get; init; }
     public EvaluationOptions Evaluation { get; init; } = new();
 
+    /// <summary>How images reach each model and where pixel metrics are computed.</summary>
+    public InputProtocol Protocol { get; init; } = InputProtocol.Backbone;
+
     /// <summary>Where results.csv, the default SQLite store and the report go.</summary>
     public required string OutputDirectory { get; init; }
 
@@ -95,15 +98,16 @@ public static class RunBenchmark
                             foreach (var model in request.Models)
                             {
                                 cancel.ThrowIfCancellationRequested();
-                                var cellSpec = CellSpecs.For(model, backbone, dataset.Name, spec, category, setting.Name, setting.Spec, seed,
-                                    request.TrainRatio, skipped.Count, request.Evaluation);
+                                var modelBackbone = request.Protocol.BackboneFor(model, backbone);
+                                var cellSpec = CellSpecs.For(model, modelBackbone, dataset.Name, spec, category, setting.Name, setting.Spec, seed,
+                                    request.TrainRatio, skipped.Count, request.Protocol.EvaluationFor(model, request.Evaluation));
                                 if (run.Store.TryFindCell(cellSpec.Hash, out var done))
                                 {
                                     display.Note($"{cellSpec}: finished earlier, kept");
                                     cells.Add(done!);
                                     continue;
                                 }
-                                var outcome = display.Run(cellSpec.ToString(), p => CellRunner.Run(cellSpec, model, backbone, transformed.Split, progress: p, cancel: cancel));
+                                var outcome = display.Run(cellSpec.ToString(), p => CellRunner.Run(cellSpec, model, modelBackbone, transformed.Split, progress: p, cancel: cancel));
                                 var result = setting is Unsupervised ? outcome.Result
                                     : outcome.Result with { Notes = [transformed.Notes.Summary, .. outcome.Result.Notes] };
                                 run.Save(result, outcome.ArtifactFiles);
@@ -151,16 +155,17 @@ public static class RunBenchmark
             foreach (var model in request.Models)
             {
                 cancel.ThrowIfCancellationRequested();
-                var spec = CellSpecs.For(model, request.Backbone, string.Join("+", available.Select(a => a.Dataset).Distinct()),
+                var backbone = request.Protocol.BackboneFor(model, request.Backbone);
+                var spec = CellSpecs.For(model, backbone, string.Join("+", available.Select(a => a.Dataset).Distinct()),
                     string.Join("+", request.Datasets), string.Join("+", tasks.Select(t => t.Task)), ContinualSetting.Name, continual.Spec, seed,
-                    request.TrainRatio, skippedFiles, request.Evaluation);
+                    request.TrainRatio, skippedFiles, request.Protocol.EvaluationFor(model, request.Evaluation));
                 if (run.Store.TryFindContinual(spec.Hash, out var done))
                 {
                     display.Note($"{model.Label} continual seed {seed}: finished earlier, kept");
                     results.Add(done!);
                     continue;
                 }
-                var result = display.Run($"{model.Label} continual seed {seed}", p => ContinualRunner.Run(spec, model, request.Backbone, tasks, p, cancel));
+                var result = display.Run($"{model.Label} continual seed {seed}", p => ContinualRunner.Run(spec, model, backbone, tasks, p, cancel));
                 run.Save(result);
                 results.Add(result);
             }

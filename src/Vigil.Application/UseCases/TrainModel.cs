@@ -38,6 +38,9 @@ public sealed record TrainRequest
     public CalibrationRequest Calibration { get; init; } = new();
     public bool SkipCorrupt { get; init; }
 
+    /// <summary>How images reach the model (its reference code's input, or the backbone's); saved with the model.</summary>
+    public InputProtocol Protocol { get; init; } = InputProtocol.Backbone;
+
     /// <summary>The model file; null = "&lt;model&gt;-&lt;dataset&gt;-&lt;category&gt;.vgl" in the current folder.</summary>
     public string? OutputPath { get; init; }
 
@@ -104,7 +107,7 @@ public static class TrainModel
 
         var clock = Stopwatch.StartNew();
         using var detector = display.Run($"fitting {model.Label} on {dataset.Name}/{category} ({data.Normal.Count} images)",
-            p => model.CreateTrainer().Fit(data with { Validation = validationNormals }, new TrainingContext(request.Seed, request.Backbone, p, cancel)));
+            p => model.CreateTrainer().Fit(data with { Validation = validationNormals }, new TrainingContext(request.Seed, request.Protocol.BackboneFor(model, request.Backbone), p, cancel)));
         double fitSeconds = clock.Elapsed.TotalSeconds;
         var scoreCalibration = validation.Count == 0 ? null
             : display.Run($"calibrating on {validation.Count} validation images",

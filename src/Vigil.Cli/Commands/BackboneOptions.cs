@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Vigil.Backbones;
+using Vigil.UseCases;
 using Vigil.Weights;
 
 namespace Vigil.Cli.Commands;
@@ -7,7 +8,7 @@ namespace Vigil.Cli.Commands;
 /// <summary>--backbone, --weights, --resize and --crop, shared by the commands that build a feature extractor.</summary>
 internal sealed class BackboneOptions(string defaultName)
 {
-    public const string DefaultBackbone = "mobilenetv2_int8_onnx";
+    public const string DefaultBackbone = "resnet18_imagenet";
 
     private readonly Option<string> _name = new("--backbone", "-b")
     {
@@ -21,6 +22,8 @@ internal sealed class BackboneOptions(string defaultName)
     {
         Description = "Network input: images are resized to N×N (default: the backbone's own, 256 for ResNets, 224 for MobileNetV2).",
     };
+
+    public Option<InputProtocol> Protocol { get; } = SharedOptions.Protocol();
 
     private readonly Option<int?> _crop = new("--crop")
     {
@@ -37,7 +40,7 @@ internal sealed class BackboneOptions(string defaultName)
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { _name, _weights, _resize, _crop }) command.Options.Add(option);
+        foreach (var option in new Option[] { _name, _weights, _resize, _crop, Protocol }) command.Options.Add(option);
     }
 
     /// <summary>The chosen backbone, checked before any dataset is opened and decoded.</summary>
@@ -47,6 +50,8 @@ internal sealed class BackboneOptions(string defaultName)
         if (crop is not null && resize is null) throw new VigilInputException("--crop needs --resize (the crop is taken from the resized image), e.g. --resize 256 --crop 224.");
         if (resize < 16 || crop < 16) throw new VigilInputException("--resize and --crop must be at least 16 pixels.");
         if (crop > resize) throw new VigilInputException($"--crop {crop} must not exceed --resize {resize}.");
+        if (resize is not null && parse.GetValue(Protocol) == InputProtocol.Reference)
+            throw new VigilInputException("--protocol reference gives every model its reference code's input; leave out --resize/--crop, or use --protocol backbone.");
         var input = resize is int r ? new FeatureExtractorOptions { Resize = r, Crop = crop } : null;
         return new BackboneChoice(parse.GetValue(_name)!, WeightSource.Parse(parse.GetValue(_weights)!), input);
     }

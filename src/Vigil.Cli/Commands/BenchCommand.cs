@@ -62,6 +62,7 @@ internal static class BenchCommand
                 Seeds = parse.GetValue(seeds)!,
                 TrainRatio = parse.GetValue(trainRatio),
                 SkipCorrupt = parse.GetValue(skipCorrupt),
+                Protocol = parse.GetValue(backbone.Protocol),
                 OutputDirectory = parse.GetValue(output)!,
                 ResultsStore = parse.GetValue(resultsStore),
                 Run = SharedOptions.Describe(parse),

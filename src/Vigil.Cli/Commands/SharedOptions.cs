@@ -43,6 +43,13 @@ internal static class SharedOptions
         Description = $"Results store: {Results.ResultsStore.AcceptedForms}.",
     };
 
+    public static Option<InputProtocol> Protocol() => new("--protocol")
+    {
+        Description = "backbone: every model gets the backbone's input (its default or --resize/--crop), pixel metrics on the whole image; " +
+                      "reference: each model's reference-code input (short side 256, centre crop 224, its filter and mask rule), pixel metrics in that view (docs/protocol.md).",
+        DefaultValueFactory = _ => InputProtocol.Backbone,
+    };
+
     public static Option<bool> Wide() => new("--wide")
     {
         Description = "Print every column of the results table (about 170 characters wide); results.csv always has them all.",

@@ -19,12 +19,13 @@ internal static class TestCommand
         var skipCorrupt = SharedOptions.SkipCorrupt();
         var split = SharedOptions.Split();
         var wide = SharedOptions.Wide();
+        var protocol = SharedOptions.Protocol();
 
         var command = new Command("test",
             "Evaluate a saved model on test images: image/pixel AUROC, AP, F1-max, AU-PRO, latency, and how its calibrated " +
             "threshold does. Refuses test images the model was trained or calibrated on. Example: vigil test -f mtd.vgl")
         {
-            data, category, output, resultsStore, skipCorrupt, wide,
+            data, category, output, resultsStore, skipCorrupt, wide, protocol,
         };
         modelFile.AddTo(command);
         split.AddTo(command);
@@ -39,6 +40,7 @@ internal static class TestCommand
                 TrainRatio = split.GivenRatio(parse),
                 SplitSeed = split.GivenSeed(parse),
                 SkipCorrupt = parse.GetValue(skipCorrupt),
+                Protocol = parse.GetValue(protocol),
                 OutputDirectory = parse.GetValue(output)!,
                 ResultsStore = parse.GetValue(resultsStore),
                 Run = SharedOptions.Describe(parse),

@@ -51,6 +51,7 @@ internal static class TrainCommand
                 Seed = parse.GetValue(seed),
                 Calibration = calibration.Read(parse),
                 SkipCorrupt = parse.GetValue(skipCorrupt),
+                Protocol = parse.GetValue(backbone.Protocol),
                 OutputPath = parse.GetValue(output),
                 Configuration = ConfigFile.Resolved(parse),
             };

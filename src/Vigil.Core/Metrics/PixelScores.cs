@@ -10,6 +10,13 @@ public enum EvaluationResolution
 
     /// <summary>Masks are resized nearest-neighbour to their anomaly map's size (faster; slightly different numbers).</summary>
     Model,
+
+    /// <summary>
+    /// Maps and masks in the network's view: the image resized and cropped as the backbone does, the masks by the
+    /// same geometry and mask rule, the map before it is placed back onto the image. What the methods' reference code
+    /// evaluates (a crop leaves the image's border out). The caller hands over maps and masks of one size.
+    /// </summary>
+    View,
 }
 
 /// <summary>
@@ -40,9 +47,9 @@ public sealed class PixelScores
             var map = maps[i] ?? throw new ArgumentException($"Anomaly map #{i} is null.", nameof(maps));
             var mask = masks[i] ?? throw new ArgumentException($"Mask #{i} is null.", nameof(masks));
             ThrowIfNotFinite(map, i);
-            aligned[i] = resolution == EvaluationResolution.GroundTruth
-                ? ((map.Height == mask.Height && map.Width == mask.Width ? map : map.Resize(mask.Height, mask.Width)).Data, mask)
-                : (map.Data, ImageOps.Resize(mask, map.Height, map.Width));
+            aligned[i] = resolution == EvaluationResolution.Model
+                ? (map.Data, ImageOps.Resize(mask, map.Height, map.Width))
+                : ((map.Height == mask.Height && map.Width == mask.Width ? map : map.Resize(mask.Height, mask.Width)).Data, mask);
             total += aligned[i].Scores.Length;
         }
         if (total > Array.MaxLength)

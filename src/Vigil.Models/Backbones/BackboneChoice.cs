@@ -22,6 +22,9 @@ public sealed class BackboneChoice(string name, WeightSource weights, FeatureExt
 
     public IFeatureExtractor Open(IReadOnlyList<string> layers) => BackboneCatalog.Open(Name, Weights, layers, Input);
 
+    /// <summary>The same backbone and weights with another input geometry.</summary>
+    public BackboneChoice WithInput(FeatureExtractorOptions input) => new(Name, Weights, input);
+
     /// <summary>The weights' SHA-256 as the backbone reports it ("random:&lt;seed&gt;" for random weights); opens the backbone once.</summary>
     public string WeightsSha256 => _probe.Value.WeightsSha256;
 

@@ -12,9 +12,10 @@ public static class AnomalyMaps
     /// Gaussian of <paramref name="sigma"/> (the reference methods' post-processing at that size), then maps the
     /// result back onto the original image: a centre crop is undone by placing the map in the resized frame (the
     /// cropped-away border gets the map's minimum, as it was never seen) and the frame is resized to the image.
-    /// Also returns the maximum of the smoothed map at network resolution (the image score of PaDiM and SPADE).
+    /// Also returns the smoothed map at network resolution, the view the reference code evaluates (its maximum is the
+    /// image score of PaDiM and SPADE).
     /// </summary>
-    public static (ScoreMap Map, float Max) ToImage(Tensor gridScores, Preprocessing preprocessing, int imageHeight, int imageWidth, double sigma)
+    public static (ScoreMap Map, ScoreMap View) ToImage(Tensor gridScores, Preprocessing preprocessing, int imageHeight, int imageWidth, double sigma)
     {
         int h = preprocessing.OutputHeight, w = preprocessing.OutputWidth;
         float[] upsampled;
@@ -24,7 +25,6 @@ public static class AnomalyMaps
             upsampled = FeatureMaps.Resize(grid, h, w, InterpolationMode.Bilinear).contiguous().data<float>().ToArray();
         }
         var smoothed = GaussianBlur.Apply(upsampled, h, w, sigma);
-        float max = smoothed.Max();
 
         var (frameH, frameW) = preprocessing.ResizedSize(imageHeight, imageWidth); // the short-side resize keeps the aspect ratio
         var frame = smoothed;
@@ -39,6 +39,6 @@ public static class AnomalyMaps
         var atImage = frameH == imageHeight && frameW == imageWidth
             ? frame
             : ImageOps.Resize(new ImageTensor(1, frameH, frameW, frame), imageHeight, imageWidth).Data;
-        return (new ScoreMap(imageHeight, imageWidth, atImage), max);
+        return (new ScoreMap(imageHeight, imageWidth, atImage), new ScoreMap(h, w, smoothed));
     }
 }

@@ -8,7 +8,14 @@ namespace Vigil.Detectors;
 /// <param name="Name">The registered name users write (lower case), e.g. "patchcore".</param>
 /// <param name="Paper">Authors, venue and year, e.g. "Roth et al., CVPR 2022".</param>
 /// <param name="OfficialCode">The reference implementation Vigil follows (deviations are listed in docs/models.md).</param>
-public sealed record DetectorInfo(string Name, string Description, string Paper, string OfficialCode, DetectorCapabilities Capabilities);
+public sealed record DetectorInfo(string Name, string Description, string Paper, string OfficialCode, DetectorCapabilities Capabilities)
+{
+    /// <summary>
+    /// The network input of the reference code (resize, crop, filter, mask rule; see docs/protocol.md), used with the
+    /// reference protocol; null for a detector without a backbone or without a documented one.
+    /// </summary>
+    public FeatureExtractorOptions? ReferenceInput { get; init; }
+}
 
 /// <summary>A named set of option values, written <c>&lt;model&gt;-&lt;variant&gt;</c> (e.g. "patchcore-softpatch").</summary>
 /// <param name="Options">Option text as on the command line, e.g. "denoising=lof".</param>

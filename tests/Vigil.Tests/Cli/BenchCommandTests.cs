@@ -1,5 +1,6 @@
 using System.Globalization;
 using Vigil.Backbones;
+using Vigil.Backbones.Onnx;
 using Vigil.Benchmark;
 using Vigil.Data.Synthetic;
 using Vigil.Detectors;
@@ -42,7 +43,7 @@ public class BenchCommandTests
         {
             var row = lines[1 + seed].Split(',');
             Assert.Equal(Header.Split(',').Length, row.Length);
-            Assert.Equal(["patchcore", "synthetic", TinySynthetic.Category, "unsupervised", $"{seed}", "mobilenetv2_int8_onnx", "False", "6", $"{testCount}"], row[..9]);
+            Assert.Equal(["patchcore", "synthetic", TinySynthetic.Category, "unsupervised", $"{seed}", "resnet18_imagenet", "False", "6", $"{testCount}"], row[..9]);
             Assert.InRange(double.Parse(row[9], CultureInfo.InvariantCulture), 0, 1); // image AUROC
             Assert.InRange(double.Parse(row[12], CultureInfo.InvariantCulture), 0, 1); // pixel AUROC
             Assert.True(double.Parse(row[19], CultureInfo.InvariantCulture) > 0); // latency
@@ -53,7 +54,7 @@ public class BenchCommandTests
             var run = Assert.Single(store.Runs());
             Assert.Equal(RunStatus.Finished, run.Status);
             Assert.Equal(VigilBuild.Version, run.VigilVersion);
-            Assert.Equal(BackboneCatalog.MobileNetV2Int8Weights.Sha256, run.WeightsSha256);
+            Assert.Equal(ResNet18ImageNet.Sha256, run.WeightsSha256); // the default backbone's weight file
             using var configuration = System.Text.Json.JsonDocument.Parse(run.Configuration);
             Assert.Equal("bench", configuration.RootElement.GetProperty("command").GetString());
             Assert.Equal(["patchcore"], configuration.RootElement.GetProperty("models").EnumerateArray().Select(e => e.GetString()));

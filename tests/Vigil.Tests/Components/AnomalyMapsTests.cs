@@ -14,7 +14,10 @@ public class AnomalyMapsTests
         var grid = new float[64];
         grid[2 * 8 + 5] = 1; // row 2, column 5: centre ((2 + ½)·8 − ½, (5 + ½)·8 − ½) = (19.5, 43.5) in the crop, (27.5, 51.5) in the frame
         using var scope = NewDisposeScope();
-        var (map, max) = AnomalyMaps.ToImage(tensor(grid, 8, 8), preprocessing, 160, 160, sigma: 4);
+        var (map, view) = AnomalyMaps.ToImage(tensor(grid, 8, 8), preprocessing, 160, 160, sigma: 4);
+        float max = view.Data.Max();
+        Assert.Equal((64, 64), (view.Height, view.Width)); // the network's view: the crop
+        Assert.Equal(max, map.Data.Max(), 1e-6f); // its peak lies inside the crop
 
         Assert.Equal((160, 160), (map.Height, map.Width));
         int peak = Array.IndexOf(map.Data, map.Data.Max());

@@ -91,22 +91,37 @@ public class DetectorReferenceTests(TexturesFixture fixture) : IClassFixture<Tex
         }).ToArray();
 
     [Fact]
-    public void PatchCoreCoresetKeepsTheRequestedFractionAndReweightingOnlyScalesScores()
+    public void PatchCoreCoresetKeepsTheRequestedFractionOfPatches()
     {
         using var plain = new PatchCoreDetector(new RandomConvFeatureExtractor(), new PatchCoreOptions { CoresetRatio = 0.1 });
-        using var reweighted = new PatchCoreDetector(new RandomConvFeatureExtractor(), new PatchCoreOptions { CoresetRatio = 0.1, ReweightingNeighbours = 3 });
         plain.Fit(fixture.Data.Train);
-        reweighted.Fit(fixture.Data.Train);
         Assert.Equal((int)(12 * 16 * 16 * 0.1), plain.MemoryBankSize);
-        foreach (var sample in fixture.Data.Test)
+    }
+
+    [Fact]
+    public void PatchCoreReweightingFollowsThePapersEquationSevenOnEuclideanDistances()
+    {
+        // Identity embedding and full bank, so the bank is the raw layer2 features and everything is computable by hand:
+        // s* = ‖m_test,* − m*‖₂ for the test patch farthest from the bank, N_b(m*) the b = 3 bank features nearest to m*
+        // (m* itself first), s = (1 − exp(s*) / Σ_{m ∈ N_b} exp‖m_test,* − m‖₂) · s*.
+        var options = new PatchCoreOptions { Layers = ["layer2"], PatchSize = 1, PretrainEmbedDimension = 16, TargetEmbedDimension = 16, CoresetRatio = 1, ReweightingNeighbours = 3 };
+        using var extractor = new RandomConvFeatureExtractor();
+        using var detector = new PatchCoreDetector(new RandomConvFeatureExtractor(), options);
+        detector.Fit(fixture.Data.Train);
+        var bank = fixture.Data.Train.SelectMany(s => PositionVectors(extractor, s.LoadImage(), 1)).Select(ToDouble).ToList();
+        foreach (var sample in fixture.Data.Test.Take(1).Concat(fixture.Data.Test.TakeLast(1)))
         {
             var image = sample.LoadImage();
-            float s = plain.Predict(image).Score, r = reweighted.Predict(image).Score;
-            // The weight 1 − softmax(…)₀ lies in (0, 1): re-weighting can only shrink a positive score.
-            Assert.InRange(r, 0, s);
-            Assert.True(r > 0);
+            var worst = PositionVectors(extractor, image, 1).Select(ToDouble).MaxBy(q => NearestSquaredDistance(q, bank))!;
+            var nearest = bank.MinBy(b => Distance(worst, b))!;
+            var neighbourhood = bank.OrderBy(b => Distance(nearest, b)).Take(3).ToList();
+            double sStar = Distance(worst, nearest);
+            double expected = (1 - Math.Exp(sStar) / neighbourhood.Sum(m => Math.Exp(Distance(worst, m)))) * sStar;
+            Assert.Equal(expected, detector.Predict(image).Score, expected * 1e-4);
         }
     }
+
+    private static double Distance(double[] a, double[] b) => Math.Sqrt(a.Zip(b, (x, y) => (x - y) * (x - y)).Sum());
 
     [Fact]
     public void SpadeImageScoreIsTheMeanDistanceToTheKNearestTrainingImagesGlobalFeatures()
@@ -122,6 +137,69 @@ public class DetectorReferenceTests(TexturesFixture fixture) : IClassFixture<Tex
             double expected = train.Select(t => Math.Sqrt(g.Zip(t, (x, y) => (double)(x - y) * (x - y)).Sum())).OrderBy(d => d).Take(4).Average();
             Assert.Equal(expected, detector.Predict(image).Score, expected * 1e-4);
         }
+    }
+
+    [Fact]
+    public void SpadeMapIsTheMeanOverLayersOfEachLayersNearestDistanceToTheKNearestImages()
+    {
+        // The reference code: per layer, each test position's Euclidean distance to the nearest feature at any
+        // position of that layer in the K nearest training images; each layer's map upsampled bilinearly
+        // (align_corners=False) to the 64×64 input; the mean of the maps. σ→0 leaves the smoothing out.
+        const int k = 3;
+        using var extractor = new RandomConvFeatureExtractor();
+        using var detector = new SpadeDetector(new RandomConvFeatureExtractor(), new SpadeOptions { NearestImages = k, MapSigma = 1e-3 });
+        detector.Fit(fixture.Data.Train);
+        var image = fixture.Data.Test[^1].LoadImage();
+        var global = GlobalVector(extractor, image);
+        var nearest = fixture.Data.Train.OrderBy(t => Distance(ToDouble(GlobalVector(extractor, t.LoadImage())), ToDouble(global))).Take(k).ToList();
+        var expected = new double[64, 64];
+        for (int layer = 0; layer < 3; layer++)
+        {
+            var gallery = nearest.SelectMany(t => PositionVectors(extractor, t.LoadImage(), layer)).Select(ToDouble).ToList();
+            var test = PositionVectors(extractor, image, layer).Select(ToDouble).ToList();
+            int side = (int)Math.Sqrt(test.Count);
+            var grid = new double[side, side];
+            for (int p = 0; p < test.Count; p++) grid[p / side, p % side] = gallery.Min(g => Distance(test[p], g));
+            var upsampled = UpsampleBilinear(grid, 64);
+            for (int y = 0; y < 64; y++)
+                for (int x = 0; x < 64; x++) expected[y, x] += upsampled[y, x] / 3;
+        }
+        var view = detector.Predict(image).View!;
+        Assert.Equal((64, 64), (view.Height, view.Width));
+        double largest = expected.Cast<double>().Max();
+        for (int y = 0; y < 64; y++)
+            for (int x = 0; x < 64; x++) Assert.Equal(expected[y, x], view[y, x], largest * 1e-4);
+    }
+
+    /// <summary>torch's interpolate(bilinear, align_corners=False) of a square grid to size × size, written out.</summary>
+    private static double[,] UpsampleBilinear(double[,] grid, int size)
+    {
+        int n = grid.GetLength(0);
+        double scale = (double)n / size;
+        var result = new double[size, size];
+        (int Low, int High, double Weight) Source(int i)
+        {
+            double s = Math.Max((i + 0.5) * scale - 0.5, 0);
+            int low = Math.Min((int)s, n - 1);
+            return (low, Math.Min(low + 1, n - 1), s - low);
+        }
+        for (int y = 0; y < size; y++)
+            for (int x = 0; x < size; x++)
+            {
+                var (y0, y1, wy) = Source(y);
+                var (x0, x1, wx) = Source(x);
+                result[y, x] = (1 - wy) * ((1 - wx) * grid[y0, x0] + wx * grid[y0, x1]) + wy * ((1 - wx) * grid[y1, x0] + wx * grid[y1, x1]);
+            }
+        return result;
+    }
+
+    [Fact]
+    public void PadimDefaultChannelCountFollowsTheReferenceByBackbone()
+    {
+        Assert.Equal(100, PadimDetector.DefaultDimensions(448));  // ResNet18 layer1–3
+        Assert.Equal(550, PadimDetector.DefaultDimensions(1792)); // WideResNet50 layer1–3
+        Assert.Equal(100, PadimDetector.DefaultDimensions(1000));
+        Assert.Equal(56, PadimDetector.DefaultDimensions(56));    // the tiny test backbone: all of them
     }
 
     [Fact]
@@ -150,7 +228,8 @@ public class DetectorReferenceTests(TexturesFixture fixture) : IClassFixture<Tex
             grid[p] = (float)Math.Sqrt(squared);
         }
         using var scope = NewDisposeScope();
-        var (expected, expectedMax) = AnomalyMaps.ToImage(tensor(grid, 32, 32), extractor.Preprocessing, image.Height, image.Width, 4);
+        var (expected, expectedView) = AnomalyMaps.ToImage(tensor(grid, 32, 32), extractor.Preprocessing, image.Height, image.Width, 4);
+        float expectedMax = expectedView.Data.Max();
         var actual = detector.Predict(image);
         Assert.Equal(expectedMax, actual.Score, expectedMax * 1e-3);
         for (int i = 0; i < expected.Data.Length; i++) Assert.Equal(expected.Data[i], actual.Map.Data[i], expectedMax * 1e-3);

@@ -60,8 +60,8 @@ public abstract class FrozenFeatureDetector : IDetector
         for (int i = 0; i < images.Count; i++)
         {
             var (gridScores, imageScore) = ScoreGrid(images.Count == 1 ? layers : layers.Select(l => l.narrow(0, i, 1)).ToList());
-            var (map, mapMax) = AnomalyMaps.ToImage(gridScores, Extractor.Preprocessing, images[i].Height, images[i].Width, MapSigma);
-            predictions[i] = new Prediction(imageScore ?? mapMax, map);
+            var (map, view) = AnomalyMaps.ToImage(gridScores, Extractor.Preprocessing, images[i].Height, images[i].Width, MapSigma);
+            predictions[i] = new Prediction(imageScore ?? view.Data.Max(), map) { View = view };
         }
         return predictions;
     }

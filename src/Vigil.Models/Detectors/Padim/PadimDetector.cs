@@ -31,12 +31,18 @@ public sealed class PadimDetector : FrozenFeatureDetector
         _seed = seed;
         _layerIndices = FeatureMaps.LayerIndices(extractor, Options.Layers, ModelName);
         TotalChannels = _layerIndices.Sum(i => extractor.LayerShapes[i].Channels);
-        Dimensions = Options.Dimensions ?? Math.Min(100, TotalChannels);
+        Dimensions = Options.Dimensions ?? DefaultDimensions(TotalChannels);
         if (Dimensions > TotalChannels)
             throw new VigilInputException($"PaDiM dimensions {Dimensions} exceed the {TotalChannels} channels of layers {string.Join(", ", Options.Layers)}; choose at most {TotalChannels}.");
     }
 
     private readonly long _seed;
+
+    /// <summary>
+    /// The reference's d by backbone: 100 of ResNet18's 448 layer1–3 channels, 550 of WideResNet50's 1792 (ResNet50 has
+    /// the same channels); min(100, channels) for any other backbone.
+    /// </summary>
+    public static int DefaultDimensions(int totalChannels) => totalChannels == 1792 ? 550 : Math.Min(100, totalChannels);
 
     public override string Model => ModelName;
     public new PadimOptions Options => (PadimOptions)base.Options;

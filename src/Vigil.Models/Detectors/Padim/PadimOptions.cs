@@ -8,7 +8,7 @@ public sealed record PadimOptions : IDetectorOptions
     [Option("layers", "Backbone layers concatenated per position; coarser layers are nearest-upsampled to the first layer's grid.")]
     public IReadOnlyList<string> Layers { get; init; } = ["layer1", "layer2", "layer3"];
 
-    [Option("dims", "Size d of the random channel subset (the paper: 100 for ResNet18, 550 for WideResNet50); none = min(100, channels).")]
+    [Option("dims", "Size d of the random channel subset; none = the reference's choice by backbone: 100 of 448 channels (ResNet18), 550 of 1792 (WideResNet50), else min(100, channels).")]
     public int? Dimensions { get; init; }
 
     [Option("regularisation", "ε added to every covariance diagonal so it is invertible (0.01 in the paper).")]
@@ -22,7 +22,7 @@ public sealed record PadimOptions : IDetectorOptions
 
     public void Validate()
     {
-        if (Dimensions < 1) throw new VigilInputException($"PaDiM dimensions {Dimensions} must be positive, or none for min(100, channels).");
+        if (Dimensions < 1) throw new VigilInputException($"PaDiM dimensions {Dimensions} must be positive, or none for the reference's choice by backbone.");
         if (!(Regularisation > 0)) throw new VigilInputException($"PaDiM covariance regularisation {Regularisation} must be positive (0.01 in the paper).");
         if (!(MapSigma > 0)) throw new VigilInputException($"PaDiM map sigma {MapSigma} must be positive (4 in the paper).");
         if (BatchSize < 1) throw new VigilInputException($"PaDiM batch size {BatchSize} must be at least 1.");

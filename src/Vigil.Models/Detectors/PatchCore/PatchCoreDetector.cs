@@ -248,13 +248,15 @@ public sealed class PatchCoreDetector : FrozenFeatureDetector
         if (_bankWeights is not null) scores = scores * _bankWeights.index_select(0, nearest); // SoftPatch's soft weighting
         long worst = scores.argmax().item<long>();
         float imageScore = scores[worst].item<float>();
+        // The paper's weight scales s* = ‖m_test,* − m*‖₂ (Eq. 6–7), the Euclidean distance, not the squared one the
+        // patch scores are (the official code's faiss distances).
         if (Options.ReweightingNeighbours is int b)
-            imageScore *= ReweightingFactor(patches[worst], nearest[worst].item<long>(), b);
+            imageScore = ReweightingFactor(patches[worst], nearest[worst].item<long>(), b) * MathF.Sqrt(imageScore);
         return (scores.reshape(h, w), imageScore);
     }
 
     /// <summary>
-    /// The paper's weight 1 − exp‖m_test − m*‖ / Σ_{m ∈ N_b(m*)} exp‖m_test − m‖ (Eq. 7), with N_b(m*) the b nearest
+    /// The paper's weight 1 − exp‖m_test,* − m*‖ / Σ_{m ∈ N_b(m*)} exp‖m_test,* − m‖ (Eq. 7), with N_b(m*) the b nearest
     /// bank features of m* (m* included), computed as a softmax over Euclidean distances.
     /// </summary>
     private float ReweightingFactor(Tensor testFeature, long nearestIndex, int b)

@@ -1,6 +1,7 @@
 using Vigil.Backbones;
 using Vigil.Detectors.FrozenFeatures;
 using Vigil.Detectors.Persistence;
+using Vigil.Imaging;
 
 namespace Vigil.Detectors.PatchCore;
 
@@ -11,7 +12,14 @@ public sealed class PatchCoreModule : DetectorModule<PatchCoreOptions>
         "Coreset memory bank of locally aggregated layer2+3 patch features; nearest-neighbour distance as patch score",
         "Roth et al., Towards Total Recall in Industrial Anomaly Detection, CVPR 2022",
         "https://github.com/amazon-science/patchcore-inspection",
-        DetectorCapabilities.PixelMaps | DetectorCapabilities.Continual);
+        DetectorCapabilities.PixelMaps | DetectorCapabilities.Continual)
+    {
+        // bin/run_patchcore.py --resize 256 --imagesize 224: torchvision Resize(256) (PIL bilinear) on images and masks.
+        ReferenceInput = new FeatureExtractorOptions
+        {
+            Mode = ResizeMode.ShortSide, Resize = 256, Crop = 224, Filter = ResizeFilter.AntialiasedBilinear, MaskResize = MaskResize.FilteredFullyDefective,
+        },
+    };
 
     public override IReadOnlyList<DetectorVariant> Variants { get; } =
     [

@@ -2,17 +2,17 @@ using Vigil.Detectors.Options;
 
 namespace Vigil.Detectors.Spade;
 
-/// <summary>SPADE settings; defaults follow the paper and the reference implementation (byungjae89/SPADE-pytorch).</summary>
+/// <summary>SPADE settings; defaults follow the reference implementation (byungjae89/SPADE-pytorch, as IM-IAD runs it).</summary>
 public sealed record SpadeOptions : IDetectorOptions
 {
     [Option("global_layer", "Layer whose global average-pooled features pick the nearest training images (layer4 for ResNets).")]
     public string GlobalLayer { get; init; } = "layer4";
 
-    [Option("layers", "Feature-pyramid layers, bilinearly resized to the first one's grid and concatenated, for pixel-level kNN.")]
+    [Option("layers", "Feature-pyramid layers; each is searched at its own resolution and the layers' maps are averaged.")]
     public IReadOnlyList<string> PyramidLayers { get; init; } = ["layer1", "layer2", "layer3"];
 
-    [Option("k", "Nearest training images K (capped at the training-set size); their mean distance is the image score (50 in the paper).")]
-    public int NearestImages { get; init; } = 50;
+    [Option("k", "Nearest training images K (capped at the training-set size); their mean distance is the image score (5 in the reference code and IM-IAD; 50 in the paper).")]
+    public int NearestImages { get; init; } = 5;
 
     [Option("sigma", "σ (in network-input pixels) of the Gaussian smoothing of the anomaly map (4 in the paper).")]
     public double MapSigma { get; init; } = 4;
@@ -25,7 +25,7 @@ public sealed record SpadeOptions : IDetectorOptions
 
     public void Validate()
     {
-        if (NearestImages < 1) throw new VigilInputException($"SPADE nearest images K={NearestImages} must be at least 1 (50 in the paper).");
+        if (NearestImages < 1) throw new VigilInputException($"SPADE nearest images K={NearestImages} must be at least 1 (5 in the reference code).");
         if (!(MapSigma > 0)) throw new VigilInputException($"SPADE map sigma {MapSigma} must be positive (4 in the paper).");
         if (BatchSize < 1) throw new VigilInputException($"SPADE batch size {BatchSize} must be at least 1.");
         if (PyramidLayers.Count == 0) throw new VigilInputException("SPADE needs at least one pyramid layer (layer1+layer2+layer3 in the paper).");
