@@ -3,11 +3,13 @@ using Vigil.Backbones;
 using Vigil.Data;
 using Vigil.Deployment;
 using Vigil.Detectors;
+using Vigil.Detectors.Trained;
 using Vigil.Imaging;
 using Vigil.Inference;
 using Vigil.Metrics;
 using Vigil.Records;
 using Vigil.Reporting;
+using Vigil.Training;
 
 namespace Vigil.Benchmark;
 
@@ -23,9 +25,10 @@ public static class CellRunner
     /// <summary>
     /// Fits <paramref name="model"/> on the split's training images (labelled anomalies only for detectors that declare
     /// <see cref="DetectorCapabilities.Supervised"/>; the result notes when they were left out) and tests it (<see cref="Test"/>).
+    /// A gradient training keeps its checkpoint in <paramref name="checkpoints"/> and resumes from it.
     /// </summary>
     public static CellOutcome Run(CellSpec spec, ModelSpec model, IBackboneProvider backbone, DatasetSplit split, bool artifacts = true,
-        IProgress<WorkProgress>? progress = null, CancellationToken cancel = default)
+        IProgress<WorkProgress>? progress = null, CancellationToken cancel = default, ICheckpointStore? checkpoints = null)
     {
         var (data, notes) = TrainingDataFor(model, split.Train);
         if (data.Normal.Count == 0) throw new VigilInputException($"{spec}: the training split has no normal image.");
@@ -33,10 +36,11 @@ public static class CellRunner
 
         PeakMemory.Reset();
         var fitClock = Stopwatch.StartNew();
-        using var detector = model.CreateTrainer().Fit(data, new TrainingContext(spec.Seed, backbone, progress, cancel));
+        using var detector = model.CreateTrainer().Fit(data, new TrainingContext(spec.Seed, backbone, progress, cancel, checkpoints));
         double fitSeconds = fitClock.Elapsed.TotalSeconds;
         var outcome = Test(spec, detector, split.Test, fitSeconds, artifacts, progress, cancel);
-        return outcome with { Result = outcome.Result with { TrainCount = split.Train.Count, Notes = [.. notes, .. outcome.Result.Notes] } };
+        var trainingNotes = (detector as ITrainedDetector)?.Training?.Notes ?? [];
+        return outcome with { Result = outcome.Result with { TrainCount = split.Train.Count, Notes = [.. notes, .. trainingNotes, .. outcome.Result.Notes] } };
     }
 
     /// <summary>
@@ -73,7 +77,10 @@ public static class CellRunner
             PeakMemory.Peak(), detector.StateBytes, throughput, batchSize, ModelFileBytes(detector));
         var images = test.Select((s, i) => new ImageOutcome(s.SourcePath, s.IsAnomalous, s.DefectType, scored.Scores[i])).ToList();
         bool random = detector.Backbone?.IsRandom == true;
-        return new CellOutcome(new CellResult(spec, random, 0, test.Count, metrics, efficiency, images, [], index), files);
+        return new CellOutcome(new CellResult(spec, random, 0, test.Count, metrics, efficiency, images, [], index)
+        {
+            Training = (detector as ITrainedDetector)?.Training,
+        }, files);
     }
 
     /// <summary>

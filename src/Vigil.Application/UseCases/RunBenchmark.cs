@@ -6,6 +6,7 @@ using Vigil.Metrics;
 using Vigil.Records;
 using Vigil.Reporting;
 using Vigil.Settings;
+using Vigil.Training;
 
 namespace Vigil.UseCases;
 
@@ -55,7 +56,7 @@ public sealed record BenchmarkOutcome(
 /// <summary>
 /// Runs a benchmark grid: every cell is fitted, tested, evaluated and timed (see <see cref="CellRunner"/>) and saved
 /// to the results store as it finishes; cells already in the store with the same specification are kept, not
-/// recomputed, so a killed run resumes. Ends with results.csv and the HTML report of the whole store.
+/// recomputed, and a gradient training resumes from its checkpoint, so a killed run resumes. Ends with results.csv and the HTML report of the whole store.
 /// </summary>
 public static class RunBenchmark
 {
@@ -107,7 +108,8 @@ public static class RunBenchmark
                                     cells.Add(done!);
                                     continue;
                                 }
-                                var outcome = display.Run(cellSpec.ToString(), p => CellRunner.Run(cellSpec, model, modelBackbone, transformed.Split, progress: p, cancel: cancel));
+                                var outcome = display.Run(cellSpec.ToString(), p => CellRunner.Run(cellSpec, model, modelBackbone, transformed.Split, progress: p, cancel: cancel,
+                                    checkpoints: Checkpoints(request.OutputDirectory, cellSpec)));
                                 var result = setting is Unsupervised ? outcome.Result
                                     : outcome.Result with { Notes = [transformed.Notes.Summary, .. outcome.Result.Notes] };
                                 run.Save(result, outcome.ArtifactFiles);
@@ -130,6 +132,13 @@ public static class RunBenchmark
             throw;
         }
     }
+
+    /// <summary>
+    /// Where a cell's gradient training keeps its checkpoint: beside the results, named by the cell's specification, so
+    /// running the same command again after a kill resumes the training (the finished training deletes it).
+    /// </summary>
+    public static ICheckpointStore Checkpoints(string outputDirectory, CellSpec cell) =>
+        new CheckpointFile(Path.Combine(outputDirectory, "checkpoints", cell.Hash + ".ckpt"));
 
     /// <summary>The categories to run: all of the dataset's, or the requested ones (which must all exist in it).</summary>
     public static IReadOnlyList<string> Categories(IDataset dataset, IReadOnlyList<string> requested)

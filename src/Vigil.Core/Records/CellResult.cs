@@ -21,6 +21,9 @@ public sealed record CellResult(
     CellArtifactIndex? Artifacts = null,
     TestedModel? TestedModel = null)
 {
+    /// <summary>The loss curves and kept epoch of a gradient-trained model; null for the other models.</summary>
+    public TrainingLog? Training { get; init; }
+
     [JsonIgnore]
     public CellKey Key => Spec.Key;
 

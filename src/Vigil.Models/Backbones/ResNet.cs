@@ -36,23 +36,32 @@ public sealed class ResNet : Module<Tensor, Tensor>
     private readonly Conv2d conv1;
     private readonly BatchNorm2d bn1;
     private readonly MaxPool2d maxpool;
-    private readonly Sequential layer1, layer2, layer3, layer4;
-    private readonly AdaptiveAvgPool2d avgpool;
+    private readonly Sequential layer1;
+    private readonly Sequential? layer2, layer3, layer4;
+    private readonly AdaptiveAvgPool2d? avgpool;
     private readonly Linear? fc;
 
     public ResNetArchitecture Architecture { get; }
 
+    /// <summary>The stages built (4 for a whole network).</summary>
+    public int Stages { get; }
+
     /// <param name="classes">Outputs of the classifier <c>fc</c>; 0 builds no classifier, and <see cref="forward"/> then
     /// returns the globally pooled features [N, 512·expansion] (for weights published without a head).</param>
-    public ResNet(ResNetArchitecture architecture, int classes = 1000) : base(architecture.Name)
+    /// <param name="stages">Stages built (layer1..layer<paramref name="stages"/>); fewer than 4 builds a truncated network
+    /// for <see cref="ForwardStages"/> only (e.g. a student that mimics layers 1–3), without pooling or classifier.</param>
+    public ResNet(ResNetArchitecture architecture, int classes = 1000, int stages = 4) : base(architecture.Name)
     {
         Architecture = architecture;
+        ArgumentOutOfRangeException.ThrowIfLessThan(stages, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(stages, 4);
+        Stages = stages;
         conv1 = Conv2d(3, 64, 7, stride: 2, padding: 3, bias: false);
         bn1 = BatchNorm2d(64);
         maxpool = MaxPool2d(3, stride: 2, padding: 1);
         int inChannels = 64;
-        var stages = new Sequential[4];
-        for (int s = 0; s < 4; s++)
+        var built = new Sequential?[4];
+        for (int s = 0; s < stages; s++)
         {
             int planes = 64 << s, stride = s == 0 ? 1 : 2;
             var blocks = new List<Module<Tensor, Tensor>>();
@@ -69,12 +78,15 @@ public sealed class ResNet : Module<Tensor, Tensor>
                     : new Bottleneck(inChannels, planes, blockStride, downsample, architecture.WidthPerGroup));
                 inChannels = outChannels;
             }
-            stages[s] = Sequential(blocks.ToArray());
+            built[s] = Sequential(blocks.ToArray());
         }
-        (layer1, layer2, layer3, layer4) = (stages[0], stages[1], stages[2], stages[3]);
-        avgpool = AdaptiveAvgPool2d(1);
+        (layer1, layer2, layer3, layer4) = (built[0]!, built[1], built[2], built[3]);
         ArgumentOutOfRangeException.ThrowIfNegative(classes);
-        fc = classes > 0 ? Linear(512 * architecture.Expansion, classes) : null;
+        if (stages == 4)
+        {
+            avgpool = AdaptiveAvgPool2d(1);
+            fc = classes > 0 ? Linear(512 * architecture.Expansion, classes) : null;
+        }
         RegisterComponents();
     }
 
@@ -114,6 +126,7 @@ public sealed class ResNet : Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor input)
     {
+        if (avgpool is null) throw new InvalidOperationException($"This {Architecture.Name} has only {Stages} stages; use ForwardStages.");
         using var scope = NewDisposeScope();
         var x = ForwardStages(input, 4)[^1];
         x = flatten(avgpool.call(x), 1);
@@ -124,13 +137,13 @@ public sealed class ResNet : Module<Tensor, Tensor>
     public IReadOnlyList<Tensor> ForwardStages(Tensor input, int deepestStage)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(deepestStage, 1);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(deepestStage, 4);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(deepestStage, Stages);
         var x = maxpool.call(functional.relu(bn1.call(conv1.call(input))));
         var outputs = new List<Tensor>(deepestStage);
-        Sequential[] stages = [layer1, layer2, layer3, layer4];
+        Sequential?[] stages = [layer1, layer2, layer3, layer4];
         for (int s = 0; s < deepestStage; s++)
         {
-            x = stages[s].call(x);
+            x = stages[s]!.call(x);
             outputs.Add(x);
         }
         return outputs;

@@ -9,7 +9,7 @@ public static class AnomalyMaps
 {
     /// <summary>
     /// Upsamples grid scores [h, w] bilinearly (align_corners=False) to the network input size, smooths them with a
-    /// Gaussian of <paramref name="sigma"/> (the reference methods' post-processing at that size), then maps the
+    /// Gaussian of <paramref name="sigma"/> (the reference methods' post-processing at that size; 0: none), then maps the
     /// result back onto the original image: a centre crop is undone by placing the map in the resized frame (the
     /// cropped-away border gets the map's minimum, as it was never seen) and the frame is resized to the image.
     /// Also returns the smoothed map at network resolution, the view the reference code evaluates (its maximum is the
@@ -24,7 +24,7 @@ public static class AnomalyMaps
             var grid = gridScores.to_type(ScalarType.Float32).reshape(1, 1, gridScores.shape[^2], gridScores.shape[^1]);
             upsampled = FeatureMaps.Resize(grid, h, w, InterpolationMode.Bilinear).contiguous().data<float>().ToArray();
         }
-        var smoothed = GaussianBlur.Apply(upsampled, h, w, sigma);
+        var smoothed = sigma > 0 ? GaussianBlur.Apply(upsampled, h, w, sigma) : upsampled;
 
         var (frameH, frameW) = preprocessing.ResizedSize(imageHeight, imageWidth); // the short-side resize keeps the aspect ratio
         var frame = smoothed;

@@ -1,5 +1,6 @@
 using Vigil.Backbones;
 using Vigil.Data;
+using Vigil.Training;
 
 namespace Vigil.Detectors;
 
@@ -47,5 +48,8 @@ public sealed record TrainingData(IReadOnlyList<Sample> Normal)
 /// <param name="Seed">Seeds every random choice of the fit; the same seed, data and options give the same detector.</param>
 /// <param name="Backbone">Opens the frozen backbone the run chose, returning the layers the detector reads.</param>
 /// <param name="Progress">Receives phase, (done, total) and details (e.g. losses) as the fit goes.</param>
-/// <param name="Cancel">Stops the fit (Ctrl+C, a server shutting down, a worker losing its job).</param>
-public sealed record TrainingContext(long Seed, IBackboneProvider Backbone, IProgress<WorkProgress>? Progress = null, CancellationToken Cancel = default);
+/// <param name="Cancel">Stops the fit (Ctrl+C, a server shutting down, a worker losing its job); a gradient training first
+/// saves a checkpoint to <see cref="Checkpoints"/>.</param>
+/// <param name="Checkpoints">Where a gradient training keeps its checkpoint and resumes from; null trains without checkpoints.</param>
+public sealed record TrainingContext(long Seed, IBackboneProvider Backbone, IProgress<WorkProgress>? Progress = null, CancellationToken Cancel = default,
+    ICheckpointStore? Checkpoints = null);

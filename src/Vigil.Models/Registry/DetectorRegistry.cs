@@ -3,6 +3,7 @@ using Vigil.Detectors.Options;
 using Vigil.Detectors.Padim;
 using Vigil.Detectors.PatchCore;
 using Vigil.Detectors.Spade;
+using Vigil.Detectors.Stpm;
 
 namespace Vigil.Registry;
 
@@ -20,6 +21,7 @@ public static class DetectorRegistry
         new PatchCoreModule(),
         new PadimModule(),
         new SpadeModule(),
+        new StpmModule(),
     ];
 
     private static readonly List<IDetectorModule> Modules = [.. BuiltIn];

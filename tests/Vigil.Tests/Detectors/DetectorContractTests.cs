@@ -5,6 +5,8 @@ using Vigil.Detectors;
 using Vigil.Imaging;
 using Vigil.Inference;
 using Vigil.Registry;
+using Vigil.Training;
+using Vigil.Weights;
 
 namespace Vigil.Tests.Detectors;
 
@@ -23,6 +25,7 @@ public class DetectorContractTests(TexturesFixture fixture) : IClassFixture<Text
     {
         ["padim"] = "padim:dims=40",
         ["spade"] = "spade:k=5",
+        ["stpm"] = "stpm:epochs=8,batch=4",
     };
 
     [Theory]
@@ -52,13 +55,21 @@ public class DetectorContractTests(TexturesFixture fixture) : IClassFixture<Text
     /// <summary>The contract's checks, usable for any registered detector.</summary>
     public static class Check
     {
-        private static TrainingContext Context(long seed = 0, IProgress<WorkProgress>? progress = null, CancellationToken cancel = default) =>
-            new(seed, new TestBackbone(), progress, cancel);
+        private static TrainingContext Context(ModelSpec model, long seed = 0, IProgress<WorkProgress>? progress = null, CancellationToken cancel = default) =>
+            new(seed, BackboneFor(model), progress, cancel);
+
+        /// <summary>
+        /// The tiny random conv net, or for gradient-trained detectors (whose students and decoders are ResNets that must
+        /// match the backbone's stages) a randomly initialised torchvision ResNet18 at 64×64 pixels.
+        /// </summary>
+        public static IBackboneProvider BackboneFor(ModelSpec model) => model.Options is GradientTrainingOptions
+            ? new BackboneChoice("resnet18_imagenet", WeightSource.Pretrained, new FeatureExtractorOptions { Resize = 128 })
+            : new TestBackbone();
 
         public static void Separates(ModelSpec model, SyntheticTextures data)
         {
             var reported = new List<WorkProgress>();
-            using var detector = model.CreateTrainer().Fit(new TrainingData(data.Train), Context(progress: new Collect(reported)));
+            using var detector = model.CreateTrainer().Fit(new TrainingData(data.Train), Context(model, progress: new Collect(reported)));
             Assert.Equal(model.Name, detector.Model);
             Assert.True(detector.StateBytes > 0);
             Assert.NotEmpty(detector.StateSummary);
@@ -84,14 +95,14 @@ public class DetectorContractTests(TexturesFixture fixture) : IClassFixture<Text
             try
             {
                 var calibration = new ScoreCalibration("fpr:0.01", 3, 0, 1.5f, 0.25f, 2.75f, 0.125f, -0.5f, 9f);
-                using var fitted = model.CreateTrainer().Fit(new TrainingData(data.Train), Context(seed: 3));
+                using var fitted = model.CreateTrainer().Fit(new TrainingData(data.Train), Context(model, seed: 3));
                 DeployedModel.Write(path, fitted, calibration, provenance: null);
                 Assert.False(File.Exists(path + ".partial"));
                 BackboneReference? requested = null;
                 using var loaded = DeployedModel.Load(path, reference =>
                 {
                     requested = reference;
-                    return new RandomConvFeatureExtractor();
+                    return BackboneFor(model).Open(reference.Layers);
                 });
                 Assert.Equal(model.Name, loaded.Detector.Model);
                 Assert.Equal(model.Label, loaded.Spec.Label);
@@ -119,8 +130,8 @@ public class DetectorContractTests(TexturesFixture fixture) : IClassFixture<Text
 
         public static void Deterministic(ModelSpec model, SyntheticTextures data)
         {
-            using var first = model.CreateTrainer().Fit(new TrainingData(data.Train), Context(seed: 9));
-            using var second = model.CreateTrainer().Fit(new TrainingData(data.Train), Context(seed: 9));
+            using var first = model.CreateTrainer().Fit(new TrainingData(data.Train), Context(model, seed: 9));
+            using var second = model.CreateTrainer().Fit(new TrainingData(data.Train), Context(model, seed: 9));
             var image = data.Test[^1].LoadImage();
             var a = first.Predict(image);
             var b = second.Predict(image);
@@ -130,10 +141,10 @@ public class DetectorContractTests(TexturesFixture fixture) : IClassFixture<Text
 
         public static void RefusesBadInput(ModelSpec model, SyntheticTextures data)
         {
-            var empty = Assert.Throws<VigilInputException>(() => model.CreateTrainer().Fit(new TrainingData([]), Context()));
+            var empty = Assert.Throws<VigilInputException>(() => model.CreateTrainer().Fit(new TrainingData([]), Context(model)));
             Assert.Contains("training image", empty.Message);
 
-            using var detector = model.CreateTrainer().Fit(new TrainingData(data.Train), Context());
+            using var detector = model.CreateTrainer().Fit(new TrainingData(data.Train), Context(model));
             var image = data.Test[0].LoadImage();
             var twoChannels = new ImageTensor(2, image.Height, image.Width, image.Data[..(2 * image.Height * image.Width)]);
             var channels = Assert.Throws<VigilInputException>(() => detector.Predict(twoChannels));
@@ -148,13 +159,13 @@ public class DetectorContractTests(TexturesFixture fixture) : IClassFixture<Text
         {
             using var before = new CancellationTokenSource();
             before.Cancel();
-            Assert.ThrowsAny<OperationCanceledException>(() => model.CreateTrainer().Fit(new TrainingData(data.Train), Context(cancel: before.Token)));
+            Assert.ThrowsAny<OperationCanceledException>(() => model.CreateTrainer().Fit(new TrainingData(data.Train), Context(model, cancel: before.Token)));
 
             // Cancelled from its own progress report, mid-fit: the fit stops instead of finishing.
             using var midway = new CancellationTokenSource();
             int reports = 0;
             var progress = new Collect([], _ => { if (++reports == 1) midway.Cancel(); });
-            Assert.ThrowsAny<OperationCanceledException>(() => model.CreateTrainer().Fit(new TrainingData(data.Train), Context(progress: progress, cancel: midway.Token)));
+            Assert.ThrowsAny<OperationCanceledException>(() => model.CreateTrainer().Fit(new TrainingData(data.Train), Context(model, progress: progress, cancel: midway.Token)));
         }
 
         public static void Continual(ModelSpec model, SyntheticTextures data)
@@ -165,9 +176,9 @@ public class DetectorContractTests(TexturesFixture fixture) : IClassFixture<Text
             if (trainer is not IContinualTrainer continual) return;
             var taskA = new TrainingData(data.Train.Take(6).ToList());
             var taskB = new TrainingData(data.Train.Skip(6).ToList());
-            var afterA = continual.FitMore(null, taskA, Context());
+            var afterA = continual.FitMore(null, taskA, Context(model));
             long bytesAfterA = afterA.StateBytes;
-            var afterB = continual.FitMore(afterA, taskB, Context());
+            var afterB = continual.FitMore(afterA, taskB, Context(model));
             using var _ = afterB;
             if (!ReferenceEquals(afterA, afterB)) afterA.Dispose();
             Assert.True(afterB.StateBytes >= bytesAfterA);

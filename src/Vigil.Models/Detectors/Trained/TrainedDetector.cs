@@ -1,0 +1,124 @@
+using System.Text.Json;
+using TorchSharp;
+using Vigil.Backbones;
+using Vigil.Components;
+using Vigil.Detectors.Options;
+using Vigil.Detectors.Persistence;
+using Vigil.Imaging;
+using Vigil.Inference;
+using Vigil.Records;
+using Vigil.Training;
+using static TorchSharp.torch;
+
+namespace Vigil.Detectors.Trained;
+
+/// <summary>A detector whose state came from gradient training: it carries the training's loss curves.</summary>
+public interface ITrainedDetector : IDetector
+{
+    /// <summary>How the training went (null before training).</summary>
+    TrainingLog? Training { get; }
+}
+
+/// <summary>
+/// Common shell of the detectors that train networks on top of a frozen pretrained backbone (STPM's student, Reverse
+/// Distillation's bottleneck and decoder, FastFlow's and CFlow's flows): owns the feature extractor and the trained
+/// modules (and disposes them), is the <see cref="ITrainableNetwork"/> that <see cref="GradientTrainer"/> trains, turns
+/// a batch's grid maps into anomaly maps at each image's size, and saves every trained module's state by name.
+/// </summary>
+public abstract class TrainedDetector : ITrainedDetector, ITrainableNetwork
+{
+    private const string TrainingEntry = "training";
+
+    protected TrainedDetector(IFeatureExtractor extractor, GradientTrainingOptions options)
+    {
+        Extractor = extractor ?? throw new ArgumentNullException(nameof(extractor));
+        options.Validate();
+        Options = options;
+        TorchThreads.Configure();
+    }
+
+    public abstract string Model { get; }
+    public IDetectorOptions Options { get; }
+
+    /// <summary>The frozen backbone; owned by the detector.</summary>
+    public IFeatureExtractor Extractor { get; }
+
+    public BackboneReference Backbone => BackboneReference.Of(Extractor);
+
+    public TrainingLog? Training { get; internal set; }
+
+    public abstract IReadOnlyList<(string Name, nn.Module Module)> Trained { get; }
+
+    public Preprocessing Preprocessing => Extractor.Preprocessing;
+
+    public abstract bool NeedsImages { get; }
+
+    public IReadOnlyList<Tensor> Frozen(IReadOnlyList<ImageTensor> images) => Extractor.Extract(images);
+
+    public abstract Tensor Loss(Tensor? images, IReadOnlyList<Tensor> frozen, Generator generator);
+
+    public virtual Tensor ValidationLoss(Tensor? images, IReadOnlyList<Tensor> frozen, Generator generator) => Loss(images, frozen, generator);
+
+    public long StateBytes => Trained.Sum(m => m.Module.state_dict().Values.Sum(t => t.numel() * t.ElementSize));
+
+    public virtual string StateSummary =>
+        $"{Trained.Sum(m => m.Module.parameters().Sum(p => p.numel())):N0} trained parameters ({string.Join(", ", Trained.Select(m => m.Name))})";
+
+    /// <summary>σ (network-input pixels) of the Gaussian smoothing of the upsampled map; 0 for none.</summary>
+    protected abstract double MapSigma { get; }
+
+    /// <summary>
+    /// Anomaly scores [N, h, w] on a grid over the network input (any resolution; upsampled bilinearly afterwards) for
+    /// a batch, from the preprocessed images (when <see cref="NeedsImages"/>) and the frozen features; runs in eval mode
+    /// without gradients.
+    /// </summary>
+    protected abstract Tensor Maps(Tensor? images, IReadOnlyList<Tensor> frozen);
+
+    public IReadOnlyList<Prediction> Predict(IReadOnlyList<ImageTensor> images)
+    {
+        var rgb = images.Select((image, i) => ImageOps.ToRgb(image, images.Count == 1 ? "The image" : $"Image #{i}")).ToList();
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var maps = Maps(NeedsImages ? TrainingInputs.ToBatch(Preprocessing, rgb) : null, Extractor.Extract(rgb));
+        var predictions = new Prediction[images.Count];
+        for (int i = 0; i < images.Count; i++)
+        {
+            var (map, view) = AnomalyMaps.ToImage(maps[i], Preprocessing, images[i].Height, images[i].Width, MapSigma);
+            predictions[i] = new Prediction(view.Data.Max(), map) { View = view };
+        }
+        return predictions;
+    }
+
+    /// <summary>Writes each trained module's state (parameters and buffers) under "module.name" and the training log.</summary>
+    public void Save(ModelArchiveWriter archive)
+    {
+        foreach (var (module, key, tensor) in StateEntries()) archive.WriteTensor($"{module}.{key}", tensor);
+        if (Training is not null) archive.WriteJson(TrainingEntry, JsonSerializer.SerializeToNode(Training, RecordJson.Compact)!);
+    }
+
+    /// <summary>Reads the state <see cref="Save"/> wrote into the modules, strictly: every entry present, with the same shape.</summary>
+    protected void Restore(ModelArchiveReader archive)
+    {
+        using var noGrad = no_grad();
+        foreach (var (module, key, tensor) in StateEntries())
+        {
+            using var saved = archive.ReadTensor($"{module}.{key}", (int)tensor.dim());
+            if (!saved.shape.SequenceEqual(tensor.shape) || saved.dtype != tensor.dtype)
+                throw archive.Corrupt($"'{module}.{key}' is {saved.dtype} [{string.Join(", ", saved.shape)}], the network needs {tensor.dtype} [{string.Join(", ", tensor.shape)}]");
+            tensor.copy_(saved);
+        }
+        foreach (var (_, m) in Trained) m.eval();
+        try { Training = archive.ReadJson(TrainingEntry).Deserialize<TrainingLog>(RecordJson.Compact); }
+        catch (JsonException e) { throw archive.Corrupt($"the training log is unreadable ({e.Message})", e); }
+    }
+
+    private IEnumerable<(string Module, string Key, Tensor Tensor)> StateEntries() =>
+        Trained.SelectMany(m => m.Module.state_dict().Select(p => (m.Name, p.Key, p.Value)));
+
+    public void Dispose()
+    {
+        foreach (var (_, module) in Trained) module.Dispose();
+        Extractor.Dispose();
+        GC.SuppressFinalize(this);
+    }
+}

@@ -1,0 +1,299 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using TorchSharp;
+using Vigil.Backbones;
+using Vigil.Data;
+using Vigil.Detectors;
+using Vigil.Randomness;
+using Vigil.Records;
+using static TorchSharp.torch;
+
+namespace Vigil.Training;
+
+/// <summary>
+/// The one training loop of every gradient-trained detector: seeded mini-batches (cached frozen features without
+/// augmentation), the optimizer and learning-rate schedule of <see cref="GradientTrainingOptions"/>, gradient clipping,
+/// validation loss on held-back normal images with early stopping and best-epoch selection, and checkpoints every N
+/// epochs and on cancellation, from which the same run resumes exactly.
+/// <para>
+/// Exactness of a resume: every random draw is a pure function of (seed, epoch, step): the image order of an epoch,
+/// its augmentations and the per-step generator handed to the loss; the checkpoint holds the trained modules' states,
+/// the optimizer's state and the loop's counters, so a resumed run repeats the uninterrupted run's arithmetic.
+/// </para>
+/// </summary>
+public sealed class GradientTrainer(GradientTrainingOptions options)
+{
+    private const string CheckpointFormat = "vigil-checkpoint 1";
+
+    /// <summary>
+    /// Trains <paramref name="network"/> on <paramref name="data"/>'s normal images (validation: its validation images,
+    /// else the options' share of the normal images). <paramref name="run"/> identifies the run (model, options, backbone)
+    /// so a checkpoint of another run is never resumed. Leaves the trained modules in eval mode.
+    /// </summary>
+    public TrainingLog Run(ITrainableNetwork network, TrainingData data, TrainingContext context, string run)
+    {
+        options.Validate();
+        TorchThreads.Configure();
+        var (train, validation) = data.Validation.Count > 0 || options.ValidationRatio == 0
+            ? (data.Normal, data.Validation)
+            : ValidationSplit.Take(data.Normal, options.ValidationRatio, unchecked((int)SeededRandom.Derive((ulong)context.Seed, "early-stopping")));
+        if (train.Count == 0) throw new VigilInputException("Training needs at least one normal training image; got none.");
+        ulong seed = (ulong)context.Seed;
+        string fingerprint = Fingerprint(run, context.Seed, train, validation);
+
+        var parameters = network.Trained.SelectMany(m => m.Module.parameters()).Where(p => p.requires_grad).ToList();
+        using var optimizer = CreateOptimizer(parameters);
+        var loop = new LoopState();
+        if (context.Checkpoints is { } store) Resume(store, fingerprint, network, optimizer, loop);
+
+        using var trainInputs = TrainingInputs.Prepare(network, train, options.Augmentations, seed, "features", context.Progress, context.Cancel);
+        using var validationInputs = TrainingInputs.Prepare(network, validation, Settings.AugmentationKinds.None, seed, "validation features", context.Progress, context.Cancel);
+        int stepsPerEpoch = (train.Count + options.BatchSize - 1) / options.BatchSize;
+        int totalSteps = stepsPerEpoch * options.Epochs;
+
+        while (loop.Epoch < options.Epochs && loop.StopReason is null)
+        {
+            SetTraining(network, true);
+            var order = Enumerable.Range(0, train.Count).ToArray();
+            SeededRandom.Shuffle(order, SeededRandom.Derive(SeededRandom.Derive(seed, "order"), loop.Epoch));
+            var clock = Stopwatch.StartNew();
+            double lr = 0;
+            for (; loop.Step < stepsPerEpoch; loop.Step++)
+            {
+                if (context.Cancel.IsCancellationRequested)
+                {
+                    loop.EpochSeconds += clock.Elapsed.TotalSeconds;
+                    if (context.Checkpoints is { } s) Save(s, fingerprint, network, optimizer, loop);
+                    context.Cancel.ThrowIfCancellationRequested();
+                }
+                lr = LearningRateSchedule.At(options, loop.Epoch, (double)loop.Step / stepsPerEpoch);
+                foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
+                double loss = TrainStep(network, optimizer, parameters, trainInputs,
+                    order.Skip(loop.Step * options.BatchSize).Take(options.BatchSize).ToArray(), loop, seed, stepsPerEpoch);
+                loop.LossSum += loss;
+                loop.LossSteps++;
+                int global = loop.Epoch * stepsPerEpoch + loop.Step + 1;
+                context.Progress?.Report(new WorkProgress("train", global, totalSteps, Detail(loop, loss)));
+            }
+            double? validationLoss = validation.Count > 0 ? Validate(network, validationInputs, seed) : null;
+            loop.EpochSeconds += clock.Elapsed.TotalSeconds;
+            loop.Log.Add(new EpochRecord(loop.Epoch + 1, loop.LossSum / loop.LossSteps, validationLoss, lr, loop.EpochSeconds));
+            Track(network, loop, validationLoss);
+            (loop.Epoch, loop.Step, loop.LossSum, loop.LossSteps, loop.EpochSeconds) = (loop.Epoch + 1, 0, 0, 0, 0);
+            if (context.Checkpoints is { } store2 && loop.Epoch % options.CheckpointEvery == 0 && loop.Epoch < options.Epochs && loop.StopReason is null)
+                Save(store2, fingerprint, network, optimizer, loop);
+        }
+        loop.StopReason ??= $"all {options.Epochs} epochs";
+        int kept = loop.Log.Count;
+        if (options.Keep == KeepWeights.Best && loop.Best is { } best && loop.BestEpoch != loop.Log.Count)
+        {
+            LoadModules(network, best);
+            kept = loop.BestEpoch;
+        }
+        SetTraining(network, false);
+        context.Checkpoints?.Delete();
+        return new TrainingLog(options.Epochs, loop.Log, kept, loop.StopReason, loop.Notes, train.Count, validation.Count, trainInputs.Cached);
+    }
+
+    private double TrainStep(ITrainableNetwork network, TorchSharp.Modules.OptimizerHelper optimizer, IReadOnlyList<TorchSharp.Modules.Parameter> parameters, TrainingInputs inputs,
+        int[] indices, LoopState loop, ulong seed, int stepsPerEpoch)
+    {
+        using var scope = NewDisposeScope();
+        var batch = inputs.Batch(indices, loop.Epoch);
+        using var generator = new Generator(SeededRandom.Derive(SeededRandom.Derive(seed, "step"), (long)loop.Epoch * stepsPerEpoch + loop.Step));
+        var loss = network.Loss(batch.Images, batch.Frozen, generator);
+        double value = loss.item<float>();
+        if (!double.IsFinite(value))
+            throw new VigilInputException($"The training loss became {value} at epoch {loop.Epoch + 1}, step {loop.Step + 1}: the learning rate " +
+                $"{options.LearningRate.ToString(CultureInfo.InvariantCulture)} is probably too high for this data; lower lr or set clip.");
+        optimizer.zero_grad();
+        loss.backward();
+        if (options.GradientClip is { } clip) nn.utils.clip_grad_norm_(parameters, clip);
+        optimizer.step();
+        return value;
+    }
+
+    /// <summary>Mean loss over the validation images in eval mode, with one fixed generator so epochs compare on the same draws.</summary>
+    private double Validate(ITrainableNetwork network, TrainingInputs inputs, ulong seed)
+    {
+        SetTraining(network, false);
+        using var noGrad = no_grad();
+        double sum = 0;
+        using var generator = new Generator(SeededRandom.Derive(seed, "validation"));
+        for (int start = 0; start < inputs.Count; start += options.BatchSize)
+        {
+            using var scope = NewDisposeScope();
+            var indices = Enumerable.Range(start, Math.Min(options.BatchSize, inputs.Count - start)).ToArray();
+            var batch = inputs.Batch(indices, epoch: -1);
+            sum += network.ValidationLoss(batch.Images, batch.Frozen, generator).item<float>() * indices.Length;
+        }
+        SetTraining(network, true);
+        return sum / inputs.Count;
+    }
+
+    /// <summary>Keeps the best weights so far and decides early stopping.</summary>
+    private void Track(ITrainableNetwork network, LoopState loop, double? validationLoss)
+    {
+        if (validationLoss is not { } v) return;
+        if (loop.BestLoss is null || v < loop.BestLoss)
+        {
+            loop.BestLoss = v;
+            loop.BestEpoch = loop.Epoch + 1;
+            loop.SinceBest = 0;
+            if (options.Keep == KeepWeights.Best) loop.Best = SaveModules(network);
+        }
+        else if (options.Patience is { } patience && ++loop.SinceBest >= patience)
+            loop.StopReason = $"no lower validation loss for {patience} epochs (best: epoch {loop.BestEpoch})";
+    }
+
+    private TorchSharp.Modules.OptimizerHelper CreateOptimizer(IReadOnlyList<TorchSharp.Modules.Parameter> parameters) => options.Optimizer switch
+    {
+        OptimizerKind.Sgd => optim.SGD(parameters, options.LearningRate, momentum: options.Momentum, weight_decay: options.WeightDecay),
+        OptimizerKind.Adam => optim.Adam(parameters, options.LearningRate, options.Beta1, options.Beta2, weight_decay: options.WeightDecay),
+        OptimizerKind.AdamW => optim.AdamW(parameters, options.LearningRate, options.Beta1, options.Beta2, weight_decay: options.WeightDecay),
+        _ => throw new ArgumentOutOfRangeException(nameof(options), options.Optimizer, null),
+    };
+
+    private static void SetTraining(ITrainableNetwork network, bool training)
+    {
+        foreach (var (_, module) in network.Trained) module.train(training);
+    }
+
+    private string Detail(LoopState loop, double loss)
+    {
+        var text = $"epoch {loop.Epoch + 1}/{options.Epochs} · loss {loss:G4}";
+        return loop.Log.LastOrDefault()?.ValidationLoss is { } v ? text + $" · val {v:G4}" : text;
+    }
+
+    /// <summary>Identifies a run: its description, seed and exact images (training and validation), as a hash.</summary>
+    private string Fingerprint(string run, long seed, IReadOnlyList<Sample> train, IReadOnlyList<Sample> validation)
+    {
+        var text = new StringBuilder().AppendLine(run).AppendLine(seed.ToString(CultureInfo.InvariantCulture));
+        foreach (var s in train) text.Append("T ").AppendLine(s.Id);
+        foreach (var s in validation) text.Append("V ").AppendLine(s.Id);
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
+    }
+
+    private static byte[] SaveModules(ITrainableNetwork network)
+    {
+        using var memory = new MemoryStream();
+        using (var writer = new BinaryWriter(memory, Encoding.UTF8, leaveOpen: true))
+            foreach (var (_, module) in network.Trained) module.save(writer);
+        return memory.ToArray();
+    }
+
+    private static void LoadModules(ITrainableNetwork network, byte[] state)
+    {
+        using var reader = new BinaryReader(new MemoryStream(state));
+        foreach (var (_, module) in network.Trained) module.load(reader);
+    }
+
+    /// <summary>Writes the checkpoint: the loop's counters as text, then module states, optimizer state and best weights.</summary>
+    private static void Save(ICheckpointStore store, string fingerprint, ITrainableNetwork network, TorchSharp.Modules.OptimizerHelper optimizer, LoopState loop)
+    {
+        store.Write(stream =>
+        {
+            using var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
+            writer.Write(CheckpointFormat);
+            writer.Write(fingerprint);
+            loop.Write(writer);
+            var modules = SaveModules(network);
+            writer.Write(modules.Length);
+            writer.Write(modules);
+            using var optimizerState = new MemoryStream();
+            using (var w = new BinaryWriter(optimizerState, Encoding.UTF8, leaveOpen: true)) optimizer.save_state_dict(w);
+            writer.Write((int)optimizerState.Length);
+            writer.Write(optimizerState.ToArray());
+        });
+    }
+
+    /// <summary>Continues from the store's checkpoint when it belongs to this run; a checkpoint of another run is set aside with a note.</summary>
+    private static void Resume(ICheckpointStore store, string fingerprint, ITrainableNetwork network, TorchSharp.Modules.OptimizerHelper optimizer, LoopState loop)
+    {
+        using var stream = store.OpenRead();
+        if (stream is null) return;
+        try
+        {
+            using var reader = new BinaryReader(stream, Encoding.UTF8);
+            if (reader.ReadString() != CheckpointFormat) throw new InvalidDataException("not a Vigil checkpoint of this version");
+            if (reader.ReadString() != fingerprint)
+            {
+                loop.Notes.Add($"The checkpoint at {store.Location} was of another run (model, options, seed or images differ); trained from the start.");
+                return;
+            }
+            var restored = LoopState.Read(reader);
+            LoadModules(network, reader.ReadBytes(reader.ReadInt32()));
+            using var optimizerReader = new BinaryReader(new MemoryStream(reader.ReadBytes(reader.ReadInt32())));
+            optimizer.load_state_dict(optimizerReader);
+            loop.CopyFrom(restored);
+            loop.Notes.Add($"Resumed from the checkpoint at epoch {loop.Epoch + 1}, step {loop.Step + 1} ({store.Location}).");
+        }
+        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or IOException or ArgumentException)
+        {
+            throw new VigilInputException($"The training checkpoint {store.Location} cannot be read ({e.Message}); delete it to train from the start.", e);
+        }
+    }
+
+    /// <summary>The loop's position and history: what a checkpoint needs besides weights.</summary>
+    private sealed class LoopState
+    {
+        public int Epoch, Step, LossSteps, BestEpoch, SinceBest;
+        public double LossSum, EpochSeconds;
+        public double? BestLoss;
+        public byte[]? Best;
+        public string? StopReason;
+        public List<EpochRecord> Log = [];
+        public List<string> Notes = [];
+
+        public void Write(BinaryWriter w)
+        {
+            w.Write(Epoch); w.Write(Step); w.Write(LossSteps); w.Write(BestEpoch); w.Write(SinceBest);
+            w.Write(LossSum); w.Write(EpochSeconds);
+            w.Write(BestLoss.HasValue); w.Write(BestLoss ?? 0);
+            w.Write(Best?.Length ?? -1); if (Best is not null) w.Write(Best);
+            w.Write(Log.Count);
+            foreach (var e in Log)
+            {
+                w.Write(e.Epoch); w.Write(e.Loss); w.Write(e.ValidationLoss.HasValue); w.Write(e.ValidationLoss ?? 0); w.Write(e.LearningRate); w.Write(e.Seconds);
+            }
+            w.Write(Notes.Count);
+            foreach (var n in Notes) w.Write(n);
+        }
+
+        public static LoopState Read(BinaryReader r)
+        {
+            var s = new LoopState
+            {
+                Epoch = r.ReadInt32(), Step = r.ReadInt32(), LossSteps = r.ReadInt32(), BestEpoch = r.ReadInt32(), SinceBest = r.ReadInt32(),
+                LossSum = r.ReadDouble(), EpochSeconds = r.ReadDouble(),
+            };
+            bool hasBest = r.ReadBoolean();
+            double bestLoss = r.ReadDouble();
+            s.BestLoss = hasBest ? bestLoss : null;
+            int bestLength = r.ReadInt32();
+            s.Best = bestLength < 0 ? null : r.ReadBytes(bestLength);
+            int epochs = r.ReadInt32();
+            for (int i = 0; i < epochs; i++)
+            {
+                int epoch = r.ReadInt32();
+                double loss = r.ReadDouble();
+                bool hasValidation = r.ReadBoolean();
+                double validation = r.ReadDouble();
+                s.Log.Add(new EpochRecord(epoch, loss, hasValidation ? validation : null, r.ReadDouble(), r.ReadDouble()));
+            }
+            int notes = r.ReadInt32();
+            for (int i = 0; i < notes; i++) s.Notes.Add(r.ReadString());
+            return s;
+        }
+
+        public void CopyFrom(LoopState s)
+        {
+            (Epoch, Step, LossSteps, BestEpoch, SinceBest, LossSum, EpochSeconds, BestLoss, Best) =
+                (s.Epoch, s.Step, s.LossSteps, s.BestEpoch, s.SinceBest, s.LossSum, s.EpochSeconds, s.BestLoss, s.Best);
+            Log.AddRange(s.Log);
+            Notes.AddRange(s.Notes);
+        }
+    }
+}

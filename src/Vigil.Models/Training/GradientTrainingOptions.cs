@@ -1,0 +1,112 @@
+using Vigil.Detectors.Options;
+using Vigil.Settings;
+
+namespace Vigil.Training;
+
+public enum OptimizerKind { Sgd, Adam, AdamW }
+
+public enum ScheduleKind
+{
+    /// <summary>The learning rate stays as given.</summary>
+    Constant,
+
+    /// <summary>Multiplied by gamma every step_size epochs.</summary>
+    Step,
+
+    /// <summary>Cosine annealing from the learning rate to 0 over the epochs after warm-up.</summary>
+    Cosine,
+}
+
+/// <summary>Which weights a finished training keeps.</summary>
+public enum KeepWeights
+{
+    /// <summary>Those of the epoch with the lowest validation loss (the last epoch's without validation images).</summary>
+    Best,
+
+    /// <summary>Those of the last epoch.</summary>
+    Last,
+}
+
+/// <summary>
+/// The options every gradient-trained detector shares (epochs, batch, optimizer, schedule, validation, checkpoints),
+/// each settable by key like any detector option (<c>-m stpm:epochs=50,lr=0.4,batch=16</c>). A detector's options
+/// record derives from this and sets its reference code's values as the defaults.
+/// </summary>
+public abstract record GradientTrainingOptions : IDetectorOptions
+{
+    [Option("epochs", "Passes over the training images.")]
+    public int Epochs { get; init; } = 100;
+
+    [Option("batch", "Training images per step.")]
+    public int BatchSize { get; init; } = 32;
+
+    [Option("optimizer", "The optimizer.")]
+    public OptimizerKind Optimizer { get; init; } = OptimizerKind.Adam;
+
+    [Option("lr", "Learning rate (at the end of the warm-up).")]
+    public double LearningRate { get; init; } = 1e-3;
+
+    [Option("momentum", "SGD momentum.")]
+    public double Momentum { get; init; }
+
+    [Option("beta1", "Adam/AdamW β1.")]
+    public double Beta1 { get; init; } = 0.9;
+
+    [Option("beta2", "Adam/AdamW β2.")]
+    public double Beta2 { get; init; } = 0.999;
+
+    [Option("weight_decay", "Weight decay (L2 for SGD and Adam, decoupled for AdamW).")]
+    public double WeightDecay { get; init; }
+
+    [Option("schedule", "Learning-rate schedule after the warm-up.")]
+    public ScheduleKind Schedule { get; init; } = ScheduleKind.Constant;
+
+    [Option("step_size", "With the step schedule: epochs between multiplications by gamma.")]
+    public int StepSize { get; init; } = 30;
+
+    [Option("gamma", "With the step schedule: the factor.")]
+    public double Gamma { get; init; } = 0.1;
+
+    [Option("warmup", "Epochs of linear warm-up from 0 to the learning rate.")]
+    public int WarmupEpochs { get; init; }
+
+    [Option("clip", "Largest gradient norm (clipped above it); none = no clipping.")]
+    public double? GradientClip { get; init; }
+
+    [Option("validation", "Share of the normal training images held back to select the best epoch and stop early when the training data brings no validation images; 0 = none.")]
+    public double ValidationRatio { get; init; }
+
+    [Option("patience", "Stop after this many epochs without a lower validation loss; none = run every epoch.")]
+    public int? Patience { get; init; }
+
+    [Option("keep", "Which weights the finished training keeps.")]
+    public KeepWeights Keep { get; init; } = KeepWeights.Best;
+
+    [Option("augment", "Augmentations applied at random to training images (e.g. rotation+flip); none = the images as they are, and frozen features are computed once.")]
+    public string Augment { get; init; } = "none";
+
+    [Option("checkpoint_every", "Epochs between checkpoints (an interrupted training resumes from the last one).")]
+    public int CheckpointEvery { get; init; } = 1;
+
+    /// <summary>The augmentation kinds <see cref="Augment"/> names.</summary>
+    public AugmentationKinds Augmentations => Augment.Trim().Equals("none", StringComparison.OrdinalIgnoreCase) ? AugmentationKinds.None
+        : Augment.Split('+').Aggregate(AugmentationKinds.None, (kinds, name) => kinds | (AugmentationSchedule.ParseKind(name)
+            ?? throw new VigilInputException($"Augmentation '{name.Trim()}' is unknown; use {string.Join(", ", AugmentationSchedule.Names.Select(n => n.Name))} joined with '+'.")));
+
+    public virtual void Validate()
+    {
+        if (Epochs < 1) throw new VigilInputException($"epochs={Epochs} must be at least 1.");
+        if (BatchSize < 1) throw new VigilInputException($"batch={BatchSize} must be at least 1.");
+        if (!(LearningRate > 0)) throw new VigilInputException($"lr={LearningRate} must be positive.");
+        if (Momentum is < 0 or >= 1) throw new VigilInputException($"momentum={Momentum} must be in [0, 1).");
+        if (Beta1 is < 0 or >= 1 || Beta2 is < 0 or >= 1) throw new VigilInputException($"beta1={Beta1}, beta2={Beta2} must be in [0, 1).");
+        if (WeightDecay < 0) throw new VigilInputException($"weight_decay={WeightDecay} must not be negative.");
+        if (StepSize < 1 || !(Gamma > 0)) throw new VigilInputException($"step_size={StepSize} must be at least 1 and gamma={Gamma} positive.");
+        if (WarmupEpochs < 0 || WarmupEpochs >= Epochs) throw new VigilInputException($"warmup={WarmupEpochs} must be in [0, epochs).");
+        if (GradientClip is { } clip && !(clip > 0)) throw new VigilInputException($"clip={clip} must be positive, or none.");
+        if (ValidationRatio is < 0 or >= 1) throw new VigilInputException($"validation={ValidationRatio} must be in [0, 1).");
+        if (Patience < 1) throw new VigilInputException($"patience={Patience} must be at least 1, or none.");
+        if (CheckpointEvery < 1) throw new VigilInputException($"checkpoint_every={CheckpointEvery} must be at least 1.");
+        _ = Augmentations;
+    }
+}

@@ -1,0 +1,37 @@
+using TorchSharp;
+using Vigil.Imaging;
+using static TorchSharp.torch;
+
+namespace Vigil.Training;
+
+/// <summary>
+/// What a gradient-trained detector gives <see cref="GradientTrainer"/>: the modules it trains, how a batch becomes a
+/// loss, and the frozen part (a pretrained backbone) whose features do not change during training, so the trainer can
+/// compute them once per image and cache them when training without augmentation.
+/// </summary>
+public interface ITrainableNetwork
+{
+    /// <summary>The trained modules by name; their parameters are optimised and their state (buffers included) checkpointed.</summary>
+    IReadOnlyList<(string Name, nn.Module Module)> Trained { get; }
+
+    /// <summary>The network input: how raw images become the tensors <see cref="Loss"/> receives as images.</summary>
+    Preprocessing Preprocessing { get; }
+
+    /// <summary>Whether <see cref="Loss"/> reads the preprocessed images themselves (a student network), not only the frozen features.</summary>
+    bool NeedsImages { get; }
+
+    /// <summary>The frozen features [N, C, h, w] per layer of raw images (no gradient); none for a network without a frozen part.</summary>
+    IReadOnlyList<Tensor> Frozen(IReadOnlyList<ImageTensor> images);
+
+    /// <summary>
+    /// The scalar loss of a batch: preprocessed images [N, 3, H, W] (present when <see cref="NeedsImages"/>) and their
+    /// frozen features; random choices (e.g. a patch subset) draw from <paramref name="generator"/>, seeded per step.
+    /// </summary>
+    Tensor Loss(Tensor? images, IReadOnlyList<Tensor> frozen, Generator generator);
+
+    /// <summary>
+    /// What selects the best epoch and stops training early, on a validation batch in eval mode without gradients: the
+    /// loss, unless the reference code validates on something else (STPM: the mean anomaly map).
+    /// </summary>
+    Tensor ValidationLoss(Tensor? images, IReadOnlyList<Tensor> frozen, Generator generator);
+}
