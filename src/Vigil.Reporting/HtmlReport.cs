@@ -64,6 +64,7 @@ public static class HtmlReport
             WriteWarnings(html, groupCells);
             WriteTestedModels(html, groupCells);
             WriteCurves(html, $"t{t + 1}", groupCells);
+            WriteTraining(html, $"t{t + 1}", groupCells);
             foreach (var cell in groupCells) WriteOverlays(html, cell);
             html.Raw("</section>\n");
         }
@@ -200,6 +201,25 @@ public static class HtmlReport
         Plot(html, $"{stem}-pixel-roc", "pixel ROC", "false positive rate", "true positive rate", pixelRoc, 1, chance: true);
         Plot(html, $"{stem}-pro", "PRO (pixel)", "false positive rate", "per-region overlap", pro, double.IsNaN(proLimit) ? 0.3 : proLimit, chance: false);
         html.Raw("</div>\n");
+    }
+
+    /// <summary>For gradient-trained models: the loss curves and, per cell, how long it trained and which epoch it kept.</summary>
+    private static void WriteTraining(Page html, string stem, IReadOnlyList<CellResult> cells)
+    {
+        var trained = cells.Where(c => c.Training is { Epochs.Count: > 0 }).ToList();
+        if (trained.Count == 0) return;
+        bool severalSeeds = trained.Select(c => c.Key.Seed).Distinct().Count() > 1;
+        string Label(CellResult c) => severalSeeds ? $"{c.Key.Category} s{c.Key.Seed}" : c.Key.Category;
+        var file = $"{PlotFolder}/{stem}-losses.png";
+        ReportPlots.Losses(html.PathOf(file), "training and validation loss", trained.Select(c => (Label(c), c.Training!)).ToList());
+        html.Image(file, "loss curves");
+        foreach (var cell in trained)
+        {
+            var log = cell.Training!;
+            html.Raw($"<p class=\"small\">{E(Label(cell))}: {log.Epochs.Count} of {log.PlannedEpochs} epochs ({E(log.StopReason)}), " +
+                $"weights of epoch {log.KeptEpoch} kept; {log.Seconds.ToString("F0", CultureInfo.InvariantCulture)} s on {log.TrainImages} training and " +
+                $"{log.ValidationImages} validation images{(log.FrozenFeaturesCached ? ", frozen features computed once" : "")}.</p>\n");
+        }
     }
 
     private static void Plot(Page html, string stem, string title, string xLabel, string yLabel,

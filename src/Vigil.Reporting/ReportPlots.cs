@@ -1,5 +1,6 @@
 using ScottPlot;
 using Vigil.Metrics;
+using Vigil.Records;
 
 namespace Vigil.Reporting;
 
@@ -69,6 +70,38 @@ internal static class ReportPlots
         plot.Title(title);
         plot.XLabel("latency per image, median (ms)");
         plot.YLabel("image AUROC");
+        Save(plot, path);
+    }
+
+    /// <summary>
+    /// Loss curves of gradient trainings over epochs: per label the training loss (solid) and the validation loss
+    /// (dashed, same colour) with a marker on the epoch whose weights were kept.
+    /// </summary>
+    public static void Losses(string path, string title, IReadOnlyList<(string Label, TrainingLog Log)> trainings)
+    {
+        var plot = new Plot();
+        IPalette palette = trainings.Count <= 10 ? new ScottPlot.Palettes.Category10() : new ScottPlot.Palettes.Category20();
+        for (int i = 0; i < trainings.Count; i++)
+        {
+            var (label, log) = trainings[i];
+            var color = palette.GetColor(i);
+            double[] epochs = [.. log.Epochs.Select(e => (double)e.Epoch)];
+            var train = plot.Add.ScatterLine(epochs, log.Epochs.Select(e => e.Loss).ToArray(), color);
+            train.LegendText = $"{label} training";
+            train.LineWidth = 2;
+            var validated = log.Epochs.Where(e => e.ValidationLoss is not null).ToList();
+            if (validated.Count == 0) continue;
+            var validation = plot.Add.ScatterLine(validated.Select(e => (double)e.Epoch).ToArray(), validated.Select(e => e.ValidationLoss!.Value).ToArray(), color);
+            validation.LegendText = $"{label} validation";
+            validation.LinePattern = LinePattern.Dashed;
+            validation.LineWidth = 2;
+            if (validated.FirstOrDefault(e => e.Epoch == log.KeptEpoch) is { } kept)
+                plot.Add.Marker(kept.Epoch, kept.ValidationLoss!.Value, MarkerShape.FilledCircle, 8, color);
+        }
+        plot.Title(title);
+        plot.XLabel("epoch");
+        plot.YLabel("loss");
+        plot.ShowLegend(Alignment.UpperRight);
         Save(plot, path);
     }
 

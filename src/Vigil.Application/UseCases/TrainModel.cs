@@ -4,8 +4,10 @@ using Vigil.Benchmark;
 using Vigil.Data;
 using Vigil.Deployment;
 using Vigil.Detectors;
+using Vigil.Detectors.Trained;
 using Vigil.Inference;
 using Vigil.Settings;
+using Vigil.Training;
 
 namespace Vigil.UseCases;
 
@@ -46,6 +48,9 @@ public sealed record TrainRequest
 
     /// <summary>The request's full configuration (JSON), kept in the model's provenance.</summary>
     public string Configuration { get; init; } = "{}";
+
+    /// <summary>Continue the interrupted gradient training whose checkpoint lies beside the model file (<see cref="TrainModel.CheckpointPath"/>).</summary>
+    public bool Resume { get; init; }
 }
 
 /// <summary>What training produced.</summary>
@@ -78,6 +83,9 @@ public static class TrainModel
         var category = SingleCategory(dataset, request.Category);
         var path = request.OutputPath ?? $"{model.Label}-{dataset.Name}-{category}.vgl".Replace('/', '-').Replace(':', '_');
         OutputChecks.RequireWritableFile(path, "the model file");
+        var checkpoint = new CheckpointFile(CheckpointPath(path));
+        if (File.Exists(checkpoint.Location) && !request.Resume)
+            throw new VigilInputException($"{checkpoint.Location} holds the checkpoint of an interrupted training of this model file: continue it with --resume, or delete it to train from the start.");
         var calibration = request.Calibration;
 
         var (clean, skipped) = display.Run($"checking {dataset.Name}/{category}",
@@ -105,10 +113,22 @@ public static class TrainModel
                       $": its false-positive rate on them moves in steps of {1.0 / validationNormals.Count:P0}.");
         }
 
+        if (request.Resume && !File.Exists(checkpoint.Location)) notes.Add($"--resume: there was no checkpoint at {checkpoint.Location}; trained from the start.");
         var clock = Stopwatch.StartNew();
-        using var detector = display.Run($"fitting {model.Label} on {dataset.Name}/{category} ({data.Normal.Count} images)",
-            p => model.CreateTrainer().Fit(data with { Validation = validationNormals }, new TrainingContext(request.Seed, request.Protocol.BackboneFor(model, request.Backbone), p, cancel)));
+        IDetector detector;
+        try
+        {
+            detector = display.Run($"fitting {model.Label} on {dataset.Name}/{category} ({data.Normal.Count} images)",
+                p => model.CreateTrainer().Fit(data with { Validation = validationNormals },
+                    new TrainingContext(request.Seed, request.Protocol.BackboneFor(model, request.Backbone), p, cancel, checkpoint)));
+        }
+        catch (OperationCanceledException e) when (File.Exists(checkpoint.Location))
+        {
+            throw new VigilInterruptedException($"the training is saved in {checkpoint.Location}; run the same command with --resume to continue it.", e, e.CancellationToken);
+        }
+        using var _ = detector;
         double fitSeconds = clock.Elapsed.TotalSeconds;
+        notes.AddRange((detector as ITrainedDetector)?.Training?.Notes ?? []);
         var scoreCalibration = validation.Count == 0 ? null
             : display.Run($"calibrating on {validation.Count} validation images",
                 p => Calibrator.Fit(detector, validation, calibration.ThresholdRule, calibration.SyntheticAnomalies, request.Seed, WorkProgress.ForPhase(p, "calibrate")));
@@ -121,6 +141,9 @@ public static class TrainModel
             validation.Count, fitSeconds, detector.StateBytes, detector.StateSummary, detector.Backbone?.Name ?? "(its own networks)",
             detector.Backbone?.IsRandom == true, scoreCalibration, notes, skipped);
     }
+
+    /// <summary>Where the training of model file <paramref name="modelPath"/> keeps its checkpoint until the file is written.</summary>
+    public static string CheckpointPath(string modelPath) => modelPath + ".ckpt";
 
     /// <summary>The one category to use: the requested one (validated), or the dataset's only category.</summary>
     public static string SingleCategory(IDataset dataset, string? requested)

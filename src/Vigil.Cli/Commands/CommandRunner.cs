@@ -30,9 +30,14 @@ internal static class CommandRunner
         {
             return body(cancel.Token);
         }
+        catch (VigilInterruptedException e)
+        {
+            Console.Error.WriteLine($"interrupted: {e.Message}");
+            return Interrupted;
+        }
         catch (OperationCanceledException) when (cancel.IsCancellationRequested)
         {
-            Console.Error.WriteLine("interrupted: finished cells are kept in the results store; run the same command again to continue.");
+            Console.Error.WriteLine("interrupted: finished cells are kept in the results store and an unfinished training in its checkpoint; run the same command again to continue.");
             return Interrupted;
         }
         catch (VigilInputException e)

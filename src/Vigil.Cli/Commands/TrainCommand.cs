@@ -27,13 +27,18 @@ internal static class TrainCommand
         var skipCorrupt = SharedOptions.SkipCorrupt();
         var split = SharedOptions.Split();
         var setting = SharedOptions.Settings(repeatable: false);
+        var resume = new Option<bool>("--resume")
+        {
+            Description = "Continue an interrupted training (Ctrl+C, a killed process) from the checkpoint beside the model file (<out>.ckpt): " +
+                          "the same run, ending with the weights an uninterrupted training would have.",
+        };
 
         var command = new Command("train",
             "Fit a model on a category's normal training images and save it to one file (fitted state, options, backbone reference, " +
             "threshold and normalisation). Thresholds are fitted on validation images held back from training, never on test images. " +
             "Example: vigil train -m patchcore -d mtd -o mtd.vgl")
         {
-            model, data, category, setting, output, seed, skipCorrupt,
+            model, data, category, setting, output, seed, skipCorrupt, resume,
         };
         backbone.AddTo(command);
         calibration.AddTo(command);
@@ -54,6 +59,7 @@ internal static class TrainCommand
                 Protocol = parse.GetValue(backbone.Protocol),
                 OutputPath = parse.GetValue(output),
                 Configuration = ConfigFile.Resolved(parse),
+                Resume = parse.GetValue(resume),
             };
             var outcome = TrainModel.Run(request, ConsoleDisplay.Instance, cancel);
 

@@ -47,15 +47,16 @@ public sealed class TrainingInputs : IDisposable
     public bool Cached => _frozen is not null;
 
     /// <summary>
-    /// Inputs for <paramref name="samples"/>, cached when there is no augmentation and they fit (the "features" phase of
+    /// Inputs for <paramref name="samples"/>, cached when there is no augmentation and they fit in
+    /// <paramref name="cacheBudget"/> bytes (default <see cref="CacheBudgetBytes"/>; the <paramref name="phase"/> of
     /// <paramref name="progress"/> counts the images); <paramref name="seed"/> fixes the augmentation draws.
     /// </summary>
     public static TrainingInputs Prepare(ITrainableNetwork network, IReadOnlyList<Sample> samples, AugmentationKinds augmentations, ulong seed,
-        string phase, IProgress<WorkProgress>? progress, CancellationToken cancel)
+        string phase, IProgress<WorkProgress>? progress, CancellationToken cancel, long? cacheBudget = null)
     {
         var inputs = new TrainingInputs(network, samples, augmentations, seed);
         if (augmentations == AugmentationKinds.None && samples.Count > 0)
-            inputs.Cache(phase, progress, cancel);
+            inputs.Cache(cacheBudget ?? CacheBudgetBytes, phase, progress, cancel);
         return inputs;
     }
 
@@ -72,11 +73,11 @@ public sealed class TrainingInputs : IDisposable
         return Compute(images);
     }
 
-    private void Cache(string phase, IProgress<WorkProgress>? progress, CancellationToken cancel)
+    private void Cache(long budget, string phase, IProgress<WorkProgress>? progress, CancellationToken cancel)
     {
         var images = new List<Tensor>();
         var frozen = new List<Tensor[]>();
-        long budget = CacheBudgetBytes, used = 0;
+        long used = 0;
         try
         {
             for (int start = 0; start < _samples.Count; start += LoadChunk)

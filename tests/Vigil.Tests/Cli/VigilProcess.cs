@@ -19,6 +19,20 @@ public static class VigilProcess
     /// <summary>Runs vigil with extra environment variables (e.g. VIGIL_PLUGINS).</summary>
     public static Outcome Run(string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
+        using var process = Start(workingDirectory, environment, args);
+        var stderr = process.StandardError.ReadToEndAsync();
+        var stdout = process.StandardOutput.ReadToEnd();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"vigil {string.Join(" ", args)} did not finish within 2 minutes.");
+        }
+        return new Outcome(process.ExitCode, stdout, stderr.Result);
+    }
+
+    /// <summary>Starts vigil with redirected output and returns at once (for tests that stop it midway).</summary>
+    public static Process Start(string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] args)
+    {
         var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
         {
             WorkingDirectory = workingDirectory,
@@ -29,14 +43,6 @@ public static class VigilProcess
         foreach (var (name, value) in environment) start.Environment[name] = value;
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "vigil.dll"));
         foreach (var a in args) start.ArgumentList.Add(a);
-        using var process = Process.Start(start)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        var stdout = process.StandardOutput.ReadToEnd();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"vigil {string.Join(" ", args)} did not finish within 2 minutes.");
-        }
-        return new Outcome(process.ExitCode, stdout, stderr.Result);
+        return Process.Start(start)!;
     }
 }

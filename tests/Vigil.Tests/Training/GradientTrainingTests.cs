@@ -1,0 +1,207 @@
+using Vigil.Data;
+using Vigil.Detectors;
+using Vigil.Detectors.Stpm;
+using Vigil.Detectors.Trained;
+using Vigil.Registry;
+using Vigil.Settings;
+using Vigil.Tests.Detectors;
+using Vigil.Training;
+using static TorchSharp.torch;
+
+namespace Vigil.Tests.Training;
+
+/// <summary>
+/// The shared training loop, through STPM on small textures: an interrupted and resumed training is the uninterrupted
+/// one, bit for bit; early stopping keeps the best epoch's weights; cached and recomputed inputs agree; the schedule is
+/// the formula; bad options are clear errors.
+/// </summary>
+public class GradientTrainingTests(TexturesFixture fixture) : IClassFixture<TexturesFixture>
+{
+    private static ModelSpec Stpm(string options) => DetectorRegistry.Parse("stpm:" + options);
+
+    private static TrainedDetector Fit(ModelSpec model, IReadOnlyList<Sample> train, long seed = 0, ICheckpointStore? store = null,
+        IProgress<WorkProgress>? progress = null, CancellationToken cancel = default, IReadOnlyList<Sample>? validation = null) =>
+        (TrainedDetector)model.CreateTrainer().Fit(new TrainingData(train) { Validation = validation ?? [] },
+            new TrainingContext(seed, DetectorContractTests.Check.BackboneFor(model), progress, cancel, store));
+
+    private static CheckpointFile TemporaryCheckpoint() =>
+        new(Path.Combine(Path.GetTempPath(), $"vigil-checkpoint-{Guid.NewGuid():N}", "cell.ckpt"));
+
+    [Theory]
+    [InlineData("none")]
+    [InlineData("flip+rotation")]
+    public void AnInterruptedAndResumedTrainingEndsWithTheUninterruptedWeights(string augment)
+    {
+        var model = Stpm($"epochs=3,batch=4,validation=0.25,augment={augment}");
+        var train = fixture.Data.Train;
+        using var uninterrupted = Fit(model, train);
+
+        var store = TemporaryCheckpoint();
+        try
+        {
+            // 9 training images in batches of 4: 3 steps per epoch. Stopped after the 4th step, i.e. inside epoch 2.
+            using var cancel = new CancellationTokenSource();
+            int steps = 0;
+            var stopAfterFourSteps = new OnReport(p => { if (p.Phase == "train" && ++steps == 4) cancel.Cancel(); });
+            Assert.ThrowsAny<OperationCanceledException>(() => Fit(model, train, store: store, progress: stopAfterFourSteps, cancel: cancel.Token));
+            Assert.True(File.Exists(store.Location), "no checkpoint was saved on cancellation");
+
+            int resumedSteps = 0;
+            using var resumed = Fit(model, train, store: store, progress: new OnReport(p => { if (p.Phase == "train") resumedSteps++; }));
+            Assert.Equal(9 - 4, resumedSteps);
+            Assert.Contains(resumed.Training!.Notes, n => n.StartsWith("Resumed from the checkpoint at epoch 2, step 2", StringComparison.Ordinal));
+            Assert.False(File.Exists(store.Location), "a finished training leaves its checkpoint behind");
+            AssertSameWeights(uninterrupted, resumed);
+            Assert.Equal(uninterrupted.Training!.Epochs.Select(e => (e.Loss, e.ValidationLoss, e.LearningRate)),
+                resumed.Training.Epochs.Select(e => (e.Loss, e.ValidationLoss, e.LearningRate)));
+            Assert.Equal(uninterrupted.Training.KeptEpoch, resumed.Training.KeptEpoch);
+        }
+        finally
+        {
+            Directory.Delete(Path.GetDirectoryName(store.Location)!, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void ACheckpointOfAnotherRunIsNotResumed()
+    {
+        var store = TemporaryCheckpoint();
+        try
+        {
+            using var cancel = new CancellationTokenSource();
+            var stopAtOnce = new OnReport(p => { if (p.Phase == "train") cancel.Cancel(); });
+            Assert.ThrowsAny<OperationCanceledException>(() => Fit(Stpm("epochs=2,batch=4"), fixture.Data.Train, store: store, progress: stopAtOnce, cancel: cancel.Token));
+            Assert.True(File.Exists(store.Location));
+
+            using var otherSeed = Fit(Stpm("epochs=2,batch=4"), fixture.Data.Train, seed: 5, store: store);
+            Assert.Contains(otherSeed.Training!.Notes, n => n.Contains("was of another run", StringComparison.Ordinal));
+            using var fresh = Fit(Stpm("epochs=2,batch=4"), fixture.Data.Train, seed: 5);
+            AssertSameWeights(fresh, otherSeed);
+        }
+        finally
+        {
+            Directory.Delete(Path.GetDirectoryName(store.Location)!, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void TrainingLowersTheLossAndLogsEveryEpoch()
+    {
+        using var detector = Fit(Stpm("epochs=5,batch=4,validation=0"), fixture.Data.Train);
+        var log = detector.Training!;
+        Assert.Equal(5, log.Epochs.Count);
+        Assert.Equal([1, 2, 3, 4, 5], log.Epochs.Select(e => e.Epoch));
+        Assert.All(log.Epochs, e => Assert.Null(e.ValidationLoss));
+        Assert.True(log.Epochs[^1].Loss < 0.8 * log.Epochs[0].Loss, $"loss {log.Epochs[0].Loss} → {log.Epochs[^1].Loss}");
+        Assert.Equal(5, log.KeptEpoch); // without validation images the last epoch's weights are kept
+        Assert.Equal((12, 0, true), (log.TrainImages, log.ValidationImages, log.FrozenFeaturesCached));
+    }
+
+    [Fact]
+    public void EarlyStoppingStopsAfterThePatienceAndKeepsTheBestEpochsWeights()
+    {
+        // One weight w = 0 pulled towards 3 by the loss (w − 3)², validated on (w − 1)². Plain SGD at rate 0.1 with the
+        // whole set in one step multiplies w − 3 by 0.8 per epoch: w = 0.6, 1.08, 1.464, 1.771, … The validation loss is
+        // lowest after epoch 2 (0.0064); with patience 2, epochs 3 and 4 do no better and training stops after epoch 4.
+        var options = new StpmOptions { Epochs = 30, BatchSize = 100, Optimizer = OptimizerKind.Sgd, LearningRate = 0.1, Momentum = 0, WeightDecay = 0, Patience = 2 };
+        var network = new OneWeight();
+        var data = new TrainingData(fixture.Data.Train.Skip(2).ToList()) { Validation = fixture.Data.Train.Take(2).ToList() };
+        var log = new GradientTrainer(options).Run(network, data, new TrainingContext(0, new TestBackbone()), "one weight");
+
+        Assert.Equal(4, log.Epochs.Count);
+        Assert.Equal(2, log.KeptEpoch);
+        Assert.Contains("no lower validation loss for 2 epochs", log.StopReason);
+        double[] w = [0.6, 1.08, 1.464, 1.7712];
+        for (int e = 0; e < 4; e++)
+            Assert.Equal((w[e] - 1) * (w[e] - 1), log.Epochs[e].ValidationLoss!.Value, 1e-5);
+        Assert.Equal(9, log.Epochs[0].Loss, 1e-5); // (0 − 3)² before the first step
+        Assert.Equal(1.08, network.Weight.item<float>(), 1e-5); // the best epoch's weight, not the last one's
+    }
+
+    /// <summary>A network of one trained weight whose losses are quadratics in it (the images are loaded but unused).</summary>
+    private sealed class OneWeight : ITrainableNetwork
+    {
+        private readonly TorchSharp.Modules.Linear _module = nn.Linear(1, 1, hasBias: false);
+
+        public OneWeight()
+        {
+            using var noGrad = no_grad();
+            _module.weight!.zero_();
+        }
+
+        public Tensor Weight => _module.weight!;
+        public IReadOnlyList<(string Name, nn.Module Module)> Trained => [("w", _module)];
+        public Vigil.Imaging.Preprocessing Preprocessing { get; } = new(8, 8);
+        public bool NeedsImages => false;
+        public IReadOnlyList<Tensor> Frozen(IReadOnlyList<Vigil.Imaging.ImageTensor> images) => [zeros(images.Count, 1)];
+        public Tensor Loss(Tensor? images, IReadOnlyList<Tensor> frozen, Generator generator) => (Weight - 3).square().sum();
+        public Tensor ValidationLoss(Tensor? images, IReadOnlyList<Tensor> frozen, Generator generator) => (Weight - 1).square().sum();
+    }
+
+    [Fact]
+    public void CachedInputsAreTheInputsComputedAsDrawn()
+    {
+        using var detector = Fit(Stpm("epochs=1,batch=4,validation=0"), fixture.Data.Train);
+        var samples = fixture.Data.Train.Take(5).ToList();
+        using var cached = TrainingInputs.Prepare(detector, samples, AugmentationKinds.None, 0, "", null, default);
+        using var computed = TrainingInputs.Prepare(detector, samples, AugmentationKinds.None, 0, "", null, default, cacheBudget: 0);
+        Assert.True(cached.Cached);
+        Assert.False(computed.Cached);
+        int[] indices = [4, 0, 2];
+        var a = cached.Batch(indices, epoch: 3);
+        var b = computed.Batch(indices, epoch: 3);
+        Assert.True(a.Images!.allclose(b.Images!, rtol: 0, atol: 0), "preprocessed images differ");
+        foreach (var (x, y) in a.Frozen.Zip(b.Frozen))
+            Assert.True(x.allclose(y, rtol: 1e-5, atol: 1e-5), "frozen features differ");
+        using var augmented = TrainingInputs.Prepare(detector, samples, AugmentationKinds.Flip, 0, "", null, default);
+        Assert.False(augmented.Cached); // augmented images differ per epoch: nothing to cache
+    }
+
+    [Fact]
+    public void TheLearningRateFollowsWarmUpThenTheSchedule()
+    {
+        var constant = new StpmOptions { LearningRate = 1, Epochs = 10, WarmupEpochs = 2, Schedule = ScheduleKind.Constant };
+        Assert.Equal(0, LearningRateSchedule.At(constant, 0, 0));
+        Assert.Equal(0.75, LearningRateSchedule.At(constant, 1, 0.5), 12); // 1.5 of 2 warm-up epochs
+        Assert.Equal(1, LearningRateSchedule.At(constant, 7, 0.3));
+
+        var step = constant with { Schedule = ScheduleKind.Step, StepSize = 3, Gamma = 0.1 };
+        Assert.Equal(1, LearningRateSchedule.At(step, 4, 0.9), 12);   // epochs 2–4 after warm-up: step 0
+        Assert.Equal(0.1, LearningRateSchedule.At(step, 5, 0), 12);   // epochs 5–7: step 1
+        Assert.Equal(0.01, LearningRateSchedule.At(step, 8, 0), 12);
+
+        var cosine = constant with { Schedule = ScheduleKind.Cosine };
+        Assert.Equal(1, LearningRateSchedule.At(cosine, 2, 0), 12);
+        Assert.Equal(0.5, LearningRateSchedule.At(cosine, 6, 0), 12); // half of the 8 cosine epochs: ½(1 + cos π/2)
+        Assert.Equal(0.5 * (1 + Math.Cos(Math.PI * 7.5 / 8)), LearningRateSchedule.At(cosine, 9, 0.5), 12);
+    }
+
+    [Theory]
+    [InlineData("stpm:optimizer=rmsprop", "sgd|adam|adamw")]
+    [InlineData("stpm:augment=blur", "Augmentation 'blur' is unknown")]
+    [InlineData("stpm:warmup=100", "warmup=100 must be in [0, epochs)")]
+    [InlineData("stpm:validation=1", "validation=1 must be in [0, 1)")]
+    [InlineData("stpm:epochs=0", "epochs=0 must be at least 1")]
+    public void BadTrainingOptionsAreClearErrors(string spec, string message)
+    {
+        var error = Assert.Throws<VigilInputException>(() => DetectorRegistry.Parse(spec));
+        Assert.Contains(message, error.Message);
+    }
+
+    private static void AssertSameWeights(TrainedDetector expected, TrainedDetector actual)
+    {
+        foreach (var ((name, a), (_, b)) in expected.Trained.Zip(actual.Trained))
+        {
+            var sa = a.state_dict();
+            var sb = b.state_dict();
+            Assert.Equal(sa.Keys, sb.Keys);
+            foreach (var key in sa.Keys)
+                Assert.True(sa[key].eq(sb[key]).all().item<bool>(), $"{name}.{key} differs");
+        }
+    }
+
+    private sealed class OnReport(Action<WorkProgress> action) : IProgress<WorkProgress>
+    {
+        public void Report(WorkProgress value) => action(value);
+    }
+}
