@@ -3,7 +3,10 @@ using Vigil.Backbones;
 using Vigil.Backbones.Onnx;
 using Vigil.Cli.Perf;
 using Vigil.Data;
+using Vigil.Detectors;
 using Vigil.Detectors.PatchCore;
+using Vigil.Registry;
+using Vigil.Training;
 using Vigil.Weights;
 
 namespace Vigil.Cli.Commands;
@@ -52,9 +55,36 @@ internal static class PerfCommands
             return 0;
         }));
         command.Subcommands.Add(detectors);
+        command.Subcommands.Add(Training());
         command.Subcommands.Add(Coreset());
         command.Subcommands.Add(Knn());
         return command;
+    }
+
+    private static Command Training()
+    {
+        var source = new PerfSource("mtd");
+        var trainCount = new Option<int>("--train") { Description = "Training images per epoch (0 = all).", DefaultValueFactory = _ => 64 };
+        var models = new Option<string>("--models", "-m")
+        {
+            Description = "Gradient-trained models, comma-separated (default: every registered one), e.g. stpm,rd4ad:batch=8.",
+        };
+        var size = new Option<int>("--size") { Description = "Input size (square) the images are resized to.", DefaultValueFactory = _ => 256 };
+        var training = new Command("training", "One training epoch of each gradient-trained model: a straightforward libtorch loop vs Vigil's training loop on the same networks.")
+        {
+            trainCount, models, size,
+        };
+        source.AddTo(training);
+        training.SetAction(parse => CommandRunner.Run(_ =>
+        {
+            var split = source.Split(parse);
+            var specs = parse.GetValue(models) is { } text ? SpecLists.Models([text]).Select(DetectorRegistry.Parse).ToList()
+                : DetectorRegistry.All.Select(m => new ModelSpec(m, m.Schema.Defaults)).Where(m => m.Options is GradientTrainingOptions).ToList();
+            TrainingPerf.Run(Console.Out, specs, Take(split.Train.Where(s => !s.IsAnomalous).ToList(), parse.GetValue(trainCount)),
+                new FeatureExtractorOptions { Resize = parse.GetValue(size) });
+            return 0;
+        }));
+        return training;
     }
 
     private static Command Coreset()

@@ -41,6 +41,12 @@ public enum MaskResize
     /// tensor to int for the metrics, so only such pixels count as defective.
     /// </summary>
     FilteredFullyDefective,
+
+    /// <summary>
+    /// OpenCV's INTER_LINEAR on the 8-bit mask, then every non-zero pixel defective: STPM's load_gt
+    /// (cv2.resize(mask, (256, 256)).astype(bool)), which widens each defect by about a pixel at its border.
+    /// </summary>
+    BilinearAnyDefective,
 }
 
 /// <summary>
@@ -145,6 +151,7 @@ public sealed record Preprocessing
         {
             MaskResize.Nearest => ImageOps.Resize(mask, height, width),
             MaskResize.CentredNearest => PilResize.Nearest(mask, height, width),
+            MaskResize.BilinearAnyDefective => AnyDefective(mask, height, width),
             _ => FilterMask(mask, height, width),
         };
         return CropHeight is int ch && CropWidth is int cw ? ImageOps.CenterCrop(resized, ch, cw) : resized;
@@ -161,6 +168,13 @@ public sealed record Preprocessing
 
     private ImageTensor Crop(ImageTensor resized) =>
         CropHeight is int ch && CropWidth is int cw ? ImageOps.CenterCrop(resized, ch, cw) : resized;
+
+    /// <summary>Bilinear 0/255 values that stay above 0 after rounding to 8 bits (v · 255 ≥ 0.5).</summary>
+    private static BinaryMask AnyDefective(BinaryMask mask, int height, int width)
+    {
+        var values = new ImageTensor(1, mask.Height, mask.Width, Array.ConvertAll(mask.Data, d => d ? 1f : 0f));
+        return new BinaryMask(height, width, Array.ConvertAll(ImageOps.Resize(values, height, width).Data, v => v * 255 >= 0.5f));
+    }
 
     private BinaryMask FilterMask(BinaryMask mask, int height, int width)
     {

@@ -148,7 +148,8 @@ public sealed class GradientTrainer(GradientTrainingOptions options)
             loop.StopReason = $"no lower validation loss for {patience} epochs (best: epoch {loop.BestEpoch})";
     }
 
-    private TorchSharp.Modules.OptimizerHelper CreateOptimizer(IReadOnlyList<TorchSharp.Modules.Parameter> parameters) => options.Optimizer switch
+    /// <summary>The optimizer the options name, over <paramref name="parameters"/>.</summary>
+    public TorchSharp.Modules.OptimizerHelper CreateOptimizer(IReadOnlyList<TorchSharp.Modules.Parameter> parameters) => options.Optimizer switch
     {
         OptimizerKind.Sgd => optim.SGD(parameters, options.LearningRate, momentum: options.Momentum, weight_decay: options.WeightDecay),
         OptimizerKind.Adam => optim.Adam(parameters, options.LearningRate, options.Beta1, options.Beta2, weight_decay: options.WeightDecay),

@@ -47,6 +47,24 @@ public class PreprocessingTests
     }
 
     [Fact]
+    public void BilinearAnyDefectiveMasksKeepEveryPixelTheDefectReaches()
+    {
+        // 2×2 → 4×4 with the top-left pixel defective. OpenCV bilinear samples source (x + 0.5)/2 − 0.5 = −0.25, 0.25,
+        // 0.75, 1.25 (clamped to the border): outputs 0–2 get weight from source 0, output 3 none. So a 3×3 block is
+        // defective, where nearest gives 2×2.
+        var mask = new BinaryMask(2, 2);
+        mask[0, 0] = true;
+        var any = new Preprocessing(4, 4) { MaskResize = MaskResize.BilinearAnyDefective }.ApplyToMask(mask);
+        var nearest = new Preprocessing(4, 4).ApplyToMask(mask);
+        for (int y = 0; y < 4; y++)
+            for (int x = 0; x < 4; x++)
+            {
+                Assert.Equal(y < 3 && x < 3, any[y, x]);
+                Assert.Equal(y < 2 && x < 2, nearest[y, x]);
+            }
+    }
+
+    [Fact]
     public void MaskCropFollowsTheImageCrop()
     {
         // One defective column at x = 29 of a 30×50 mask: 20×33 after the resize (centre sampling maps output column

@@ -1,6 +1,7 @@
 using Vigil.Backbones;
 using Vigil.Detectors.Persistence;
 using Vigil.Detectors.Trained;
+using Vigil.Imaging;
 
 namespace Vigil.Detectors.Stpm;
 
@@ -11,7 +12,15 @@ public sealed class StpmModule : DetectorModule<StpmOptions>
         "A student ResNet trained from scratch to reproduce a pretrained teacher's layer1-3 features on normal images; their normalised differences as anomaly map",
         "Wang et al., Student-Teacher Feature Pyramid Matching for Anomaly Detection, BMVC 2021",
         "https://github.com/gdwang08/STFPM",
-        DetectorCapabilities.PixelMaps);
+        DetectorCapabilities.PixelMaps)
+    {
+        // main.py: transforms.Resize([256, 256]) on PIL images (bilinear, anti-aliased), no crop; load_gt: cv2.resize to
+        // 256 × 256 then astype(bool).
+        ReferenceInput = new FeatureExtractorOptions
+        {
+            Mode = ResizeMode.Stretch, Resize = 256, Filter = ResizeFilter.AntialiasedBilinear, MaskResize = MaskResize.BilinearAnyDefective,
+        },
+    };
 
     public override IReadOnlyList<DetectorVariant> Variants { get; } =
     [

@@ -4,24 +4,39 @@ using Vigil.Training;
 
 namespace Vigil.Detectors.Trained;
 
+/// <summary>A trainer of gradient-trained detectors: also builds the untrained networks (e.g. to time another training loop on them).</summary>
+public interface IGradientTrainer : IDetectorTrainer
+{
+    GradientTrainingOptions Options { get; }
+
+    /// <summary>The detector with its networks initialised from <paramref name="seed"/>, untrained, on <paramref name="backbone"/>.</summary>
+    TrainedDetector Create(IBackboneProvider backbone, long seed);
+}
+
 /// <summary>
 /// The trainer of the detectors built on <see cref="TrainedDetector"/>: opens the run's backbone with the layers the
 /// detector reads, builds the detector's networks from the seed, and trains them with <see cref="GradientTrainer"/>.
 /// </summary>
 public sealed class TrainedDetectorTrainer<TDetector>(GradientTrainingOptions options, IReadOnlyList<string> layers, Func<IFeatureExtractor, long, TDetector> create)
-    : IDetectorTrainer where TDetector : TrainedDetector
+    : IGradientTrainer where TDetector : TrainedDetector
 {
-    public IDetector Fit(TrainingData data, TrainingContext context)
+    public GradientTrainingOptions Options => options;
+
+    public TrainedDetector Create(IBackboneProvider backbone, long seed)
     {
-        context.Cancel.ThrowIfCancellationRequested();
-        var extractor = context.Backbone.Open(layers);
-        TDetector detector;
-        try { detector = create(extractor, context.Seed); }
+        var extractor = backbone.Open(layers);
+        try { return create(extractor, seed); }
         catch
         {
             extractor.Dispose();
             throw;
         }
+    }
+
+    public IDetector Fit(TrainingData data, TrainingContext context)
+    {
+        context.Cancel.ThrowIfCancellationRequested();
+        var detector = Create(context.Backbone, context.Seed);
         try
         {
             // The run's identity for checkpoints: which model, all its options, and the exact backbone.
