@@ -6,14 +6,6 @@ namespace Vigil.Data;
 /// <summary>Writes RFC 4180 CSV (the form <see cref="CsvTable"/> reads): fields with a comma, quote or line break are quoted.</summary>
 public static class CsvWriter
 {
-    /// <summary>Writes the header and rows to <paramref name="path"/>, replacing it; values are formatted with the invariant culture.</summary>
-    public static void Write(string path, IReadOnlyList<string> header, IEnumerable<IEnumerable<object?>> rows)
-    {
-        var directory = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (directory != null) Directory.CreateDirectory(directory);
-        File.WriteAllText(path, Format(header, rows));
-    }
-
     /// <summary>The whole CSV text: header line, then one line per row.</summary>
     public static string Format(IReadOnlyList<string> header, IEnumerable<IEnumerable<object?>> rows)
     {
@@ -24,7 +16,7 @@ public static class CsvWriter
     }
 
     /// <summary>One CSV line (without its line break).</summary>
-    public static string Line(IEnumerable<object?> fields) =>
+    private static string Line(IEnumerable<object?> fields) =>
         string.Join(",", fields.Select(f => Quote(Convert.ToString(f, CultureInfo.InvariantCulture) ?? "")));
 
     private static string Quote(string value) =>
