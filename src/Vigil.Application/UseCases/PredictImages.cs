@@ -62,22 +62,11 @@ public static class PredictImages
     {
         try
         {
-            var image = ImageIO.ReadRgb(file);
-            var (prediction, decision) = model.Predict(image);
-            var calibration = model.Calibration;
-            var (low, high) = calibration is null ? (prediction.Map.Data.Min(), prediction.Map.Data.Max()) : (calibration.PixelMin, calibration.PixelMax);
-            var (map, shown) = (prediction.Map, image);
-            if (maxSide is int side && Math.Max(image.Height, image.Width) > side)
-            {
-                double scale = (double)side / Math.Max(image.Height, image.Width);
-                int h = Math.Max(1, (int)Math.Round(image.Height * scale)), w = Math.Max(1, (int)Math.Round(image.Width * scale));
-                (map, shown) = (map.Resize(h, w), ImageOps.Resize(image, h, w, Interpolation.Area));
-            }
+            var scored = ScoreImage.Run(model, ImageIO.ReadRgb(file), maxSide);
             string heatmap = stem + "_heatmap.png", overlay = stem + "_overlay.png";
-            WriteImage(Heatmap.Colourise(map, low, high), heatmap);
-            // With a threshold, outline the pixels the model calls defective (the ground truth is unknown here).
-            WriteImage(Heatmap.Overlay(shown, map, low, high, calibration?.Segment(map)), overlay);
-            return new PredictionRow(file, prediction.Score, decision?.NormalisedScore, decision?.IsAnomalous, heatmap, overlay, null);
+            WriteImage(scored.Heatmap, heatmap);
+            WriteImage(scored.Overlay, overlay);
+            return new PredictionRow(file, scored.Prediction.Score, scored.Decision?.NormalisedScore, scored.Decision?.IsAnomalous, heatmap, overlay, null);
         }
         catch (VigilInputException e)
         {

@@ -17,6 +17,26 @@ public static class ImageIO
         return MatToTensor(rgb, ScaleFor(rgb.Depth(), path));
     }
 
+    /// <summary>
+    /// Decodes an image held in memory (e.g. an upload) as <see cref="ReadRgb"/> reads a file; <paramref name="name"/>
+    /// names it in errors.
+    /// </summary>
+    public static ImageTensor DecodeRgb(byte[] bytes, string name)
+    {
+        if (bytes.Length == 0) throw new VigilInputException($"Image '{name}' is empty (0 bytes).");
+        if (bytes is [0xFF, 0xD8, 0xFF, ..] && bytes.AsSpan(Math.Max(0, bytes.Length - 4096)).IndexOf((ReadOnlySpan<byte>)[0xFF, 0xD9]) < 0)
+            throw new VigilInputException($"Image '{name}' is a truncated JPEG (no end-of-image marker).");
+        Mat mat;
+        try { mat = Cv2.ImDecode(bytes, ImreadModes.Unchanged); }
+        catch (OpenCVException e) { throw Corrupt(name, e); }
+        using (mat)
+        {
+            if (mat.Empty()) throw Corrupt(name, null);
+            using var rgb = ToThreeChannelRgb(mat, name);
+            return MatToTensor(rgb, ScaleFor(rgb.Depth(), name));
+        }
+    }
+
     /// <summary>An image's height and width (decodes it: OpenCV has no header-only read).</summary>
     public static (int Height, int Width) ReadSize(string path)
     {
