@@ -13,6 +13,7 @@ internal static class ServeCommand
         var models = new Option<string>("--models") { Description = "Folder of model files (*.vgl from 'vigil train'); each is served under its file name. Files added or replaced are loaded while serving.", Required = true };
         var host = new Option<string>("--host") { Description = "Address to listen on (0.0.0.0 for every interface).", DefaultValueFactory = _ => "127.0.0.1" };
         var port = new Option<int>("--port", "-p") { Description = "Port to listen on.", DefaultValueFactory = _ => 8080 };
+        var urls = new Option<string?>("--urls") { Description = "Addresses instead of --host/--port, separated by ';', e.g. https://0.0.0.0:8443 (the certificate comes from ASP.NET Core's Kestrel configuration)." };
         var concurrency = new Option<int>("--concurrency") { Description = "Predictions running at once (default: one per core).", DefaultValueFactory = _ => Environment.ProcessorCount };
         var queue = new Option<int>("--queue") { Description = "Requests that may wait for a slot; more are answered 503 with Retry-After.", DefaultValueFactory = _ => 32 };
         var maxRequest = new Option<int>("--max-request-mb") { Description = "Largest request body in MiB.", DefaultValueFactory = _ => 32 };
@@ -25,7 +26,7 @@ internal static class ServeCommand
             "Serve the models of a folder over HTTP: POST /v1/models/{name}/predict with an image returns its score, label and heat map. " +
             "Also /v1/models, /healthz, /readyz, /metrics (Prometheus) and /openapi/v1.json. Example: vigil serve --models models --port 8080")
         {
-            models, host, port, concurrency, queue, maxRequest, apiKeyVariable, weights,
+            models, host, port, urls, concurrency, queue, maxRequest, apiKeyVariable, weights,
         };
         command.SetAction(parse => CommandRunner.Run(cancel =>
         {
@@ -36,7 +37,7 @@ internal static class ServeCommand
             var options = new ServerOptions
             {
                 ModelsFolder = parse.GetValue(models)!,
-                Urls = $"http://{parse.GetValue(host)}:{parse.GetValue(port)}",
+                Urls = parse.GetValue(urls) ?? $"http://{parse.GetValue(host)}:{parse.GetValue(port)}",
                 Concurrency = parse.GetValue(concurrency),
                 QueueLength = parse.GetValue(queue),
                 MaxRequestBytes = (long)parse.GetValue(maxRequest) << 20,
