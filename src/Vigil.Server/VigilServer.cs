@@ -54,6 +54,7 @@ public sealed class VigilServer : IAsyncDisposable
         options.Validate();
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls(options.Urls);
+        builder.WebHost.UseKestrelHttpsConfiguration(); // https:// addresses take the certificate from Kestrel's configuration
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = options.MaxRequestBytes);
         builder.Logging.ClearProviders();
         if (logging is not null) builder.Logging.AddProvider(logging);
@@ -69,7 +70,12 @@ public sealed class VigilServer : IAsyncDisposable
         {
             Map(app, options, catalog, log);
             app.Lifetime.ApplicationStopped.Register(catalog.Dispose);
-            await app.StartAsync();
+            try { await app.StartAsync(); }
+            catch (Exception e) when (e is IOException or InvalidOperationException)
+            {
+                throw new VigilInputException($"The server cannot listen on {options.Urls}: {e.Message}" +
+                    (e is IOException ? " (is another server on that port? choose another with --port)" : ""), e);
+            }
             return new VigilServer(app, catalog);
         }
         catch
