@@ -61,10 +61,12 @@ public static class TrainingPerf
             var frozen = detector.Frozen(images);
             var batch = detector.NeedsImages ? TrainingInputs.ToBatch(detector.Preprocessing, images) : null;
             using var generator = new Generator((ulong)start);
-            var loss = detector.Loss(batch, frozen, generator);
-            optimizer.zero_grad();
-            loss.backward();
-            optimizer.step();
+            detector.TrainBatch(batch, frozen, generator, loss =>
+            {
+                optimizer.zero_grad();
+                loss.backward();
+                optimizer.step();
+            });
         }
         return clock.Elapsed.TotalSeconds;
     }

@@ -93,26 +93,46 @@ public sealed class GradientTrainer(GradientTrainingOptions options)
             kept = loop.BestEpoch;
         }
         SetTraining(network, false);
+        using (no_grad()) network.FinishTraining(AsGiven(trainInputs, context.Cancel));
         context.Checkpoints?.Delete();
         return new TrainingLog(options.Epochs, loop.Log, kept, loop.StopReason, loop.Notes, train.Count, validation.Count, trainInputs.Cached);
     }
 
+    /// <summary>The optimizer steps of one batch (one, or several where the network takes several); returns their mean loss.</summary>
     private double TrainStep(ITrainableNetwork network, TorchSharp.Modules.OptimizerHelper optimizer, IReadOnlyList<TorchSharp.Modules.Parameter> parameters, TrainingInputs inputs,
         int[] indices, LoopState loop, ulong seed, int stepsPerEpoch)
     {
         using var scope = NewDisposeScope();
         var batch = inputs.Batch(indices, loop.Epoch);
         using var generator = new Generator(SeededRandom.Derive(SeededRandom.Derive(seed, "step"), (long)loop.Epoch * stepsPerEpoch + loop.Step));
-        var loss = network.Loss(batch.Images, batch.Frozen, generator);
-        double value = loss.item<float>();
-        if (!double.IsFinite(value))
-            throw new VigilInputException($"The training loss became {value} at epoch {loop.Epoch + 1}, step {loop.Step + 1}: the learning rate " +
-                $"{options.LearningRate.ToString(CultureInfo.InvariantCulture)} is probably too high for this data; lower lr or set clip.");
-        optimizer.zero_grad();
-        loss.backward();
-        if (options.GradientClip is { } clip) nn.utils.clip_grad_norm_(parameters, clip);
-        optimizer.step();
-        return value;
+        double sum = 0;
+        int steps = 0;
+        network.TrainBatch(batch.Images, batch.Frozen, generator, loss =>
+        {
+            double value = loss.item<float>();
+            if (!double.IsFinite(value))
+                throw new VigilInputException($"The training loss became {value} at epoch {loop.Epoch + 1}, step {loop.Step + 1}: the learning rate " +
+                    $"{options.LearningRate.ToString(CultureInfo.InvariantCulture)} is probably too high for this data; lower lr or set clip.");
+            optimizer.zero_grad();
+            loss.backward();
+            if (options.GradientClip is { } clip) nn.utils.clip_grad_norm_(parameters, clip);
+            optimizer.step();
+            sum += value;
+            steps++;
+        });
+        if (steps == 0) throw new InvalidOperationException("The network took no optimizer step on a training batch.");
+        return sum / steps;
+    }
+
+    /// <summary>The training images in order, as they are (not augmented), in batches; each batch's tensors are disposed when the next is drawn.</summary>
+    private IEnumerable<TrainingBatch> AsGiven(TrainingInputs inputs, CancellationToken cancel)
+    {
+        for (int start = 0; start < inputs.Count; start += options.BatchSize)
+        {
+            cancel.ThrowIfCancellationRequested();
+            using var scope = NewDisposeScope();
+            yield return inputs.Batch(Enumerable.Range(start, Math.Min(options.BatchSize, inputs.Count - start)).ToArray(), epoch: -1);
+        }
     }
 
     /// <summary>Mean loss over the validation images in eval mode, with one fixed generator so epochs compare on the same draws.</summary>

@@ -67,8 +67,20 @@ public abstract record GradientTrainingOptions : IDetectorOptions
     [Option("gamma", "With the step schedule: the factor.")]
     public double Gamma { get; init; } = 0.1;
 
-    [Option("warmup", "Epochs of linear warm-up from 0 to the learning rate.")]
+    [Option("warmup", "Epochs of linear warm-up, per step, from warmup_from · lr to the schedule's rate at the warm-up's end.")]
     public int WarmupEpochs { get; init; }
+
+    [Option("warmup_from", "Where the warm-up starts, as a fraction of lr.")]
+    public double WarmupFrom { get; init; }
+
+    [Option("min_lr", "With the cosine schedule: the rate it falls to, as a fraction of lr.")]
+    public double MinLearningRate { get; init; }
+
+    [Option("cosine_every", "With the cosine schedule: epochs the rate stays constant between its changes; 0 = it changes every step.")]
+    public int CosineEvery { get; init; }
+
+    [Option("cosine_from_start", "With the cosine schedule: its clock starts at epoch 0 and spans all epochs (the warm-up rises to where it is at the warm-up's end), instead of starting after the warm-up.")]
+    public bool CosineFromStart { get; init; }
 
     [Option("clip", "Largest gradient norm (clipped above it); none = no clipping.")]
     public double? GradientClip { get; init; }
@@ -103,6 +115,9 @@ public abstract record GradientTrainingOptions : IDetectorOptions
         if (WeightDecay < 0) throw new VigilInputException($"weight_decay={WeightDecay} must not be negative.");
         if (StepSize < 1 || !(Gamma > 0)) throw new VigilInputException($"step_size={StepSize} must be at least 1 and gamma={Gamma} positive.");
         if (WarmupEpochs < 0 || WarmupEpochs >= Epochs) throw new VigilInputException($"warmup={WarmupEpochs} must be in [0, epochs).");
+        if (!(WarmupFrom >= 0)) throw new VigilInputException($"warmup_from={WarmupFrom} must not be negative.");
+        if (MinLearningRate is < 0 or > 1) throw new VigilInputException($"min_lr={MinLearningRate} must be in [0, 1] (a fraction of lr).");
+        if (CosineEvery < 0) throw new VigilInputException($"cosine_every={CosineEvery} must not be negative (0 = every step).");
         if (GradientClip is { } clip && !(clip > 0)) throw new VigilInputException($"clip={clip} must be positive, or none.");
         if (ValidationRatio is < 0 or >= 1) throw new VigilInputException($"validation={ValidationRatio} must be in [0, 1).");
         if (Patience < 1) throw new VigilInputException($"patience={Patience} must be at least 1, or none.");

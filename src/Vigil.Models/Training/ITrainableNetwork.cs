@@ -34,4 +34,18 @@ public interface ITrainableNetwork
     /// loss, unless the reference code validates on something else (STPM: the mean anomaly map).
     /// </summary>
     Tensor ValidationLoss(Tensor? images, IReadOnlyList<Tensor> frozen, Generator generator);
+
+    /// <summary>
+    /// The optimizer steps of a training batch: calls <paramref name="step"/> (zero_grad, backward, clipping, step)
+    /// with each step's scalar loss, in order. One step on <see cref="Loss"/>, unless the reference code steps several
+    /// times per batch (CFlow: once per fiber batch of positions per layer).
+    /// </summary>
+    void TrainBatch(Tensor? images, IReadOnlyList<Tensor> frozen, Generator generator, Action<Tensor> step) => step(Loss(images, frozen, generator));
+
+    /// <summary>
+    /// Called once when training ends, with the kept weights in eval mode and without gradients, on the training
+    /// images as they are (in batches whose tensors are disposed when the next is drawn): for statistics the reference
+    /// code takes from data with the trained network (CFlow: each layer's largest log-likelihood). Nothing by default.
+    /// </summary>
+    void FinishTraining(IEnumerable<TrainingBatch> training) { }
 }
