@@ -85,8 +85,7 @@ public static class RunBenchmark
                     var dataset = Datasets.Open(spec, new SplitOptions(request.TrainRatio, seed), display);
                     foreach (var category in Categories(dataset, request.Categories))
                     {
-                        var (clean, skipped) = display.Run($"checking {dataset.Name}/{category}",
-                            p => DatasetValidation.Check(dataset.Load(category), request.SkipCorrupt, WorkProgress.ForPhase(p, "")));
+                        var (clean, skipped, _) = Datasets.Check(dataset, category, request.SkipCorrupt, display);
                         skippedFiles.AddRange(skipped);
                         if (request.Continual != null)
                         {

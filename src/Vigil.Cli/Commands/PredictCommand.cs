@@ -37,7 +37,8 @@ internal static class PredictCommand
             if (!outcome.Calibrated)
                 AnsiConsole.MarkupLine("[yellow]The model has no calibrated threshold: scores only, no labels; maps are scaled per image.[/]");
             int failed = rows.Count(r => r.Error != null), anomalous = rows.Count(r => r.Anomalous == true), scored = rows.Count - failed;
-            AnsiConsole.MarkupLineInterpolated($"{scored} image{(scored == 1 ? "" : "s")} scored{(outcome.Calibrated ? $", {anomalous} anomalous" : "")}; maps and predictions.csv/json in [bold]{outcome.OutputFolder}[/].");
+            AnsiConsole.MarkupLineInterpolated($"{Counted.Of(scored, "image")} scored{(outcome.Calibrated ? $", {anomalous} anomalous" : "")}; maps and predictions.csv/json in [bold]{outcome.OutputFolder}[/].");
+            foreach (var r in rows.Where(r => r.Warning != null)) Console.Error.WriteLine($"warning: {r.Warning}");
             foreach (var r in rows.Where(r => r.Error != null)) Console.Error.WriteLine($"error: {r.Error}");
             return failed == 0 ? 0 : CommandRunner.Failed;
         }));
