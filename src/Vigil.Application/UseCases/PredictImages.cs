@@ -18,7 +18,7 @@ public sealed record PredictRequest
 
     public required string OutputFolder { get; init; }
 
-    /// <summary>Heat maps and overlays are scaled down so their longer side is at most this many pixels; null = the image's own size.</summary>
+    /// <summary>Heat maps and overlays are scaled down so their longer side is at most this many pixels; null = the size the image is decoded to (<see cref="ImageLimits.DecodedSize"/>).</summary>
     public int? MaxMapSide { get; init; } = DefaultMaxMapSide;
 
     public const int DefaultMaxMapSide = 1024;

@@ -134,7 +134,11 @@ public static class TrainModel
         var provenance = new ModelProvenance(request.Dataset, category, request.Split.TrainRatio, request.Split.Seed, request.Setting.Spec,
             request.Seed, data.Normal.Concat(data.Anomalies).Select(s => s.SourcePath).ToList(), validation.Select(s => s.SourcePath).ToList(),
             VigilBuild.Version, VigilBuild.GitCommit, DateTime.UtcNow, fitSeconds, request.Configuration);
-        DeployedModel.Write(path, detector, scoreCalibration, provenance);
+        try { DeployedModel.Write(path, detector, scoreCalibration, provenance); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) // checked writable before, so: the disk filled up
+        {
+            throw new VigilInputException($"Could not write the model file '{Path.GetFullPath(path)}': {e.Message} Free disk space or choose another --out, then train again.", e);
+        }
 
         return new TrainOutcome(Path.GetFullPath(path), new FileInfo(path).Length, dataset.Name, category, data.Normal.Count + data.Anomalies.Count,
             validation.Count, fitSeconds, detector.StateBytes, detector.StateSummary, detector.Backbone?.Name ?? "(its own networks)",

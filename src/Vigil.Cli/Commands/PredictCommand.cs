@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Spectre.Console;
+using Vigil.Imaging;
 using Vigil.UseCases;
 
 namespace Vigil.Cli.Commands;
@@ -14,7 +15,8 @@ internal static class PredictCommand
         var output = new Option<string>("--out", "-o") { Description = "Folder for the maps and the predictions files.", DefaultValueFactory = _ => "vigil-predictions" };
         var fullSize = new Option<bool>("--full-size-maps")
         {
-            Description = $"Write heat maps and overlays at each image's own size (default: scaled so the longer side is at most {PredictRequest.DefaultMaxMapSide} pixels).",
+            Description = $"Write heat maps and overlays at the size each image is decoded to: its own, up to {ImageLimits.MaxDecodeSide} pixels on the longer side " +
+                          $"(default: scaled so the longer side is at most {PredictRequest.DefaultMaxMapSide} pixels).",
         };
         var command = new Command("predict",
             "Score new images with a model from 'vigil train': anomaly score, normalised score (0.5 = threshold), label, and an " +
