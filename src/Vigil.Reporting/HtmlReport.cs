@@ -250,9 +250,9 @@ public static class HtmlReport
         foreach (var cell in trained)
         {
             var log = cell.Training!;
-            html.Raw($"<p class=\"small\">{E(Label(cell))}: {log.Epochs.Count} of {log.PlannedEpochs} epochs ({E(log.StopReason)}), " +
+            html.Raw($"<p class=\"small\">{E(Label(cell))}: {log.Epochs.Count} of {Counted.Of(log.PlannedEpochs, "epoch")} ({E(log.StopReason)}), " +
                 $"weights of epoch {log.KeptEpoch} kept; {log.Seconds.ToString("F0", CultureInfo.InvariantCulture)} s on {log.TrainImages} training and " +
-                $"{log.ValidationImages} validation images{(log.FrozenFeaturesCached ? ", frozen features computed once" : "")}.</p>\n");
+                $"{Counted.Of(log.ValidationImages, "validation image")}{(log.FrozenFeaturesCached ? ", frozen features computed once" : "")}.</p>\n");
         }
     }
 
