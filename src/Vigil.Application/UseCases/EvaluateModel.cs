@@ -62,7 +62,8 @@ public static class EvaluateModel
         using var run = RecordedRun.Begin(request.ResultsStore, request.OutputDirectory, request.Run, backbone?.Name ?? "", backbone?.WeightsSha256);
         try
         {
-            var (clean, skipped, _) = Datasets.Check(dataset, category, request.SkipCorrupt, display);
+            var check = Datasets.Check(dataset, category, request.SkipCorrupt, display);
+            var (clean, skipped) = (check.Clean, check.Skipped);
             // The model's setting may have moved test images into training (supervised, noisy): apply it again, same seed.
             var setting = LearningSettings.Parse(provenance?.Setting ?? LearningSettings.Default.Spec);
             int seed = (int)(provenance?.Seed ?? 0);
@@ -80,6 +81,7 @@ public static class EvaluateModel
             var result = outcome.Result with
             {
                 TrainCount = provenance?.TrainImages.Count ?? 0,
+                Notes = check.TinySummary is { } tiny ? [tiny, .. outcome.Result.Notes] : outcome.Result.Notes,
                 TestedModel = new TestedModel(Path.GetFullPath(request.ModelFile), calibration?.Rule ?? "none", calibration?.ImageThreshold,
                     calibration is null ? null : ConfusionCounts.At(outcome.Result.Images, calibration.ImageThreshold)),
             };

@@ -85,7 +85,10 @@ public static class RunBenchmark
                     var dataset = Datasets.Open(spec, new SplitOptions(request.TrainRatio, seed), display);
                     foreach (var category in Categories(dataset, request.Categories))
                     {
-                        var (clean, skipped, _) = Datasets.Check(dataset, category, request.SkipCorrupt, display);
+                        var check = Datasets.Check(dataset, category, request.SkipCorrupt, display);
+                        var (clean, skipped) = (check.Clean, check.Skipped);
+                        // Tiny images are used; each of the category's cells says so, in the store and the results table.
+                        string[] tinyNote = check.TinySummary is { } tiny ? [tiny] : [];
                         skippedFiles.AddRange(skipped);
                         if (request.Continual != null)
                         {
@@ -109,8 +112,8 @@ public static class RunBenchmark
                                 }
                                 var outcome = display.Run(cellSpec.ToString(), p => CellRunner.Run(cellSpec, model, modelBackbone, transformed.Split, progress: p, cancel: cancel,
                                     checkpoints: Checkpoints(request.OutputDirectory, cellSpec)));
-                                var result = setting is Unsupervised ? outcome.Result
-                                    : outcome.Result with { Notes = [transformed.Notes.Summary, .. outcome.Result.Notes] };
+                                string[] dataNotes = [.. setting is Unsupervised ? [] : new[] { transformed.Notes.Summary }, .. tinyNote];
+                                var result = dataNotes.Length == 0 ? outcome.Result : outcome.Result with { Notes = [.. dataNotes, .. outcome.Result.Notes] };
                                 run.Save(result, outcome.ArtifactFiles);
                                 cells.Add(result);
                             }
