@@ -19,6 +19,8 @@ public sealed record ModelInfo(
 public sealed record ModelList(IReadOnlyList<ModelInfo> Models, IReadOnlyList<ModelLoadError> Errors);
 
 /// <summary>What the server says about one image.</summary>
+/// <param name="Width">The image's width as scored: as sent, or reduced so its longer side is 4096 (docs/limits.md).</param>
+/// <param name="Height">The image's height as scored.</param>
 /// <param name="Score">The raw anomaly score (higher = more anomalous), as `vigil predict` gives it.</param>
 /// <param name="NormalisedScore">0.5 at the model's threshold, 0 and 1 at the validation images' score range (null without calibration).</param>
 /// <param name="Anomalous">Score ≥ threshold: the request's threshold when given, else the model's (null when neither exists).</param>

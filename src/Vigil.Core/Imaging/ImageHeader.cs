@@ -12,6 +12,12 @@ internal static class ImageHeader
     public static (int Height, int Width, bool Jpeg)? Read(string path)
     {
         using var file = File.OpenRead(path);
+        return Read(file);
+    }
+
+    /// <summary>As <see cref="Read(string)"/>, from a seekable stream holding the file's bytes (e.g. an upload).</summary>
+    public static (int Height, int Width, bool Jpeg)? Read(Stream file)
+    {
         Span<byte> head = stackalloc byte[26];
         int n = file.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
         head = head[..n];
@@ -33,7 +39,7 @@ internal static class ImageHeader
     private static (int, int, bool)? Valid(int height, int width, bool jpeg) => height > 0 && width > 0 ? (height, width, jpeg) : null;
 
     /// <summary>The first start-of-frame segment (SOF0–SOF15 but DHT, JPG, DAC), walking the segments by their lengths.</summary>
-    private static (int Height, int Width)? Jpeg(FileStream file)
+    private static (int Height, int Width)? Jpeg(Stream file)
     {
         Span<byte> marker = stackalloc byte[2];
         Span<byte> frame = stackalloc byte[5];
@@ -48,6 +54,7 @@ internal static class ImageHeader
             if (code is 0xD9 or 0xDA) return null; // end of image or start of scan before any frame header
             file.ReadExactly(marker);
             int length = BinaryPrimitives.ReadUInt16BigEndian(marker);
+            if (length < 2) return null; // a damaged length would walk backwards forever
             if (code is >= 0xC0 and <= 0xCF and not 0xC4 and not 0xC8 and not 0xCC)
             {
                 file.ReadExactly(frame); // precision, height, width
@@ -58,7 +65,7 @@ internal static class ImageHeader
     }
 
     /// <summary>ImageLength (257) and ImageWidth (256) of the first image file directory.</summary>
-    private static (int Height, int Width)? Tiff(FileStream file, bool littleEndian)
+    private static (int Height, int Width)? Tiff(Stream file, bool littleEndian)
     {
         Span<byte> buffer = stackalloc byte[12];
         uint Read32(ReadOnlySpan<byte> b) => littleEndian ? BinaryPrimitives.ReadUInt32LittleEndian(b) : BinaryPrimitives.ReadUInt32BigEndian(b);

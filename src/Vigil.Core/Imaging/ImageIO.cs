@@ -22,23 +22,19 @@ public static class ImageIO
     }
 
     /// <summary>
-    /// Decodes an image held in memory (e.g. an upload) as <see cref="ReadRgb"/> reads a file; <paramref name="name"/>
-    /// names it in errors.
+    /// Decodes an image held in memory (e.g. an upload) as <see cref="ReadRgb"/> reads a file, within the same size
+    /// limits (reduced above <see cref="ImageLimits.MaxDecodeSide"/>, refused from the header when absurd);
+    /// <paramref name="name"/> names it in errors.
     /// </summary>
     public static ImageTensor DecodeRgb(byte[] bytes, string name)
     {
         if (bytes.Length == 0) throw new VigilInputException($"Image '{name}' is empty (0 bytes).");
         if (bytes is [0xFF, 0xD8, 0xFF, ..] && bytes.AsSpan(Math.Max(0, bytes.Length - 4096)).IndexOf((ReadOnlySpan<byte>)[0xFF, 0xD9]) < 0)
             throw new VigilInputException($"Image '{name}' is a truncated JPEG (no end-of-image marker).");
-        Mat mat;
-        try { mat = Cv2.ImDecode(bytes, ImreadModes.Unchanged); }
-        catch (OpenCVException e) { throw Corrupt(name, e); }
-        using (mat)
-        {
-            if (mat.Empty()) throw Corrupt(name, null);
-            using var rgb = ToThreeChannelRgb(mat, name);
-            return MatToTensor(rgb, ScaleFor(rgb.Depth(), name));
-        }
+        using var stream = new MemoryStream(bytes, writable: false);
+        using var mat = Decode(ImageHeader.Read(stream), name, mask: false, mode => Checked(name, () => Cv2.ImDecode(bytes, mode)));
+        using var rgb = ToThreeChannelRgb(mat, name);
+        return MatToTensor(rgb, ScaleFor(rgb.Depth(), name));
     }
 
     /// <summary>An image's height and width as stored (from the file header; formats without a known header are decoded).</summary>
@@ -46,7 +42,7 @@ public static class ImageIO
     {
         RequireComplete(path);
         if (ImageHeader.Read(path) is { } header) return (header.Height, header.Width);
-        using var mat = Imread(path, ImreadModes.Unchanged);
+        using var mat = Checked(path, () => Cv2.ImRead(path, ImreadModes.Unchanged));
         return (mat.Rows, mat.Cols);
     }
 
@@ -128,18 +124,26 @@ public static class ImageIO
     private static Mat Decode(string path, bool mask)
     {
         RequireComplete(path);
-        if (ImageHeader.Read(path) is { } header)
+        return Decode(ImageHeader.Read(path), path, mask, mode => Checked(path, () => Cv2.ImRead(path, mode)));
+    }
+
+    /// <param name="header">The stored size from the header, if it could be read.</param>
+    /// <param name="name">The file (or upload) named in errors.</param>
+    /// <param name="read">Decodes the file or bytes with the given mode.</param>
+    private static Mat Decode((int Height, int Width, bool Jpeg)? header, string name, bool mask, Func<ImreadModes, Mat> read)
+    {
+        if (header is { } stored)
         {
-            var target = ImageLimits.DecodedSize(header.Height, header.Width);
-            if (header.Jpeg && !mask && target != (header.Height, header.Width))
-                return Reduce(Imread(path, JpegReduction(header.Height, header.Width, target) | ImreadModes.IgnoreOrientation), target, InterpolationFlags.Area);
-            if ((long)header.Height * header.Width > ImageLimits.MaxFullDecodePixels)
+            var target = ImageLimits.DecodedSize(stored.Height, stored.Width);
+            if (stored.Jpeg && !mask && target != (stored.Height, stored.Width))
+                return Reduce(read(JpegReduction(stored.Height, stored.Width, target) | ImreadModes.IgnoreOrientation), target, InterpolationFlags.Area);
+            if ((long)stored.Height * stored.Width > ImageLimits.MaxFullDecodePixels)
                 throw new VigilInputException(
-                    $"Image '{path}' is {header.Width}x{header.Height} pixels ({(double)header.Height * header.Width / 1e6:F0} megapixels); Vigil decodes at most " +
-                    $"{ImageLimits.MaxFullDecodePixels / 1e6:F0} megapixels of a {(header.Jpeg ? "JPEG mask" : "non-JPEG image")} at full size. " +
+                    $"Image '{name}' is {stored.Width}x{stored.Height} pixels ({(double)stored.Height * stored.Width / 1e6:F0} megapixels); Vigil decodes at most " +
+                    $"{ImageLimits.MaxFullDecodePixels / 1e6:F0} megapixels of a {(stored.Jpeg ? "JPEG mask" : "non-JPEG image")} at full size. " +
                     $"Scale it down (a longer side of {ImageLimits.MaxDecodeSide} is what Vigil uses) or remove it.");
         }
-        var mat = Imread(path, ImreadModes.Unchanged);
+        var mat = read(ImreadModes.Unchanged);
         return Reduce(mat, ImageLimits.DecodedSize(mat.Rows, mat.Cols), mask ? InterpolationFlags.Nearest : InterpolationFlags.Area);
     }
 
@@ -174,15 +178,16 @@ public static class ImageIO
             throw new VigilInputException($"Image '{path}' is a truncated JPEG (no end-of-image marker): replace it with a complete file or remove it.");
     }
 
-    private static Mat Imread(string path, ImreadModes mode)
+    /// <summary>The decoded image; an OpenCV failure or an empty result is a corrupt image named <paramref name="name"/>.</summary>
+    private static Mat Checked(string name, Func<Mat> decode)
     {
         Mat mat;
-        try { mat = Cv2.ImRead(path, mode); }
-        catch (OpenCVException e) { throw Corrupt(path, e); }
+        try { mat = decode(); }
+        catch (OpenCVException e) { throw Corrupt(name, e); }
         if (mat.Empty())
         {
             mat.Dispose();
-            throw Corrupt(path, null);
+            throw Corrupt(name, null);
         }
         return mat;
     }
