@@ -17,7 +17,8 @@ internal static partial class PostgresAddress
     public static string RedactPasswords(string text) =>
         QueryPassword().Replace(UserPassword().Replace(text, "${scheme}${user}@"), "${key}…");
 
-    [GeneratedRegex(@"(?<scheme>postgres(?:ql)?://)(?<user>[^:/@\s""]*):[^@/\s""]*@", RegexOptions.IgnoreCase)]
+    // The password runs to the last '@' of the authority, as Parse reads it, so an unescaped '@' in it is removed too.
+    [GeneratedRegex(@"(?<scheme>postgres(?:ql)?://)(?<user>[^:/@\s""]*):[^/\s""]*@", RegexOptions.IgnoreCase)]
     private static partial Regex UserPassword();
 
     [GeneratedRegex(@"(?<key>[?&]password=)[^&\s""]*", RegexOptions.IgnoreCase)]
