@@ -95,7 +95,11 @@ public partial class UserMessagesTests(TinyRun run)
         var train = VigilProcess.Run(work, "train", "-d", $"mvtec:{root}", "-m", "padim:dims=20", "-o", Path.Combine(work, "m.vgl"));
         Assert.True(train.ExitCode == 0, train.ToString());
         Assert.Contains($"warning: Image '{tiny}' is 1x1 pixels", train.Stdout.ReplaceLineEndings(""));
-        Assert.Contains("normal validation images", Regex.Replace(train.Stdout, @"[\s│]+", " "));
+        var trainText = Regex.Replace(train.Stdout, @"[\s│]+", " ");
+        Assert.Contains("normal validation images", trainText);
+        // 11 normal training images (10 and the tiny one) at the default ratio 0.1 would give round(1.1) = 1 validation image.
+        Assert.Contains("threshold fitted on 5 validation normal images (the minimum; --validation-ratio 0.1 alone would hold back 1): " +
+                        "its false-positive rate on them moves in steps of 20 %.", trainText);
         Assert.DoesNotContain("anomalouss", train.Stdout);
 
         var bench = VigilProcess.Run(work, "bench", "-d", $"mvtec:{root}", "-m", "padim:dims=20", "-o", Path.Combine(work, "bench"));
