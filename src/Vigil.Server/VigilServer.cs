@@ -230,7 +230,8 @@ public sealed class VigilServer : IAsyncDisposable
                 applied is { } a ? scored.Prediction.Score >= a : null, applied, threshold is not null ? "request" : calibration is not null ? "model" : "none",
                 clock.Elapsed.TotalMilliseconds,
                 pictures.Heatmap ? Convert.ToBase64String(ImageIO.EncodePng(scored.Heatmap)) : null,
-                pictures.Overlay ? Convert.ToBase64String(ImageIO.EncodePng(scored.Overlay)) : null);
+                pictures.Overlay ? Convert.ToBase64String(ImageIO.EncodePng(scored.Overlay)) : null,
+                ImageLimits.IsTiny(image.Height, image.Width) ? ImageLimits.TinyWarning(file, image.Height, image.Width) : null);
             metrics.Latency(served.Name, clock.Elapsed.TotalSeconds);
             return new BatchItem(file, response, null);
         }

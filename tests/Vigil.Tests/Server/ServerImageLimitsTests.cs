@@ -10,7 +10,8 @@ namespace Vigil.Tests.Server;
 
 /// <summary>
 /// Uploads meet the same image size limits as files (docs/limits.md): an absurd size is refused from its header with
-/// a 4xx JSON error before anything is decoded, a huge image is scored reduced, a damaged header does not hang.
+/// a 4xx JSON error before anything is decoded, a huge image is scored reduced, a tiny one with a warning, a damaged
+/// header does not hang.
 /// </summary>
 public class ServerImageLimitsTests(ServedModels models) : IClassFixture<ServedModels>
 {
@@ -80,6 +81,25 @@ public class ServerImageLimitsTests(ServedModels models) : IClassFixture<ServedM
                 var prediction = JsonSerializer.Deserialize<PredictionResponse>(body, Web)!;
                 Assert.Equal((4096, 246), (prediction.Width, prediction.Height));
             }
+    }
+
+    [Fact]
+    public async Task ATinyUploadIsScoredWithAWarningAsPredictGivesIt()
+    {
+        using var mat = new Mat(8, 20, MatType.CV_8UC3, Scalar.All(90));
+        Cv2.ImEncode(".png", mat, out var png);
+        var (server, client) = await Start();
+        await using (server)
+        using (client)
+        {
+            using var response = await client.PostAsync("/v1/models/line/predict", Image(png, "image/png"));
+            var body = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == HttpStatusCode.OK, body);
+            Assert.Equal("Image 'body' is 20x8 pixels, below 32 on a side: a model enlarges it many times, so its score and map say little.",
+                JsonSerializer.Deserialize<PredictionResponse>(body, Web)!.Warning);
+            using var normal = await client.PostAsync("/v1/models/line/predict", Image(await File.ReadAllBytesAsync(models.TestImages[0]), "image/png"));
+            Assert.Null((await normal.Content.ReadFromJsonAsync<PredictionResponse>(Web))!.Warning);
+        }
     }
 
     [Fact]
