@@ -99,28 +99,34 @@ public sealed class ResNet : Module<Tensor, Tensor>
         using var noGrad = no_grad();
         // An own generator: TorchSharp's nn.init helpers take none and would draw from the shared global one.
         using var generator = new Generator((ulong)seed);
-        foreach (var (_, m) in named_modules())
+        foreach (var (_, m) in named_modules()) InitialiseLikeTorchvision(m, generator);
+    }
+
+    /// <summary>
+    /// torchvision's ResNet initialisation of one module (no-grad context expected): a Conv2d Kaiming-normal fan-out,
+    /// a BatchNorm2d γ=1 β=0 with fresh running statistics, a Linear PyTorch's default uniform ±1/√fan_in; others untouched.
+    /// </summary>
+    internal static void InitialiseLikeTorchvision(Module module, Generator generator)
+    {
+        switch (module)
         {
-            switch (m)
-            {
-                case Conv2d c:
-                    var w = c.weight!;
-                    double fanOut = w.shape[0] * w.shape[2] * w.shape[3];
-                    w.normal_(0, Math.Sqrt(2 / fanOut), generator);
-                    break;
-                case BatchNorm2d b:
-                    b.weight!.fill_(1);
-                    b.bias!.fill_(0);
-                    b.running_mean!.zero_();
-                    b.running_var!.fill_(1);
-                    b.num_batches_tracked!.zero_();
-                    break;
-                case Linear l:
-                    double bound = 1 / Math.Sqrt(l.weight!.shape[1]);
-                    l.weight!.uniform_(-bound, bound, generator);
-                    l.bias!.uniform_(-bound, bound, generator);
-                    break;
-            }
+            case Conv2d c:
+                var w = c.weight!;
+                double fanOut = w.shape[0] * w.shape[2] * w.shape[3];
+                w.normal_(0, Math.Sqrt(2 / fanOut), generator);
+                break;
+            case BatchNorm2d b:
+                b.weight!.fill_(1);
+                b.bias!.fill_(0);
+                b.running_mean!.zero_();
+                b.running_var!.fill_(1);
+                b.num_batches_tracked!.zero_();
+                break;
+            case Linear l:
+                double bound = 1 / Math.Sqrt(l.weight!.shape[1]);
+                l.weight!.uniform_(-bound, bound, generator);
+                l.bias!.uniform_(-bound, bound, generator);
+                break;
         }
     }
 
@@ -149,7 +155,8 @@ public sealed class ResNet : Module<Tensor, Tensor>
         return outputs;
     }
 
-    private sealed class BasicBlock : Module<Tensor, Tensor>
+    /// <summary>torchvision's BasicBlock (also the residual stage of Reverse Distillation's one-class bottleneck).</summary>
+    internal sealed class BasicBlock : Module<Tensor, Tensor>
     {
         private readonly Conv2d conv1, conv2;
         private readonly BatchNorm2d bn1, bn2;
@@ -174,7 +181,8 @@ public sealed class ResNet : Module<Tensor, Tensor>
         }
     }
 
-    private sealed class Bottleneck : Module<Tensor, Tensor>
+    /// <summary>torchvision's Bottleneck (also the residual stage of Reverse Distillation's one-class bottleneck).</summary>
+    internal sealed class Bottleneck : Module<Tensor, Tensor>
     {
         private readonly Conv2d conv1, conv2, conv3;
         private readonly BatchNorm2d bn1, bn2, bn3;
