@@ -8,33 +8,37 @@ namespace Vigil.Detectors.ReverseDistillation;
 
 /// <summary>
 /// The one-class bottleneck embedding (OCBE) of Reverse Distillation, as the official <c>BN_layer</c> (resnet.py):
-/// multi-scale feature fusion brings the encoder's layer1 (two stride-2 3×3 convolutions) and layer2 (one) to layer3's
-/// grid, concatenates them with layer3 (3 × 256·e channels, e the block expansion), and one residual stage of the
-/// encoder's block kind (stride 2, 512·e channels, as many blocks as the encoder's layer4) makes the compact embedding
-/// the decoder starts from. Module and parameter names are the official ones (conv1, bn1, …, bn_layer.0.downsample.0),
-/// so an official <c>ckp['bn']</c> state_dict maps, less its conv4/bn4 (defined there, never used in the forward pass,
-/// and not built here).
+/// multi-scale feature fusion brings the encoder's layer1 (two stride-2 3×3 convolutions, conv1/bn1/conv2/bn2) and
+/// layer2 (one, conv3/bn3) to layer3's grid and concatenates them with layer3 (3 × 256·e channels, e the block
+/// expansion); one residual stage (<c>bn_layer</c>) of <c>AttnBasicBlock</c>s (resnet18/34) or <c>AttnBottleneck</c>s
+/// (resnet50, wide_resnet50_2) at stride 2 and 512·e channels makes the compact embedding the decoder starts from.
+/// Those blocks are torchvision's BasicBlock and Bottleneck (their attention is commented out in the official code),
+/// so they are <see cref="ResNet.BasicBlock"/> and <see cref="ResNet.Bottleneck"/> here. The official class also
+/// defines conv4 (1×1, 1024·e → 512·e) and bn4, which its forward never calls; they are built too, so that the
+/// parameters and an official <c>ckp['bn']</c> state_dict match, and, as in the official training, get no gradient.
 /// </summary>
 public sealed class OneClassBottleneck : Module<Tensor, Tensor, Tensor, Tensor>
 {
-    // Field names are the official names: RegisterComponents registers each module under its field name.
-    private readonly Conv2d conv1, conv2, conv3;
-    private readonly BatchNorm2d bn1, bn2, bn3;
+    // Official names, declared in the official registration order (bn_layer first): RegisterComponents registers
+    // each field under its name, in declaration order, and initialisation visits modules in that order.
     private readonly Sequential bn_layer;
+    private readonly Conv2d conv1;
+    private readonly BatchNorm2d bn1;
+    private readonly Conv2d conv2;
+    private readonly BatchNorm2d bn2;
+    private readonly Conv2d conv3;
+    private readonly BatchNorm2d bn3;
+    private readonly Conv2d conv4;
+    private readonly BatchNorm2d bn4;
 
-    /// <param name="encoder">The encoder's layout: block kind (expansion e), width per group, and layer4's block count
-    /// (the official resnet18 builds <c>BN_layer(AttnBasicBlock, 2)</c>, resnet34/50 and wide_resnet50_2 3 blocks).</param>
+    /// <param name="encoder">One of the official encoders: resnet.py builds <c>BN_layer(AttnBasicBlock, 2)</c> for
+    /// resnet18, <c>(AttnBasicBlock, 3)</c> for resnet34 and <c>(AttnBottleneck, 3)</c> for resnet50 and
+    /// wide_resnet50_2 (the latter with width_per_group 128): as many blocks as the encoder's layer4.</param>
     public OneClassBottleneck(ResNetArchitecture encoder) : base("BN_layer")
     {
         int e = encoder.Expansion;
-        conv1 = Conv3x3(64 * e, 128 * e, stride: 2);
-        bn1 = BatchNorm2d(128 * e);
-        conv2 = Conv3x3(128 * e, 256 * e, stride: 2);
-        bn2 = BatchNorm2d(256 * e);
-        conv3 = Conv3x3(128 * e, 256 * e, stride: 2);
-        bn3 = BatchNorm2d(256 * e);
-
-        // _make_layer(block, 512, layers, stride=2) with inplanes = 256·e and its first block reading the 3 · 256·e fused channels.
+        // _make_layer(block, 512, layers, stride=2) with inplanes = 256·e: the first block reads the 3 · 256·e fused
+        // channels and gets a 1×1 stride-2 projection shortcut.
         int fused = 3 * 256 * e, outChannels = 512 * e;
         var blocks = new List<Module<Tensor, Tensor>>();
         for (int b = 0; b < encoder.BlocksPerStage[3]; b++)
@@ -46,6 +50,14 @@ public sealed class OneClassBottleneck : Module<Tensor, Tensor, Tensor, Tensor>
                 : new ResNet.Bottleneck(inChannels, 512, stride, downsample, encoder.WidthPerGroup));
         }
         bn_layer = Sequential(blocks.ToArray());
+        conv1 = Conv3x3(64 * e, 128 * e);
+        bn1 = BatchNorm2d(128 * e);
+        conv2 = Conv3x3(128 * e, 256 * e);
+        bn2 = BatchNorm2d(256 * e);
+        conv3 = Conv3x3(128 * e, 256 * e);
+        bn3 = BatchNorm2d(256 * e);
+        conv4 = Conv2d(1024 * e, 512 * e, 1, bias: false);
+        bn4 = BatchNorm2d(512 * e);
         RegisterComponents();
     }
 
@@ -57,6 +69,7 @@ public sealed class OneClassBottleneck : Module<Tensor, Tensor, Tensor, Tensor>
         return bn_layer.call(cat([l1, l2, layer3], 1)).contiguous();
     }
 
-    private static Conv2d Conv3x3(int inChannels, int outChannels, int stride) =>
-        Conv2d(inChannels, outChannels, 3, stride: stride, padding: 1, bias: false);
+    /// <summary>resnet.py's conv3x3(in, out, 2): 3×3, stride 2, padding 1, no bias.</summary>
+    private static Conv2d Conv3x3(int inChannels, int outChannels) =>
+        Conv2d(inChannels, outChannels, 3, stride: 2, padding: 1, bias: false);
 }

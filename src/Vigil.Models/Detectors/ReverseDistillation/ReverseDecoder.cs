@@ -7,31 +7,34 @@ using static TorchSharp.torch.nn;
 namespace Vigil.Detectors.ReverseDistillation;
 
 /// <summary>
-/// The student decoder of Reverse Distillation, as the official <c>de_resnet18/34/50/de_wide_resnet50_2</c>
-/// (de_resnet.py): the encoder's layers 1–3 mirrored, from the bottleneck's 512·e channels back up through
-/// layer1 (256·e), layer2 (128·e) and layer3 (64·e) at strides ×2, ×2, ×2, with as many blocks as the encoder's
-/// layer1, layer2, layer3 respectively. Each stage's first block upsamples with a 2×2 stride-2 transposed convolution
-/// (conv1 of a basic block, conv2 of a bottleneck) and its shortcut with a 2×2 transposed convolution + BatchNorm
-/// (<c>upsample</c>). Names are the official ones (layer1.0.conv1, layer1.0.upsample.0, …).
+/// The student decoder of Reverse Distillation, as the official <c>de_resnet18/34/50</c> and
+/// <c>de_wide_resnet50_2</c> (de_resnet.py): the encoder's layers 1–3 mirrored, from the bottleneck's 512·e channels
+/// through its layer1 (256·e), layer2 (128·e) and layer3 (64·e), each doubling the grid, with as many blocks as the
+/// encoder's layer1, layer2 and layer3 respectively. Each stage's first block upsamples with a 2×2 stride-2
+/// transposed convolution (conv1 of a basic block, conv2 of a bottleneck) and its shortcut with a 2×2 stride-2
+/// transposed convolution + BatchNorm (<c>upsample</c>). Module and parameter names are the official ones
+/// (layer1.0.conv1, layer1.0.upsample.0, …), so an official <c>ckp['decoder']</c> state_dict loads strictly.
 /// </summary>
 public sealed class ReverseDecoder : Module<Tensor, IReadOnlyList<Tensor>>
 {
     private readonly Sequential layer1, layer2, layer3;
 
+    /// <param name="encoder">One of the official encoders (resnet18/34/50, wide_resnet50_2: de_resnet18/34/50, de_wide_resnet50_2).</param>
     public ReverseDecoder(ResNetArchitecture encoder) : base("de_resnet")
     {
-        int inChannels = 512 * encoder.Expansion;
+        int expansion = encoder.Expansion, inChannels = 512 * expansion;
         Sequential Stage(int planes, int blocks)
         {
             var built = new List<Module<Tensor, Tensor>>();
             for (int b = 0; b < blocks; b++)
             {
-                int outChannels = planes * encoder.Expansion, stride = b == 0 ? 2 : 1;
-                // _make_layer: an upsampling shortcut whenever the block changes resolution or width.
+                // _make_layer(block, planes, blocks, stride=2): the first block changes resolution, so it always gets
+                // the upsampling shortcut.
+                int outChannels = planes * expansion, stride = b == 0 ? 2 : 1;
                 var upsample = b == 0 ? Sequential(Deconv2x2(inChannels, outChannels), BatchNorm2d(outChannels)) : null;
                 built.Add(encoder.Block == ResNetBlock.Basic
-                    ? new DeBasicBlock(inChannels, planes, stride, upsample)
-                    : new DeBottleneck(inChannels, planes, stride, upsample, encoder.WidthPerGroup));
+                    ? new BasicBlock(inChannels, planes, stride, upsample)
+                    : new Bottleneck(inChannels, planes, stride, upsample, encoder.WidthPerGroup));
                 inChannels = outChannels;
             }
             return Sequential(built.ToArray());
@@ -43,7 +46,10 @@ public sealed class ReverseDecoder : Module<Tensor, IReadOnlyList<Tensor>>
         RegisterComponents();
     }
 
-    /// <summary>The reconstructions of the encoder's [layer1, layer2, layer3] (the official order: feature_c, feature_b, feature_a).</summary>
+    /// <summary>
+    /// The reconstructions of the encoder's [layer1, layer2, layer3] from the bottleneck's embedding, in that order
+    /// (the official <c>[feature_c, feature_b, feature_a]</c>: the decoder's layer3, layer2, layer1 outputs).
+    /// </summary>
     public override IReadOnlyList<Tensor> forward(Tensor embedding)
     {
         var a = layer1.call(embedding);
@@ -60,15 +66,17 @@ public sealed class ReverseDecoder : Module<Tensor, IReadOnlyList<Tensor>>
 
     private static Conv2d Conv1x1(int inChannels, int outChannels) => Conv2d(inChannels, outChannels, 1, bias: false);
 
-    /// <summary>de_resnet.py BasicBlock: conv1 is the 2×2 transposed convolution when stride is 2, else a 3×3 convolution.</summary>
-    private sealed class DeBasicBlock : Module<Tensor, Tensor>
+    /// <summary>de_resnet.py's BasicBlock: conv1 is the 2×2 transposed convolution at stride 2, else a 3×3 convolution.</summary>
+    private sealed class BasicBlock : Module<Tensor, Tensor>
     {
+        // Declared in the official registration order (state_dict order).
         private readonly Module<Tensor, Tensor> conv1;
+        private readonly BatchNorm2d bn1;
         private readonly Conv2d conv2;
-        private readonly BatchNorm2d bn1, bn2;
+        private readonly BatchNorm2d bn2;
         private readonly Sequential? upsample;
 
-        public DeBasicBlock(int inChannels, int planes, int stride, Sequential? upsample) : base("BasicBlock")
+        public BasicBlock(int inChannels, int planes, int stride, Sequential? upsample) : base(nameof(BasicBlock))
         {
             conv1 = stride == 2 ? Deconv2x2(inChannels, planes) : Conv3x3(inChannels, planes);
             bn1 = BatchNorm2d(planes);
@@ -86,15 +94,18 @@ public sealed class ReverseDecoder : Module<Tensor, IReadOnlyList<Tensor>>
         }
     }
 
-    /// <summary>de_resnet.py Bottleneck: conv2 is the 2×2 transposed convolution when stride is 2, else a 3×3 convolution.</summary>
-    private sealed class DeBottleneck : Module<Tensor, Tensor>
+    /// <summary>de_resnet.py's Bottleneck: conv2 is the 2×2 transposed convolution at stride 2, else a 3×3 convolution.</summary>
+    private sealed class Bottleneck : Module<Tensor, Tensor>
     {
-        private readonly Conv2d conv1, conv3;
+        private readonly Conv2d conv1;
+        private readonly BatchNorm2d bn1;
         private readonly Module<Tensor, Tensor> conv2;
-        private readonly BatchNorm2d bn1, bn2, bn3;
+        private readonly BatchNorm2d bn2;
+        private readonly Conv2d conv3;
+        private readonly BatchNorm2d bn3;
         private readonly Sequential? upsample;
 
-        public DeBottleneck(int inChannels, int planes, int stride, Sequential? upsample, int widthPerGroup) : base("Bottleneck")
+        public Bottleneck(int inChannels, int planes, int stride, Sequential? upsample, int widthPerGroup) : base(nameof(Bottleneck))
         {
             int width = planes * widthPerGroup / 64;
             conv1 = Conv1x1(inChannels, width);
