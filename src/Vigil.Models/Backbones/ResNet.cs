@@ -155,20 +155,30 @@ public sealed class ResNet : Module<Tensor, Tensor>
         return outputs;
     }
 
-    /// <summary>torchvision's BasicBlock (also the residual stage of Reverse Distillation's one-class bottleneck).</summary>
+    /// <summary>
+    /// torchvision's BasicBlock; also the residual stage of Reverse Distillation's one-class bottleneck, and, with a
+    /// transposed first convolution and the shortcut named "upsample", the block of its decoder (de_resnet.py).
+    /// </summary>
     internal sealed class BasicBlock : Module<Tensor, Tensor>
     {
-        private readonly Conv2d conv1, conv2;
+        private readonly Module<Tensor, Tensor> conv1;
+        private readonly Conv2d conv2;
         private readonly BatchNorm2d bn1, bn2;
-        private readonly Sequential? downsample;
+        // At most one of them: torchvision names the shortcut projection downsample, de_resnet.py upsample.
+        private readonly Sequential? downsample, upsample;
 
-        public BasicBlock(int inChannels, int planes, int stride, Sequential? downsample) : base(nameof(BasicBlock))
+        public BasicBlock(int inChannels, int planes, int stride, Sequential? downsample)
+            : this(Conv2d(inChannels, planes, 3, stride: stride, padding: 1, bias: false), planes, downsample, upsample: null) { }
+
+        /// <param name="conv1">The first convolution, into <paramref name="planes"/> channels; it changes the resolution where the block does.</param>
+        public BasicBlock(Module<Tensor, Tensor> conv1, int planes, Sequential? downsample, Sequential? upsample) : base(nameof(BasicBlock))
         {
-            conv1 = Conv2d(inChannels, planes, 3, stride: stride, padding: 1, bias: false);
+            this.conv1 = conv1;
             bn1 = BatchNorm2d(planes);
             conv2 = Conv2d(planes, planes, 3, padding: 1, bias: false);
             bn2 = BatchNorm2d(planes);
             this.downsample = downsample;
+            this.upsample = upsample;
             RegisterComponents();
         }
 
@@ -176,28 +186,39 @@ public sealed class ResNet : Module<Tensor, Tensor>
         {
             var y = functional.relu(bn1.call(conv1.call(x)));
             y = bn2.call(conv2.call(y));
-            var identity = downsample?.call(x) ?? x;
+            var identity = (downsample ?? upsample)?.call(x) ?? x;
             return functional.relu(y.add_(identity));
         }
     }
 
-    /// <summary>torchvision's Bottleneck (also the residual stage of Reverse Distillation's one-class bottleneck).</summary>
+    /// <summary>
+    /// torchvision's Bottleneck (stride on the 3×3 convolution); also the residual stage of Reverse Distillation's
+    /// one-class bottleneck, and, with a transposed middle convolution and the shortcut named "upsample", the block of
+    /// its decoder (de_resnet.py).
+    /// </summary>
     internal sealed class Bottleneck : Module<Tensor, Tensor>
     {
-        private readonly Conv2d conv1, conv2, conv3;
+        private readonly Conv2d conv1, conv3;
+        private readonly Module<Tensor, Tensor> conv2;
         private readonly BatchNorm2d bn1, bn2, bn3;
-        private readonly Sequential? downsample;
+        private readonly Sequential? downsample, upsample;
 
-        public Bottleneck(int inChannels, int planes, int stride, Sequential? downsample, int widthPerGroup) : base(nameof(Bottleneck))
+        public Bottleneck(int inChannels, int planes, int stride, Sequential? downsample, int widthPerGroup)
+            : this(inChannels, planes, widthPerGroup, width => Conv2d(width, width, 3, stride: stride, padding: 1, bias: false), downsample, upsample: null) { }
+
+        /// <param name="conv2">Makes the middle convolution (width → width channels); it changes the resolution where the block does.</param>
+        public Bottleneck(int inChannels, int planes, int widthPerGroup, Func<int, Module<Tensor, Tensor>> conv2, Sequential? downsample, Sequential? upsample)
+            : base(nameof(Bottleneck))
         {
             int width = planes * widthPerGroup / 64;
             conv1 = Conv2d(inChannels, width, 1, bias: false);
             bn1 = BatchNorm2d(width);
-            conv2 = Conv2d(width, width, 3, stride: stride, padding: 1, bias: false);
+            this.conv2 = conv2(width);
             bn2 = BatchNorm2d(width);
             conv3 = Conv2d(width, planes * 4, 1, bias: false);
             bn3 = BatchNorm2d(planes * 4);
             this.downsample = downsample;
+            this.upsample = upsample;
             RegisterComponents();
         }
 
@@ -206,7 +227,7 @@ public sealed class ResNet : Module<Tensor, Tensor>
             var y = functional.relu(bn1.call(conv1.call(x)));
             y = functional.relu(bn2.call(conv2.call(y)));
             y = bn3.call(conv3.call(y));
-            var identity = downsample?.call(x) ?? x;
+            var identity = (downsample ?? upsample)?.call(x) ?? x;
             return functional.relu(y.add_(identity));
         }
     }

@@ -4,6 +4,7 @@ using Vigil.Detectors;
 using Vigil.Detectors.ReverseDistillation;
 using Vigil.Imaging;
 using Vigil.Registry;
+using Vigil.Training;
 using static TorchSharp.torch;
 
 namespace Vigil.Tests.Detectors;
@@ -42,17 +43,17 @@ public class ReverseDistillationTests(TexturesFixture fixture) : IClassFixture<T
     public void TheBottleneckAndDecoderOfOtherResNetsMirrorTheirEncoders(string backbone)
     {
         var architecture = TorchBackbones.Architecture(backbone);
-        using var bottleneck = new OneClassBottleneck(architecture);
-        using var decoder = new ReverseDecoder(architecture);
+        using var network = new ReverseDistillationNetwork(architecture, seed: 1);
+        var (bottleneck, decoder) = (network.Bottleneck, network.Decoder);
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        bottleneck.eval();
-        decoder.eval();
+        network.eval();
         int e = architecture.Expansion;
         Tensor[] encoder = [randn(1, 64 * e, 16, 16), randn(1, 128 * e, 8, 8), randn(1, 256 * e, 4, 4)];
         var embedding = bottleneck.call(encoder[0], encoder[1], encoder[2]);
         Assert.Equal([1, 512 * e, 2, 2], embedding.shape);
         Assert.Equal(encoder.Select(f => f.shape), decoder.call(embedding).Select(f => f.shape));
+        Assert.Equal(encoder.Select(f => f.shape), network.call(encoder).Select(f => f.shape));
         // de_resnet.py builds as many blocks per decoder stage as the encoder's layer1, layer2, layer3 (3, 4, 6), resnet.py
         // BN_layer as many as layer4 (3).
         var keys = decoder.state_dict().Keys.Concat(bottleneck.state_dict().Keys.Select(k => "bn." + k)).ToHashSet();
@@ -80,7 +81,9 @@ public class ReverseDistillationTests(TexturesFixture fixture) : IClassFixture<T
         Assert.Equal([512, 768, 1, 1], bn["bn_layer.0.downsample.0.weight"]);
         Assert.Equal([512], bn["bn_layer.0.downsample.1.running_var"]);
         Assert.Equal([512, 512, 3, 3], bn["bn_layer.1.conv2.weight"]);
-        Assert.DoesNotContain("conv4.weight", bn.Keys); // defined in BN_layer, never used by its forward
+        // conv1x1(1024·e, 512·e) and its BatchNorm: defined in BN_layer, never called by its forward.
+        Assert.Equal([512, 1024, 1, 1], bn["conv4.weight"]);
+        Assert.Equal([512], bn["bn4.running_mean"]);
         // de_resnet18: stride-2 blocks open with ConvTranspose2d(k=2, s=2) weights [in, out, 2, 2].
         Assert.Equal([512, 256, 2, 2], decoder["layer1.0.conv1.weight"]);
         Assert.Equal([512, 256, 2, 2], decoder["layer1.0.upsample.0.weight"]);
@@ -92,7 +95,7 @@ public class ReverseDistillationTests(TexturesFixture fixture) : IClassFixture<T
         // Parameter counts by hand: convolutions in·out·k², BatchNorm 2·channels.
         long BasicBlock(long i, long o, long k1) => i * o * k1 * k1 + 2 * o + o * o * 9 + 2 * o;
         long bnCount = 64 * 128 * 9 + 256 + 2 * (128 * 256 * 9 + 512)
-            + BasicBlock(768, 512, 3) + 768 * 512 + 1024 + BasicBlock(512, 512, 3);
+            + BasicBlock(768, 512, 3) + 768 * 512 + 1024 + BasicBlock(512, 512, 3) + 1024 * 512 + 1024;
         long DecoderStage(long i, long o) => BasicBlock(i, o, 2) + i * o * 4 + 2 * o + BasicBlock(o, o, 3);
         long decoderCount = DecoderStage(512, 256) + DecoderStage(256, 128) + DecoderStage(128, 64);
         Assert.Equal(bnCount, modules["bn"].parameters().Sum(p => p.numel()));
@@ -125,8 +128,8 @@ public class ReverseDistillationTests(TexturesFixture fixture) : IClassFixture<T
         using var scope = NewDisposeScope();
         var generator = new TorchSharp.torch.Generator(5);
         Tensor[] features = [randn([3, 8, 4, 4], generator: generator), randn([3, 16, 2, 2], generator: generator)];
-        Assert.Equal(0, ReverseDistillationDetector.CosineLoss(features, features.Select(f => f.clone()).ToArray()).item<float>(), 1e-6);
-        Assert.Equal(2 * 2.0, ReverseDistillationDetector.CosineLoss(features, features.Select(f => -f).ToArray()).item<float>(), 1e-5);
+        Assert.Equal(0, ReverseDistillationLoss.Compute(features, features.Select(f => f.clone()).ToArray()).item<float>(), 1e-6);
+        Assert.Equal(2 * 2.0, ReverseDistillationLoss.Compute(features, features.Select(f => -f).ToArray()).item<float>(), 1e-5);
     }
 
     [Fact]
@@ -141,7 +144,7 @@ public class ReverseDistillationTests(TexturesFixture fixture) : IClassFixture<T
         var a2 = tensor(new float[] { 3, -1 }).reshape(2, 1, 1, 1);
         var b2 = tensor(new float[] { 1, 2 }).reshape(2, 1, 1, 1);
         double expected = ((1 - 3 / Math.Sqrt(10)) + 1) / 2 + (0 + 2) / 2.0;
-        Assert.Equal(expected, ReverseDistillationDetector.CosineLoss([a1, a2], [b1, b2]).item<float>(), 1e-6);
+        Assert.Equal(expected, ReverseDistillationLoss.Compute([a1, a2], [b1, b2]).item<float>(), 1e-6);
     }
 
     [Fact]
@@ -158,7 +161,7 @@ public class ReverseDistillationTests(TexturesFixture fixture) : IClassFixture<T
         double v00 = 0, v01 = 1, v10 = 1 - 1 / Math.Sqrt(2), v11 = 2, c = 1 - 24 / 25.0;
         // Bilinear 2 → 4 with align_corners=True: output pixel i sits at grid coordinate i / 3 (corners on corners;
         // align_corners=False would put it at (i + 0.5) / 2 − 0.5, clamped).
-        var map = ReverseDistillationDetector.AnomalyMap([a1, a2], [b1, b2], 4, 4);
+        var map = ReverseDistillationMap.Compute([a1, a2], [b1, b2], 4, 4);
         Assert.Equal([1, 4, 4], map.shape);
         var actual = map.data<float>().ToArray();
         for (int y = 0; y < 4; y++)
@@ -185,12 +188,45 @@ public class ReverseDistillationTests(TexturesFixture fixture) : IClassFixture<T
         using (var noGrad = no_grad())
         {
             var encoder = detector.Frozen([ImageOps.ToRgb(image, "The image")]);
-            raw = ReverseDistillationDetector.AnomalyMap(encoder, detector.Reconstruct(encoder), h, w).data<float>().ToArray();
+            raw = ReverseDistillationMap.Compute(encoder, detector.Reconstruct(encoder), h, w).data<float>().ToArray();
         }
         var smoothed = GaussianBlur.Apply(raw, h, w, 4);
         Assert.Equal((h, w), (prediction.View!.Height, prediction.View.Width));
         for (int i = 0; i < smoothed.Length; i++) Assert.Equal(smoothed[i], prediction.View.Data[i], 1e-5f);
         Assert.Equal(smoothed.Max(), prediction.Score, 1e-5f);
+    }
+
+    [Fact]
+    public void TrainingMovesTheNetworksButNotTheUnusedConv4AndBn4()
+    {
+        var model = DetectorRegistry.Parse("rd4ad:epochs=1,batch=6");
+        using var trained = (ReverseDistillationDetector)model.CreateTrainer().Fit(new TrainingData(fixture.Data.Train),
+            new TrainingContext(0, DetectorContractTests.Check.BackboneFor(model), null, default));
+        using var initial = new ReverseDistillationDetector(ResNet18Widths(), Defaults, seed: 0);
+        var before = initial.Trained.SelectMany(m => m.Module.state_dict().Select(p => ($"{m.Name}.{p.Key}", p.Value))).ToDictionary();
+        var after = trained.Trained.SelectMany(m => m.Module.state_dict().Select(p => ($"{m.Name}.{p.Key}", p.Value))).ToDictionary();
+        Assert.Equal(before.Keys, after.Keys);
+        foreach (var key in new[] { "bn.conv4.weight", "bn.bn4.weight", "bn.bn4.bias", "bn.bn4.running_mean", "bn.bn4.running_var" })
+            Assert.True(before[key].allclose(after[key], 0, 0), $"{key} changed, but BN_layer's forward never uses it");
+        foreach (var key in new[] { "bn.conv1.weight", "bn.bn_layer.1.conv2.weight", "bn.bn1.running_mean", "decoder.layer1.0.conv1.weight", "decoder.layer3.1.bn2.bias" })
+            Assert.False(before[key].allclose(after[key], 0, 0), $"{key} did not change in training");
+    }
+
+    [Fact]
+    public void TheDefaultsAreTheOfficialTrainingAndEvaluationSettings()
+    {
+        // main.py train(): epochs 200, learning_rate 0.005, batch_size 16, Adam betas (0.5, 0.999); the checkpoint written
+        // last (epoch 200) is the one evaluated; no validation split. test.py evaluation: gaussian_filter(sigma=4).
+        Assert.Equal((200, 16, OptimizerKind.Adam, 0.005, 0.5, 0.999, 0.0), (Defaults.Epochs, Defaults.BatchSize, Defaults.Optimizer,
+            Defaults.LearningRate, Defaults.Beta1, Defaults.Beta2, Defaults.WeightDecay));
+        Assert.Equal((ScheduleKind.Constant, KeepWeights.Last, 0.0, 4.0),
+            (Defaults.Schedule, Defaults.Keep, Defaults.ValidationRatio, Defaults.MapSigma));
+        // dataset.py get_data_transforms(256, 256): a 256 × 256 stretch.
+        var input = new ReverseDistillationModule().Info.ReferenceInput!;
+        Assert.Equal((ResizeMode.Stretch, 256, (int?)null), (input.Mode, input.Resize, input.Crop));
+        var cpu = (ReverseDistillationOptions)DetectorRegistry.Parse("rd4ad-cpu").Options;
+        Assert.True(cpu.Epochs < Defaults.Epochs && cpu.ValidationRatio > 0 && cpu.Patience is not null);
+        Assert.Equal((Defaults.LearningRate, Defaults.BatchSize), (cpu.LearningRate, cpu.BatchSize));
     }
 
     [Fact]

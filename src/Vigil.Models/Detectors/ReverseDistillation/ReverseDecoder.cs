@@ -1,4 +1,3 @@
-using TorchSharp;
 using TorchSharp.Modules;
 using Vigil.Backbones;
 using static TorchSharp.torch;
@@ -30,11 +29,15 @@ public sealed class ReverseDecoder : Module<Tensor, IReadOnlyList<Tensor>>
             {
                 // _make_layer(block, planes, blocks, stride=2): the first block changes resolution, so it always gets
                 // the upsampling shortcut.
-                int outChannels = planes * expansion, stride = b == 0 ? 2 : 1;
-                var upsample = b == 0 ? Sequential(Deconv2x2(inChannels, outChannels), BatchNorm2d(outChannels)) : null;
+                int outChannels = planes * expansion;
+                bool first = b == 0;
+                var upsample = first ? Sequential(Deconv2x2(inChannels, outChannels), BatchNorm2d(outChannels)) : null;
+                // de_resnet.py's blocks are torchvision's with the stride-2 convolution (BasicBlock conv1, Bottleneck conv2)
+                // a 2×2 transposed one.
                 built.Add(encoder.Block == ResNetBlock.Basic
-                    ? new BasicBlock(inChannels, planes, stride, upsample)
-                    : new Bottleneck(inChannels, planes, stride, upsample, encoder.WidthPerGroup));
+                    ? new ResNet.BasicBlock(first ? Deconv2x2(inChannels, planes) : Conv3x3(inChannels, planes), planes, downsample: null, upsample)
+                    : new ResNet.Bottleneck(inChannels, planes, encoder.WidthPerGroup, width => first ? Deconv2x2(width, width) : Conv3x3(width, width),
+                        downsample: null, upsample));
                 inChannels = outChannels;
             }
             return Sequential(built.ToArray());
@@ -63,67 +66,4 @@ public sealed class ReverseDecoder : Module<Tensor, IReadOnlyList<Tensor>>
         ConvTranspose2d(inChannels, outChannels, 2, stride: 2, bias: false);
 
     private static Conv2d Conv3x3(int inChannels, int outChannels) => Conv2d(inChannels, outChannels, 3, padding: 1, bias: false);
-
-    private static Conv2d Conv1x1(int inChannels, int outChannels) => Conv2d(inChannels, outChannels, 1, bias: false);
-
-    /// <summary>de_resnet.py's BasicBlock: conv1 is the 2×2 transposed convolution at stride 2, else a 3×3 convolution.</summary>
-    private sealed class BasicBlock : Module<Tensor, Tensor>
-    {
-        // Declared in the official registration order (state_dict order).
-        private readonly Module<Tensor, Tensor> conv1;
-        private readonly BatchNorm2d bn1;
-        private readonly Conv2d conv2;
-        private readonly BatchNorm2d bn2;
-        private readonly Sequential? upsample;
-
-        public BasicBlock(int inChannels, int planes, int stride, Sequential? upsample) : base(nameof(BasicBlock))
-        {
-            conv1 = stride == 2 ? Deconv2x2(inChannels, planes) : Conv3x3(inChannels, planes);
-            bn1 = BatchNorm2d(planes);
-            conv2 = Conv3x3(planes, planes);
-            bn2 = BatchNorm2d(planes);
-            this.upsample = upsample;
-            RegisterComponents();
-        }
-
-        public override Tensor forward(Tensor x)
-        {
-            var y = functional.relu(bn1.call(conv1.call(x)));
-            y = bn2.call(conv2.call(y));
-            return functional.relu(y.add_(upsample?.call(x) ?? x));
-        }
-    }
-
-    /// <summary>de_resnet.py's Bottleneck: conv2 is the 2×2 transposed convolution at stride 2, else a 3×3 convolution.</summary>
-    private sealed class Bottleneck : Module<Tensor, Tensor>
-    {
-        private readonly Conv2d conv1;
-        private readonly BatchNorm2d bn1;
-        private readonly Module<Tensor, Tensor> conv2;
-        private readonly BatchNorm2d bn2;
-        private readonly Conv2d conv3;
-        private readonly BatchNorm2d bn3;
-        private readonly Sequential? upsample;
-
-        public Bottleneck(int inChannels, int planes, int stride, Sequential? upsample, int widthPerGroup) : base(nameof(Bottleneck))
-        {
-            int width = planes * widthPerGroup / 64;
-            conv1 = Conv1x1(inChannels, width);
-            bn1 = BatchNorm2d(width);
-            conv2 = stride == 2 ? Deconv2x2(width, width) : Conv3x3(width, width);
-            bn2 = BatchNorm2d(width);
-            conv3 = Conv1x1(width, planes * 4);
-            bn3 = BatchNorm2d(planes * 4);
-            this.upsample = upsample;
-            RegisterComponents();
-        }
-
-        public override Tensor forward(Tensor x)
-        {
-            var y = functional.relu(bn1.call(conv1.call(x)));
-            y = functional.relu(bn2.call(conv2.call(y)));
-            y = bn3.call(conv3.call(y));
-            return functional.relu(y.add_(upsample?.call(x) ?? x));
-        }
-    }
 }

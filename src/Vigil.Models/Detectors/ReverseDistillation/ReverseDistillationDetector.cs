@@ -86,18 +86,6 @@ public sealed class ReverseDistillationDetector : TrainedDetector
     }
 
     /// <summary>Rebuilds a saved Reverse Distillation detector on <paramref name="encoder"/>.</summary>
-    public static ReverseDistillationDetector Restore(ModelArchiveReader archive, ReverseDistillationOptions options, IFeatureExtractor encoder)
-    {
-        var detector = new ReverseDistillationDetector(encoder, options, seed: 0);
-        try
-        {
-            detector.Restore(archive);
-            return detector;
-        }
-        catch
-        {
-            detector.Dispose();
-            throw;
-        }
-    }
+    public static ReverseDistillationDetector Restore(ModelArchiveReader archive, ReverseDistillationOptions options, IFeatureExtractor encoder) =>
+        Restored(new ReverseDistillationDetector(encoder, options, seed: 0), archive);
 }

@@ -24,7 +24,8 @@ public sealed class ReverseDistillationModule : DetectorModule<ReverseDistillati
 
     public override IReadOnlyList<DetectorVariant> Variants { get; } =
     [
-        new("cpu", "A schedule for a CPU: 20 epochs.", "epochs=20"),
+        new("cpu", "A schedule for a CPU: at most 20 epochs, stopping after 3 without a lower validation loss (20 % of the normal images held back).",
+            "epochs=20,validation=0.2,patience=3,keep=best"),
     ];
 
     protected override IDetectorTrainer CreateTrainer(ReverseDistillationOptions options) =>

@@ -1,4 +1,3 @@
-using TorchSharp;
 using TorchSharp.Modules;
 using Vigil.Backbones;
 using static TorchSharp.torch;
