@@ -116,6 +116,21 @@ public abstract class TrainedDetector : ITrainedDetector, ITrainableNetwork
         catch (JsonException e) { throw archive.Corrupt($"the training log is unreadable ({e.Message})", e); }
     }
 
+    /// <summary>An untrained detector with the state <see cref="Save"/> wrote read into it (<see cref="Restore"/>); disposed if that fails.</summary>
+    protected static T Restored<T>(T untrained, ModelArchiveReader archive) where T : TrainedDetector
+    {
+        try
+        {
+            untrained.Restore(archive);
+            return untrained;
+        }
+        catch
+        {
+            untrained.Dispose();
+            throw;
+        }
+    }
+
     private IEnumerable<(string Module, string Key, Tensor Tensor)> StateEntries() =>
         Trained.SelectMany(m => m.Module.state_dict().Select(p => (m.Name, p.Key, p.Value)));
 
