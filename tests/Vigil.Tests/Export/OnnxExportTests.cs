@@ -16,26 +16,26 @@ using Xunit.Abstractions;
 
 namespace Vigil.Tests.Export;
 
-/// <summary>Models trained once on a tiny synthetic category (the ImageNet ResNet18 at 64×64), for the export tests.</summary>
+/// <summary>Models trained once on a tiny synthetic category (backbones at 64×64), for the export tests.</summary>
 public sealed class ExportedModels : IDisposable
 {
     public TinySynthetic Data { get; } = new(trainCount: 16, testGoodCount: 3, perDefectCount: 1);
     private readonly Dictionary<string, string> _files = new();
 
-    public string Trained(string model)
+    public string Trained(string model, string backbone = ResNet18ImageNet.Name)
     {
         lock (_files)
         {
-            if (_files.TryGetValue(model, out var path)) return path;
+            if (_files.TryGetValue($"{model} {backbone}", out var path)) return path;
             path = Path.Combine(Data.Scratch("trained"), $"{Guid.NewGuid():N}.vgl");
             TrainModel.Run(new TrainRequest
             {
                 Model = DetectorRegistry.Parse(model),
-                Backbone = new BackboneChoice(ResNet18ImageNet.Name, WeightSource.Pretrained, new FeatureExtractorOptions { Resize = 64 }),
+                Backbone = new BackboneChoice(backbone, WeightSource.Pretrained, new FeatureExtractorOptions { Resize = 64 }),
                 Dataset = $"synthetic:{Data.Root}", Category = TinySynthetic.Category,
                 OutputPath = path, Calibration = new CalibrationRequest(ValidationRatio: 0.3),
             }, SilentDisplay.Instance);
-            return _files[model] = path;
+            return _files[$"{model} {backbone}"] = path;
         }
     }
 
@@ -49,13 +49,24 @@ public sealed class ExportedModels : IDisposable
 /// </summary>
 public sealed class OnnxExportTests(ExportedModels models, ITestOutputHelper output) : IClassFixture<ExportedModels>
 {
-    public static TheoryData<string> Exportable => new() { "patchcore", "padim:dims=20", "patchcore-softpatch" };
+    /// <summary>
+    /// Both detectors on the float ResNet18, SoftPatch's bank weights, and the int8 MobileNetV2 (QOperator nodes and a
+    /// com.microsoft domain merged into the graph; its file comes from shared/weights).
+    /// </summary>
+    public static TheoryData<string, string> Exportable => new()
+    {
+        { "patchcore", ResNet18ImageNet.Name },
+        { "padim:dims=20", ResNet18ImageNet.Name },
+        { "patchcore-softpatch", ResNet18ImageNet.Name },
+        { "padim:dims=20", MobileNetV2Int8.Name },
+    };
 
     [Theory]
     [MemberData(nameof(Exportable))]
-    public void Exported_graph_scores_as_vigil_predict(string model)
+    public void Exported_graph_scores_as_vigil_predict(string model, string backbone)
     {
-        var file = models.Trained(model);
+        if (backbone == MobileNetV2Int8.Name) SharedData.RequireDirectory("weights");
+        var file = models.Trained(model, backbone);
         var onnxPath = Path.Combine(models.Data.Scratch("onnx"), $"{Guid.NewGuid():N}.onnx");
         var outcome = ExportModel.Run(new ExportRequest { ModelFile = file, OutputPath = onnxPath });
         Assert.True(outcome.Calibrated);
@@ -85,7 +96,7 @@ public sealed class OnnxExportTests(ExportedModels models, ITestOutputHelper out
                     Assert.Equal(prediction.Map.Data[i] >= calibration.PixelThreshold, mask[i] == 1);
             (worstMap, worstScore, images) = (Math.Max(worstMap, mapError), Math.Max(worstScore, scoreError), images + 1);
         }
-        output.WriteLine($"{model}: {images} images, largest map difference {worstMap:E2} of the map's maximum, largest score difference {worstScore:E2} relative");
+        output.WriteLine($"{model} on {backbone}: {images} images, largest map difference {worstMap:E2} of the map's maximum, largest score difference {worstScore:E2} relative");
     }
 
     [Fact]
