@@ -57,6 +57,10 @@ public sealed class PadimDetector : FrozenFeatureDetector
     /// <summary>True when the detector keeps the running statistics continual training continues from.</summary>
     public bool CanFitMore => _statistics is not null;
 
+    /// <summary>The fitted Gaussians (owned by the detector): chosen channels, mean [P, D], inverse covariance [P, D, D]; what ONNX export stores.</summary>
+    internal (Tensor Channels, Tensor Mean, Tensor InverseCovariance) Gaussians =>
+        _mean is null ? throw new InvalidOperationException("PaDiM is not fitted.") : (_channels!, _mean, _inverseCovariance!);
+
     protected override IReadOnlyDictionary<string, Tensor> State
     {
         get
