@@ -16,7 +16,8 @@ internal sealed class AdvisoryLock : IDisposable
     /// <summary>Takes the lock named <paramref name="name"/>, waiting while another session holds it.</summary>
     public static AdvisoryLock Acquire(string connectionString, string name, CancellationToken cancel)
     {
-        var connection = new NpgsqlConnection(connectionString);
+        // Unpooled: a pooled connection goes back to the pool with its session (and the lock) alive.
+        var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString);
         try
         {
             connection.Open();
@@ -25,6 +26,11 @@ internal sealed class AdvisoryLock : IDisposable
             using (cancel.Register(command.Cancel)) command.ExecuteNonQuery();
             cancel.ThrowIfCancellationRequested();
             return new AdvisoryLock(connection);
+        }
+        catch (NpgsqlException e) when (cancel.IsCancellationRequested)
+        {
+            connection.Dispose();
+            throw new OperationCanceledException("Stopped waiting for the lock " + name, e, cancel); // a stopping worker hands the cell back
         }
         catch
         {

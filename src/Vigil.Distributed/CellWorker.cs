@@ -84,9 +84,14 @@ public sealed class CellWorker
             bool saved = WithStore(store => store.SaveCellOnce(_runId, outcome.Result, outcome.ArtifactFiles));
             _log.Note($"{label}: {(saved ? "stored" : "stored already by another worker; this result dropped")}");
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (VigilInputException e)
         {
             _log.Note($"{label}: failed: {e.Message}");
+            throw;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            _log.Note($"{label}: error, to be retried: {e.Message}");
             throw;
         }
     }
