@@ -8,7 +8,7 @@ namespace Vigil.Results;
 /// Npgsql connection string. <c>?host=/folder</c> reaches the server through its Unix socket in that folder; other
 /// keys are Npgsql connection string keywords (e.g. <c>sslmode=require</c>).
 /// </summary>
-internal static partial class PostgresAddress
+public static partial class PostgresAddress
 {
     /// <summary>
     /// <paramref name="text"/> (a command line, a configuration) with the password of every PostgreSQL URL in it

@@ -16,6 +16,7 @@ internal static class VigilCommand
         root.Subcommands.Add(ServeCommand.Create());
         root.Subcommands.Add(ExportCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
+        root.Subcommands.Add(QueueCommands.Worker());
         root.Subcommands.Add(ModelsCommand.Create());
         root.Subcommands.Add(DatasetCommands.Create());
         root.Subcommands.Add(PerfCommands.Create());
