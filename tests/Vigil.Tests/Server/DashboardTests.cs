@@ -165,6 +165,31 @@ public class DashboardTests(DashboardData data, ITestOutputHelper output) : ICla
     }
 
     [Fact]
+    public async Task TextFromTheStoreIsEscapedAndReportFilesStayInTheirFolder()
+    {
+        await using var server = await Start(models: false);
+        using var client = new HttpClient { BaseAddress = server.Addresses[0] };
+        var cells = await client.GetStringAsync("/dashboard/cells");
+        Assert.Contains("line-b &lt;&amp;&gt;", cells);
+        Assert.DoesNotContain("line-b <&>", cells);
+
+        using var report = await client.GetAsync("/dashboard/report?dataset=line-a");
+        Assert.Equal(System.Net.HttpStatusCode.OK, report.StatusCode); // followed the redirect to the written page
+        var key = report.RequestMessage!.RequestUri!.Segments[^2].TrimEnd('/');
+        var secret = Path.Combine(Path.GetTempPath(), $"vigil-secret-{Guid.NewGuid():N}.txt");
+        await File.WriteAllTextAsync(secret, "secret");
+        try
+        {
+            foreach (var path in new[] { $"/dashboard/report/{key}/..%2F..%2F{Path.GetFileName(secret)}", $"/dashboard/report/..%2F{key}/report.html", "/dashboard/report/0000/report.html" })
+            {
+                using var response = await client.GetAsync(path);
+                Assert.True(response.StatusCode == System.Net.HttpStatusCode.NotFound, $"{path}: {response.StatusCode}");
+            }
+        }
+        finally { File.Delete(secret); }
+    }
+
+    [Fact]
     public async Task ARunningRunsPageFollowsItsNewCells()
     {
         await using var server = await Start(models: false);
