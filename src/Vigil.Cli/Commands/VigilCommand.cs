@@ -15,6 +15,7 @@ internal static class VigilCommand
         root.Subcommands.Add(PredictCommand.Create());
         root.Subcommands.Add(ServeCommand.Create());
         root.Subcommands.Add(ExportCommand.Create());
+        root.Subcommands.Add(DashboardCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(QueueCommands.Worker());
         root.Subcommands.Add(ModelsCommand.Create());
