@@ -36,6 +36,7 @@ internal sealed class FilteredResults(IResultsStore store, CellFilter filter) : 
 
     public long BeginRun(RunRecord run) => throw ReadOnly();
     public void SaveCell(long runId, CellResult result, IReadOnlyDictionary<string, byte[]>? artifactFiles = null) => throw ReadOnly();
+    public bool SaveCellOnce(long runId, CellResult result, IReadOnlyDictionary<string, byte[]>? artifactFiles = null) => throw ReadOnly();
     public void SaveContinual(long runId, ContinualResult result) => throw ReadOnly();
     public void FinishRun(long runId, string status) => throw ReadOnly();
 
