@@ -12,7 +12,8 @@ using Vigil.Training;
 namespace Vigil.UseCases;
 
 /// <summary>How the threshold and score normalisation are fitted: on normal images held back from training, never on test images.</summary>
-/// <param name="ValidationRatio">Fraction of normal training images held back; 0 = none (the model gets scores but no labels).</param>
+/// <param name="ValidationRatio">Fraction of normal training images held back; 0 = none (the model gets scores but no labels). A dataset
+/// with its own validation split (<see cref="DatasetSplit.Validation"/>, MVTec LOCO) calibrates on that instead, holding back no training image, unless 0.</param>
 /// <param name="SyntheticAnomalies">Adds a CutPaste copy of every validation image as an anomaly (needed for an F1 threshold without labelled anomalies).</param>
 public sealed record CalibrationRequest(double ValidationRatio = 0.1, ThresholdRule? Rule = null, bool SyntheticAnomalies = false)
 {
@@ -94,8 +95,11 @@ public static class TrainModel
         var notes = new List<string>();
         if (request.Setting is not Unsupervised) notes.Add($"setting {request.Setting.Name}: {transformed.Notes.Summary}");
 
-        var (heldOut, validationNormals) = ValidationSplit.Take(transformed.Train, calibration.ValidationRatio, request.Seed,
-            calibration.ValidationRatio > 0 ? CalibrationRequest.MinimumValidationImages : 0);
+        // A dataset's own validation split (MVTec LOCO's validation/good) calibrates instead of training images held back.
+        var official = calibration.ValidationRatio > 0 ? transformed.Split.Validation : [];
+        var (heldOut, validationNormals) = official.Count > 0 ? (transformed.Train, official)
+            : ValidationSplit.Take(transformed.Train, calibration.ValidationRatio, request.Seed,
+                calibration.ValidationRatio > 0 ? CalibrationRequest.MinimumValidationImages : 0);
         var (data, _) = CellRunner.TrainingDataFor(model, heldOut);
         // A model that cannot learn from labelled anomalies gets them as validation anomalies: they fit an F1 threshold.
         var labelled = heldOut.Where(s => s.IsAnomalous).ToList();
@@ -105,7 +109,10 @@ public static class TrainModel
             notes.Add($"{model.Label} cannot learn from labelled anomalies: the {labelled.Count} moved into training {(anomaliesCalibrate ? "calibrate the threshold instead" : "were left out")}.");
         if (validation.Count > 0 && calibration.ThresholdRule is ThresholdRule.F1Optimal && !calibration.SyntheticAnomalies && !validation.Any(s => s.IsAnomalous))
             throw new VigilInputException("An F1-optimal threshold (--threshold f1) needs anomalous validation images: add --synthetic-anomalies (a CutPaste copy of each validation image), or use a fixed false-positive rate (--threshold fpr:0.01).");
-        if (validationNormals.Count > 0)
+        if (official.Count > 0)
+            notes.Add($"threshold fitted on the dataset's {official.Count} validation image{(official.Count == 1 ? "" : "s")} (its validation split; " +
+                      "--validation-ratio holds back no training image here).");
+        else if (validationNormals.Count > 0)
         {
             int byRatio = (int)Math.Round(calibration.ValidationRatio * transformed.Train.Count(s => !s.IsAnomalous && s.Augmentation is null), MidpointRounding.AwayFromZero);
             notes.Add($"threshold fitted on {validationNormals.Count} validation normal image{(validationNormals.Count == 1 ? "" : "s")}" +
