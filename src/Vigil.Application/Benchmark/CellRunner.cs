@@ -3,6 +3,7 @@ using Vigil.Backbones;
 using Vigil.Data;
 using Vigil.Deployment;
 using Vigil.Detectors;
+using Vigil.Detectors.Tiled;
 using Vigil.Detectors.Trained;
 using Vigil.Imaging;
 using Vigil.Inference;
@@ -40,7 +41,7 @@ public static class CellRunner
         double fitSeconds = fitClock.Elapsed.TotalSeconds;
         var outcome = Test(spec, detector, split.Test, fitSeconds, artifacts, progress, cancel);
         var trainingNotes = (detector as ITrainedDetector)?.Training?.Notes ?? [];
-        return outcome with { Result = outcome.Result with { TrainCount = split.Train.Count, Notes = [.. notes, .. trainingNotes, .. outcome.Result.Notes] } };
+        return outcome with { Result = outcome.Result with { TrainCount = split.Train.Count, Notes = [.. notes, .. TiledDetector.FitNotes(detector), .. trainingNotes, .. outcome.Result.Notes] } };
     }
 
     /// <summary>

@@ -2,6 +2,7 @@ using Vigil.Backbones;
 using Vigil.Benchmark;
 using Vigil.Data;
 using Vigil.Detectors;
+using Vigil.Imaging;
 using Vigil.Metrics;
 using Vigil.Records;
 using Vigil.Reporting;
@@ -35,6 +36,9 @@ public sealed record BenchmarkRequest
     /// <summary>How images reach each model and where pixel metrics are computed.</summary>
     public InputProtocol Protocol { get; init; } = InputProtocol.Backbone;
 
+    /// <summary>Run every model on tiles of the images (<c>--tile</c>); null = whole images.</summary>
+    public Tiling? Tiling { get; init; }
+
     /// <summary>Where results.csv, the default SQLite store and the report go.</summary>
     public required string OutputDirectory { get; init; }
 
@@ -63,6 +67,7 @@ public static class RunBenchmark
     public static BenchmarkOutcome Run(BenchmarkRequest request, IWorkDisplay display, CancellationToken cancel = default)
     {
         if (request.Models.Count == 0) throw new VigilInputException("No model to benchmark; name at least one with --models.");
+        request = request with { Models = request.Models.Select(m => request.Protocol.WithTiling(m, request.Tiling)).ToList() };
         if (request.Datasets.Count == 0) throw new VigilInputException("No dataset to benchmark on; name at least one with --datasets.");
         if (request.Continual is not null)
             foreach (var model in request.Models.Where(m => !m.Module.Info.Capabilities.HasFlag(DetectorCapabilities.Continual)))

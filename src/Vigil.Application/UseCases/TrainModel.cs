@@ -4,7 +4,9 @@ using Vigil.Benchmark;
 using Vigil.Data;
 using Vigil.Deployment;
 using Vigil.Detectors;
+using Vigil.Detectors.Tiled;
 using Vigil.Detectors.Trained;
+using Vigil.Imaging;
 using Vigil.Inference;
 using Vigil.Settings;
 using Vigil.Training;
@@ -44,6 +46,9 @@ public sealed record TrainRequest
     /// <summary>How images reach the model (its reference code's input, or the backbone's); saved with the model.</summary>
     public InputProtocol Protocol { get; init; } = InputProtocol.Backbone;
 
+    /// <summary>Train and run the model on tiles of the images (<c>--tile</c>); saved with the model. Null = whole images.</summary>
+    public Tiling? Tiling { get; init; }
+
     /// <summary>The model file; null = "&lt;model&gt;-&lt;dataset&gt;-&lt;category&gt;.vgl" in the current folder.</summary>
     public string? OutputPath { get; init; }
 
@@ -79,7 +84,7 @@ public static class TrainModel
 {
     public static TrainOutcome Run(TrainRequest request, IWorkDisplay display, CancellationToken cancel = default)
     {
-        var model = request.Model;
+        var model = request.Protocol.WithTiling(request.Model, request.Tiling);
         var dataset = Datasets.Open(request.Dataset, request.Split, display);
         var category = SingleCategory(dataset, request.Category);
         var path = request.OutputPath ?? $"{model.Label}-{dataset.Name}-{category}.vgl".Replace('/', '-').Replace(':', '_');
@@ -135,6 +140,7 @@ public static class TrainModel
         }
         using var _ = detector;
         double fitSeconds = clock.Elapsed.TotalSeconds;
+        notes.AddRange(TiledDetector.FitNotes(detector));
         notes.AddRange((detector as ITrainedDetector)?.Training?.Notes ?? []);
         var scoreCalibration = validation.Count == 0 ? null
             : display.Run($"calibrating on {validation.Count} validation images",
