@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Vigil.Backbones;
 using Vigil.Data;
+using Vigil.Data.Synthetic;
 using Vigil.Deployment;
 using Vigil.Detectors;
 using Vigil.Detectors.Options;
@@ -15,15 +16,17 @@ using Vigil.Registry;
 using Vigil.Tests.Benchmark;
 using Vigil.UseCases;
 using Vigil.Weights;
+using Xunit.Abstractions;
 
 namespace Vigil.Tests.Detectors;
 
 /// <summary>
 /// Tiling as an option of any detector: the inner detector fits on the tiles (memory banks grow with them), predictions
 /// are its tile maps averaged where tiles overlap, the model file keeps the tiling, labels and cell specifications name
-/// it, continual training continues the tiled detector, and labelled anomalies give their defective tiles only.
+/// it, continual training continues the tiled detector, and labelled anomalies give their defective tiles only. And why
+/// tiling exists: a 3-pixel scratch on a 2048 × 2048 image that the untiled model misses and the tiled one finds.
 /// </summary>
-public sealed class TiledDetectorTests : IDisposable
+public sealed class TiledDetectorTests(ITestOutputHelper output) : IDisposable
 {
     // 96 × 96 textures, tiles of 64 every 32 pixels: starts 0 and 32 on each axis, 4 tiles per image.
     private static readonly Tiling Tiles = new(64, 32);
@@ -70,6 +73,25 @@ public sealed class TiledDetectorTests : IDisposable
         float largest = tiles.Max(t => t.Prediction.Score); // one by one here, batched there: equal to float rounding
         Assert.Equal(largest, byTiles.Score, 1e-5f * largest);
         Assert.Equal(prediction.Map.Data, byTiles.Map.Data);
+    }
+
+    [Theory]
+    [InlineData(96, 96)]   // 2 × 2 tiles, overlapping by 32
+    [InlineData(150, 70)]  // last row of tiles flush with the edge; narrower than a tile
+    [InlineData(40, 50)]   // smaller than a tile: one tile of the image's size
+    public void StitchedMapOfAPositionTrueDetectorIsItsDirectMap(int height, int width)
+    {
+        // A detector whose map is its input's first channel: every tile's map holds the image's own values at the tile's
+        // place, so the stitched map (means of equal values) must be the image itself wherever tiles cover it, i.e. everywhere.
+        var image = new ImageTensor(3, height, width, Enumerable.Range(0, 3 * height * width).Select(i => (i * 37 % 1009) / 1009f).ToArray());
+        var direct = new IntensityDetector().Predict(image);
+        using var tiled = new TiledDetector(new IntensityDetector(), Tiles);
+        var stitched = tiled.Predict(image);
+        // Equal up to float rounding of the mean of 2 or 4 equal values; a misplaced tile would be off by ~0.1.
+        Assert.All(direct.Map.Data.Zip(stitched.Map.Data), p => Assert.Equal(p.First, p.Second, 1e-6f));
+        Assert.Equal(direct.Score, stitched.Score, 1e-6f);
+        using var byTiles = new TiledDetector(new IntensityDetector(), new Tiling(64, 32, TileScore.MaxTile));
+        Assert.Equal(direct.Score, byTiles.Predict(image).Score); // the largest tile maximum is the image maximum
     }
 
     [Fact]
@@ -200,9 +222,96 @@ public sealed class TiledDetectorTests : IDisposable
         Assert.Contains("has no mask", error.Message);
     }
 
+    private const int LargeSize = 2048, TrainCount = 3, CleanTestCount = 2;
+    // The scratch: rows 1101–1103, columns 900–1059 (3 × 160 pixels), wholly inside the tile at (896, 896).
+    private const int ScratchTop = 1101, ScratchLeft = 900, ScratchWidth = 3, ScratchLength = 160;
+
+    /// <summary>A defect-free 2048 × 2048 wood texture of the synthetic generator.</summary>
+    private static ImageTensor Wood(ulong seed) => SyntheticDataset.Render("wood", LargeSize, seed).Image;
+
+    /// <summary>
+    /// The network sees 256 × 256 pixels: the whole 2048 × 2048 image shrunk to that size keeps a fraction of a pixel of
+    /// the scratch, and the model misses it; tiles of 256 at full resolution keep all 3 pixels, and the same model finds it.
+    /// </summary>
+    [Fact]
+    public void TiledModelFindsAThinScratchOnALargeImageThatTheUntiledModelMisses()
+    {
+        var train = Enumerable.Range(0, TrainCount).Select(i =>
+        {
+            var path = Path.Combine(_folder, $"train_{i}.png");
+            ImageIO.Write(Wood((ulong)i), path);
+            return new Sample(path, SampleLabel.Normal, "good", "synthetic", "wood");
+        }).ToList();
+        var clean = Enumerable.Range(0, CleanTestCount).Select(i => Wood((ulong)(100 + i))).ToList();
+        var (scratched, mask) = Scratch(Wood(200));
+
+        // The same model and backbone (network input 256 × 256), once on whole images, once on 256-pixel tiles.
+        var backbone = new TestBackbone(() => new RandomConvFeatureExtractor(preprocessing: new Preprocessing(256, 256)));
+        var model = DetectorRegistry.Parse("padim:dims=20");
+        var results = new Dictionary<string, (bool Found, float Margin, double Distance, double PixelAuroc)>();
+        foreach (var (name, spec) in new[] { ("untiled", model), ("tiled", model with { Tiling = new Tiling(256, 224) }) })
+        {
+            using var detector = spec.CreateTrainer().Fit(new TrainingData(train), new TrainingContext(0, backbone));
+            var cleanScores = clean.Select(image => detector.Predict(image).Score).ToList();
+            var prediction = detector.Predict(scratched);
+            // Where the map peaks, and how far that is from the scratch.
+            int peak = Array.IndexOf(prediction.Map.Data, prediction.Map.Data.Max());
+            double distance = DistanceToScratch(peak / LargeSize, peak % LargeSize);
+            double pixelAuroc = new PixelScores([prediction.Map], [mask]).Auroc();
+            float margin = prediction.Score - cleanScores.Max();
+            results[name] = (margin > 0 && distance <= 8, margin, distance, pixelAuroc);
+            output.WriteLine($"{name}: scratched image score {prediction.Score:G5}, clean {string.Join(", ", cleanScores.Select(s => s.ToString("G5")))}; " +
+                             $"map peak {distance:F0} px from the scratch; pixel AUROC of the scratch {pixelAuroc:F3}");
+        }
+
+        // Tiled: the scratched image scores above every clean one, its map peaks on the scratch, and the scratch's pixels rank high.
+        Assert.True(results["tiled"].Found, $"tiled: {results["tiled"]}");
+        Assert.True(results["tiled"].PixelAuroc > 0.95, $"tiled: {results["tiled"]}");
+        // Untiled: the map peaks far from the scratch, whose pixels rank no better than the rest.
+        Assert.False(results["untiled"].Found, $"untiled: {results["untiled"]}");
+        Assert.True(results["untiled"].Distance > 100, $"untiled: {results["untiled"]}");
+        Assert.True(results["untiled"].PixelAuroc < 0.8, $"untiled: {results["untiled"]}");
+    }
+
+    /// <summary>The image with a straight bright scratch 3 pixels wide, and its mask.</summary>
+    private static (ImageTensor Image, BinaryMask Mask) Scratch(ImageTensor image)
+    {
+        var mask = new BinaryMask(LargeSize, LargeSize);
+        for (int y = ScratchTop; y < ScratchTop + ScratchWidth; y++)
+            for (int x = ScratchLeft; x < ScratchLeft + ScratchLength; x++)
+            {
+                mask[y, x] = true;
+                for (int c = 0; c < image.Channels; c++) image[c, y, x] = Math.Min(1f, image[c, y, x] + 0.3f);
+            }
+        return (image, mask);
+    }
+
+    private static double DistanceToScratch(int y, int x)
+    {
+        int dy = Math.Max(0, Math.Max(ScratchTop - y, y - (ScratchTop + ScratchWidth - 1)));
+        int dx = Math.Max(0, Math.Max(ScratchLeft - x, x - (ScratchLeft + ScratchLength - 1)));
+        return Math.Sqrt(dy * dy + dx * dx);
+    }
+
     private static ImageTensor Crop(ImageTensor image, int top, int left) => ImageOps.Crop(image, new PixelRegion(top, left, 64, 64));
 
-    /// <summary>A trainer that keeps the data it was given and returns a detector that cannot predict.</summary>
+    /// <summary>A detector whose map is the first channel of its input and whose score is that map's maximum.</summary>
+    private sealed class IntensityDetector : IDetector
+    {
+        public string Model => "intensity";
+        public IDetectorOptions Options => throw new NotSupportedException();
+        public BackboneReference? Backbone => null;
+        public long StateBytes => 0;
+        public string StateSummary => "";
+
+        public IReadOnlyList<Prediction> Predict(IReadOnlyList<ImageTensor> images) =>
+            images.Select(i => new ScoreMap(i.Height, i.Width, i.Plane(0).ToArray())).Select(m => new Prediction(m.Data.Max(), m)).ToList();
+
+        public void Save(ModelArchiveWriter archive) => throw new NotSupportedException();
+        public void Dispose() { }
+    }
+
+    /// <summary>A trainer that keeps the data it was given (and returns an <see cref="IntensityDetector"/>).</summary>
     private sealed class CapturingTrainer : IDetectorTrainer
     {
         public TrainingData? Data { get; private set; }
@@ -211,19 +320,7 @@ public sealed class TiledDetectorTests : IDisposable
         public IDetector Fit(TrainingData data, TrainingContext context)
         {
             Data = data;
-            return Fitted = new Unfitted();
-        }
-
-        private sealed class Unfitted : IDetector
-        {
-            public string Model => "capture";
-            public IDetectorOptions Options => throw new NotSupportedException();
-            public BackboneReference? Backbone => null;
-            public long StateBytes => 0;
-            public string StateSummary => "";
-            public IReadOnlyList<Prediction> Predict(IReadOnlyList<ImageTensor> images) => throw new NotSupportedException();
-            public void Save(ModelArchiveWriter archive) => throw new NotSupportedException();
-            public void Dispose() { }
+            return Fitted = new IntensityDetector();
         }
     }
 }
