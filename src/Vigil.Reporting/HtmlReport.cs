@@ -90,6 +90,7 @@ public static class HtmlReport
                  $"datasets {E(string.Join(", ", cells.Select(c => c.Key.Dataset).Distinct()))}.</p>\n");
 
         var tables = MetricTable.Build(cells);
+        var locoTables = LocoTable.Build(cells);
         if (tables.Count > 0) WriteBubbles(html, tables);
         foreach (var run in continual) WriteContinual(html, run);
         for (int t = 0; t < tables.Count; t++)
@@ -99,6 +100,8 @@ public static class HtmlReport
                 .OrderBy(c => c.Key.Category, StringComparer.Ordinal).ThenBy(c => c.Key.Seed).ToList();
             html.Raw($"<section>\n<h2>{E(table.Model)} on {E(table.Dataset)} ({E(table.Setting)})</h2>\n");
             WriteTable(html, table);
+            if (locoTables.FirstOrDefault(l => (l.Model, l.Dataset, l.Setting) == (table.Model, table.Dataset, table.Setting)) is { } loco)
+                WriteLocoTable(html, loco);
             WriteWarnings(html, groupCells);
             WriteTestedModels(html, groupCells);
             WriteCurves(html, $"t{t + 1}", groupCells);
@@ -178,12 +181,25 @@ public static class HtmlReport
         if (partial) html.Raw("<p class=\"small\">* mean over the cells where the metric is defined (n/a: undefined for the data, e.g. no defective pixel).</p>\n");
     }
 
+    /// <summary>The official MVTec LOCO evaluation: per category and kind of anomaly, image AUROC and AUC-sPRO up to each FPR limit.</summary>
+    private static void WriteLocoTable(Page html, LocoTable table)
+    {
+        html.Raw("<p>MVTec LOCO evaluation (official protocol): each kind of anomaly with all good test images; mean = the average of logical " +
+                 "and structural, the number LOCO tables quote. AUC-sPRO is normalised by its FPR limit.</p>\n");
+        html.Raw("<table class=\"loco\">\n<thead><tr><th>category</th><th>anomalies</th><th>cells</th><th>image AUROC</th>" +
+                 string.Concat(table.FprLimits.Select(l => $"<th>sPRO@{l.ToString(CultureInfo.InvariantCulture)}</th>")) + "</tr></thead>\n<tbody>\n");
+        foreach (var row in table.Rows)
+            html.Raw($"<tr{(row.Anomalies == "mean" ? " class=\"mean\"" : "")}><td>{E(row.Category)}</td><td>{E(row.Anomalies)}</td><td>{row.Cells}</td>" +
+                     $"<td>{F3(row.ImageAuroc)}</td>{string.Concat(row.AucSpro.Select(v => $"<td>{F3(v)}</td>"))}</tr>\n");
+        html.Raw("</tbody></table>\n");
+    }
+
     private static void WriteWarnings(Page html, IReadOnlyList<CellResult> cells)
     {
         foreach (var c in cells.Where(c => c.RandomWeights))
             html.Note($"{c.Key}: backbone {c.Backbone} has RANDOM weights; not a pretrained result.");
         foreach (var c in cells)
-            foreach (var w in c.Metrics.Warnings) html.Note($"{c.Key}: {w}");
+            foreach (var w in c.Metrics.Warnings.Concat(c.Loco?.Warnings ?? [])) html.Note($"{c.Key}: {w}");
     }
 
     /// <summary>Cells of `vigil test`: which model file, its threshold and how its decisions did on the test images.</summary>

@@ -77,6 +77,7 @@ internal sealed class SqlResultsStore : IResultsStore
         var configurationHash = result.Spec.Hash;
         var json = JsonSerializer.Serialize(result, Json);
         var metrics = NumericFields(JsonSerializer.SerializeToElement(result.Metrics, Json)).ToList();
+        if (result.Loco is { } loco) metrics.AddRange(NumericFields(JsonSerializer.SerializeToElement(loco, Json), "Loco."));
         var timings = NumericFields(JsonSerializer.SerializeToElement(result.Efficiency, Json)).ToList();
         var key = result.Key;
         return Guard(() =>

@@ -3,6 +3,7 @@ using Vigil.Backbones;
 using Vigil.Data;
 using Vigil.Deployment;
 using Vigil.Detectors;
+using Vigil.Detectors.Tiled;
 using Vigil.Detectors.Trained;
 using Vigil.Imaging;
 using Vigil.Inference;
@@ -40,7 +41,7 @@ public static class CellRunner
         double fitSeconds = fitClock.Elapsed.TotalSeconds;
         var outcome = Test(spec, detector, split.Test, fitSeconds, artifacts, progress, cancel);
         var trainingNotes = (detector as ITrainedDetector)?.Training?.Notes ?? [];
-        return outcome with { Result = outcome.Result with { TrainCount = split.Train.Count, Notes = [.. notes, .. trainingNotes, .. outcome.Result.Notes] } };
+        return outcome with { Result = outcome.Result with { TrainCount = split.Train.Count, Notes = [.. notes, .. TiledDetector.FitNotes(detector), .. trainingNotes, .. outcome.Result.Notes] } };
     }
 
     /// <summary>
@@ -66,10 +67,9 @@ public static class CellRunner
     {
         if (test.Count == 0) throw new VigilInputException($"{spec}: the test split is empty.");
         var scored = Score(detector, test, artifacts, WorkProgress.ForPhase(progress, "test"), cancel, spec.Evaluation.Resolution == EvaluationResolution.View);
-        var metrics = scored.Evaluate(spec.Evaluation, out var pixels);
-        CellArtifactIndex? index = null;
-        IReadOnlyDictionary<string, byte[]> files = new Dictionary<string, byte[]>();
-        if (artifacts) (index, files) = CellArtifacts.Create(test, scored.Scores, scored.Maps, scored.Masks, scored.Thumbnails!, pixels, metrics.ProFprLimit);
+        var (metrics, index, files) = EvaluateWithArtifacts(spec, test, scored, artifacts);
+        // After the pixel metrics' sorted pixels are gone: the LOCO evaluation sorts every test pixel again.
+        var loco = HasLocoGroundTruth(test) ? LocoDataset.Evaluate(test, scored.Maps, scored.Scores) : null;
         var latencies = scored.LatenciesMs.Order().ToArray();
         var (throughput, batchSize) = Timing.Throughput(scored.ThroughputImages, images => detector.Predict(images),
             WorkProgress.ForPhase(progress, "throughput"), cancel);
@@ -80,8 +80,28 @@ public static class CellRunner
         return new CellOutcome(new CellResult(spec, random, 0, test.Count, metrics, efficiency, images, [], index)
         {
             Training = (detector as ITrainedDetector)?.Training,
+            Loco = loco,
         }, files);
     }
+
+    /// <summary>
+    /// The metrics and, with <paramref name="artifacts"/>, the overlays and pixel curves. The sorted test pixels they
+    /// share live only inside this call, so a later evaluation does not hold them at the same time.
+    /// </summary>
+    private static (EvaluationResult Metrics, CellArtifactIndex? Index, IReadOnlyDictionary<string, byte[]> Files) EvaluateWithArtifacts(
+        CellSpec spec, IReadOnlyList<Sample> test, ScoredTest scored, bool artifacts)
+    {
+        var metrics = scored.Evaluate(spec.Evaluation, out var pixels);
+        if (!artifacts) return (metrics, null, new Dictionary<string, byte[]>());
+        var (index, files) = CellArtifacts.Create(test, scored.Scores, scored.Maps, scored.Masks, scored.Thumbnails!, pixels, metrics.ProFprLimit);
+        return (metrics, index, files);
+    }
+
+    /// <summary>
+    /// Whether the test images are MVTec LOCO's with their per-defect ground truth (then <see cref="LocoDataset.Evaluate"/>
+    /// applies): some anomaly carries a <see cref="LocoMask"/>.
+    /// </summary>
+    private static bool HasLocoGroundTruth(IReadOnlyList<Sample> test) => test.Any(s => s.Mask is LocoMask);
 
     /// <summary>
     /// One test set's predictions, each Predict call's latency, and what the cell keeps of the images (see

@@ -11,5 +11,8 @@ internal static class CellSpecs
     public static CellSpec For(ModelSpec model, BackboneChoice backbone, string dataset, string datasetSpec, string category,
         string settingName, string settingSpec, int seed, double trainRatio, int skippedFiles, EvaluationOptions evaluation) =>
         new(model.Name, model.OptionsJson.ToJsonString(), model.Label, dataset, datasetSpec, category, settingName, settingSpec, seed, trainRatio,
-            backbone.Name, backbone.WeightsSha256, backbone.InputDescription, evaluation, skippedFiles, VigilBuild.Version);
+            backbone.Name, backbone.WeightsSha256, backbone.InputDescription, evaluation, skippedFiles, VigilBuild.Version)
+        {
+            Tiling = model.Tiling,
+        };
 }

@@ -74,7 +74,10 @@ public static class EvaluateModel
             var modelSpec = model.Spec;
             var cellSpec = new CellSpec(modelSpec.Name, modelSpec.OptionsJson.ToJsonString(), modelSpec.Label, dataset.Name, spec, category,
                 setting.Name, setting.Spec, seed, split.TrainRatio, backbone?.Name ?? "", backbone?.WeightsSha256 ?? "", backbone?.InputDescription ?? "",
-                request.Protocol.EvaluationFor(modelSpec, request.Evaluation), skipped.Count, VigilBuild.Version, FileSha256(request.ModelFile));
+                request.Protocol.EvaluationFor(modelSpec, request.Evaluation), skipped.Count, VigilBuild.Version, FileSha256(request.ModelFile))
+            {
+                Tiling = modelSpec.Tiling,
+            };
             var outcome = display.Run(cellSpec.ToString(), p =>
                 CellRunner.Test(cellSpec, model.Detector, transformed.Test, provenance?.FitSeconds ?? double.NaN, progress: p, cancel: cancel));
             var calibration = model.Calibration;

@@ -2,6 +2,7 @@ using Vigil.Backbones;
 using Vigil.Benchmark;
 using Vigil.Data;
 using Vigil.Detectors;
+using Vigil.Imaging;
 using Vigil.Metrics;
 using Vigil.Records;
 using Vigil.Reporting;
@@ -35,6 +36,9 @@ public sealed record BenchmarkRequest
     /// <summary>How images reach each model and where pixel metrics are computed.</summary>
     public InputProtocol Protocol { get; init; } = InputProtocol.Backbone;
 
+    /// <summary>Run every model on tiles of the images (<c>--tile</c>); null = whole images.</summary>
+    public Tiling? Tiling { get; init; }
+
     /// <summary>Where results.csv, the default SQLite store and the report go.</summary>
     public required string OutputDirectory { get; init; }
 
@@ -62,6 +66,8 @@ public static class RunBenchmark
 {
     public static BenchmarkOutcome Run(BenchmarkRequest request, IWorkDisplay display, CancellationToken cancel = default)
     {
+        // Tiling wraps each model before its cells get their specifications (the tiling is part of a cell's identity).
+        request = request with { Models = request.Models.Select(m => request.Protocol.WithTiling(m, request.Tiling)).ToList() };
         BenchmarkGrid.Check(request, display); // unknown datasets and categories fail before anything is written
 
         var backbone = request.Backbone;

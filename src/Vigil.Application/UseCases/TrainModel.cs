@@ -4,7 +4,9 @@ using Vigil.Benchmark;
 using Vigil.Data;
 using Vigil.Deployment;
 using Vigil.Detectors;
+using Vigil.Detectors.Tiled;
 using Vigil.Detectors.Trained;
+using Vigil.Imaging;
 using Vigil.Inference;
 using Vigil.Settings;
 using Vigil.Training;
@@ -12,7 +14,8 @@ using Vigil.Training;
 namespace Vigil.UseCases;
 
 /// <summary>How the threshold and score normalisation are fitted: on normal images held back from training, never on test images.</summary>
-/// <param name="ValidationRatio">Fraction of normal training images held back; 0 = none (the model gets scores but no labels).</param>
+/// <param name="ValidationRatio">Fraction of normal training images held back; 0 = none (the model gets scores but no labels). A dataset
+/// with its own validation split (<see cref="DatasetSplit.Validation"/>, MVTec LOCO) calibrates on that instead, holding back no training image, unless 0.</param>
 /// <param name="SyntheticAnomalies">Adds a CutPaste copy of every validation image as an anomaly (needed for an F1 threshold without labelled anomalies).</param>
 public sealed record CalibrationRequest(double ValidationRatio = 0.1, ThresholdRule? Rule = null, bool SyntheticAnomalies = false)
 {
@@ -42,6 +45,9 @@ public sealed record TrainRequest
 
     /// <summary>How images reach the model (its reference code's input, or the backbone's); saved with the model.</summary>
     public InputProtocol Protocol { get; init; } = InputProtocol.Backbone;
+
+    /// <summary>Train and run the model on tiles of the images (<c>--tile</c>); saved with the model. Null = whole images.</summary>
+    public Tiling? Tiling { get; init; }
 
     /// <summary>The model file; null = "&lt;model&gt;-&lt;dataset&gt;-&lt;category&gt;.vgl" in the current folder.</summary>
     public string? OutputPath { get; init; }
@@ -78,7 +84,7 @@ public static class TrainModel
 {
     public static TrainOutcome Run(TrainRequest request, IWorkDisplay display, CancellationToken cancel = default)
     {
-        var model = request.Model;
+        var model = request.Protocol.WithTiling(request.Model, request.Tiling);
         var dataset = Datasets.Open(request.Dataset, request.Split, display);
         var category = SingleCategory(dataset, request.Category);
         var path = request.OutputPath ?? $"{model.Label}-{dataset.Name}-{category}.vgl".Replace('/', '-').Replace(':', '_');
@@ -93,8 +99,11 @@ public static class TrainModel
         var notes = new List<string>();
         if (request.Setting is not Unsupervised) notes.Add($"setting {request.Setting.Name}: {transformed.Notes.Summary}");
 
-        var (heldOut, validationNormals) = ValidationSplit.Take(transformed.Train, calibration.ValidationRatio, request.Seed,
-            calibration.ValidationRatio > 0 ? CalibrationRequest.MinimumValidationImages : 0);
+        // A dataset's own validation split (MVTec LOCO's validation/good) calibrates instead of training images held back.
+        var official = calibration.ValidationRatio > 0 ? transformed.Split.Validation : [];
+        var (heldOut, validationNormals) = official.Count > 0 ? (transformed.Train, official)
+            : ValidationSplit.Take(transformed.Train, calibration.ValidationRatio, request.Seed,
+                calibration.ValidationRatio > 0 ? CalibrationRequest.MinimumValidationImages : 0);
         var (data, _) = CellRunner.TrainingDataFor(model, heldOut);
         // A model that cannot learn from labelled anomalies gets them as validation anomalies: they fit an F1 threshold.
         var labelled = heldOut.Where(s => s.IsAnomalous).ToList();
@@ -104,7 +113,10 @@ public static class TrainModel
             notes.Add($"{model.Label} cannot learn from labelled anomalies: the {labelled.Count} moved into training {(anomaliesCalibrate ? "calibrate the threshold instead" : "were left out")}.");
         if (validation.Count > 0 && calibration.ThresholdRule is ThresholdRule.F1Optimal && !calibration.SyntheticAnomalies && !validation.Any(s => s.IsAnomalous))
             throw new VigilInputException("An F1-optimal threshold (--threshold f1) needs anomalous validation images: add --synthetic-anomalies (a CutPaste copy of each validation image), or use a fixed false-positive rate (--threshold fpr:0.01).");
-        if (validationNormals.Count > 0)
+        if (official.Count > 0)
+            notes.Add($"threshold fitted on the dataset's {official.Count} validation image{(official.Count == 1 ? "" : "s")} (its validation split; " +
+                      "--validation-ratio holds back no training image here).");
+        else if (validationNormals.Count > 0)
         {
             int byRatio = (int)Math.Round(calibration.ValidationRatio * transformed.Train.Count(s => !s.IsAnomalous && s.Augmentation is null), MidpointRounding.AwayFromZero);
             notes.Add($"threshold fitted on {Counted.Of(validationNormals.Count, "validation normal image")}" +
@@ -127,6 +139,7 @@ public static class TrainModel
         }
         using var _ = detector;
         double fitSeconds = clock.Elapsed.TotalSeconds;
+        notes.AddRange(TiledDetector.FitNotes(detector));
         notes.AddRange((detector as ITrainedDetector)?.Training?.Notes ?? []);
         var scoreCalibration = validation.Count == 0 ? null
             : display.Run($"calibrating on {Counted.Of(validation.Count, "validation image")}",

@@ -34,6 +34,7 @@ internal static class BenchCommand
                 .Select(v => int.TryParse(v, out int s) ? s : throw new VigilInputException($"Seed '{v}' is not an integer.")).ToArray(),
         };
         var backbone = new BackboneOptions(BackboneOptions.DefaultBackbone);
+        var tiling = new TilingOptions();
         var output = new Option<string>("--out", "-o") { Description = "Output folder: results.sqlite (the default results store), results.csv, report/.", DefaultValueFactory = _ => "vigil-out" };
         var skipCorrupt = SharedOptions.SkipCorrupt();
         var trainRatio = SharedOptions.TrainRatio();
@@ -50,6 +51,7 @@ internal static class BenchCommand
             models, datasets, categories, settings, seeds, output, resultsStore, skipCorrupt, trainRatio, wide, ConfigFile.PresetOption(), queue, wait,
         };
         backbone.AddTo(command);
+        tiling.AddTo(command);
         command.SetAction(parse => CommandRunner.Run(cancel =>
         {
             var specs = parse.GetValue(settings)!;
@@ -65,6 +67,7 @@ internal static class BenchCommand
                 TrainRatio = parse.GetValue(trainRatio),
                 SkipCorrupt = parse.GetValue(skipCorrupt),
                 Protocol = parse.GetValue(backbone.Protocol),
+                Tiling = tiling.Read(parse),
                 OutputDirectory = parse.GetValue(output)!,
                 ResultsStore = parse.GetValue(resultsStore),
                 Run = SharedOptions.Describe(parse),

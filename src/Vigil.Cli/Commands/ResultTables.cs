@@ -36,13 +36,32 @@ internal static class ResultTables
             table.AddRow(row.ToArray());
         }
         AnsiConsole.Write(table);
+        RenderLoco(results);
         if (MetricTable.Build(results).Any(t => t.Mean.Partial.Count > 0))
             AnsiConsole.MarkupLine("[grey]* mean over the cells where the metric is defined (NaN: undefined for the data, e.g. no defective pixel).[/]");
         if (!wide) AnsiConsole.MarkupLine("[grey]More columns (AP, F1-max, p95, throughput, memory, model size): --wide, or results.csv.[/]");
         foreach (var r in results.Where(r => r.RandomWeights))
             AnsiConsole.MarkupLineInterpolated($"[yellow]{r.Key}: backbone {r.Backbone} has RANDOM weights — not a pretrained result.[/]");
         foreach (var r in results)
-            foreach (var w in r.Metrics.Warnings.Concat(r.Notes)) AnsiConsole.MarkupLineInterpolated($"[yellow]{r.Key}: {Shorten(w)}[/]");
+            foreach (var w in r.Metrics.Warnings.Concat(r.Loco?.Warnings ?? []).Concat(r.Notes)) AnsiConsole.MarkupLineInterpolated($"[yellow]{r.Key}: {Shorten(w)}[/]");
+    }
+
+    /// <summary>The MVTec LOCO evaluation of the cells that have one: AUC-sPRO per FPR limit and image AUROC by kind of anomaly.</summary>
+    private static void RenderLoco(IReadOnlyList<CellResult> results)
+    {
+        foreach (var loco in LocoTable.Build(results))
+        {
+            var table = new Table().Title(Markup.Escape($"MVTec LOCO: {loco.Model} on {loco.Dataset} ({loco.Setting}), AUC-sPRO up to each FPR limit"))
+                .AddColumns("category", "anomalies", "cells", "image AUROC");
+            foreach (double limit in loco.FprLimits) table.AddColumn($"sPRO@{limit.ToString(CultureInfo.InvariantCulture)}");
+            foreach (var row in loco.Rows)
+            {
+                bool mean = row.Anomalies == "mean";
+                string Bold(string text) => mean ? $"[bold]{text}[/]" : text;
+                table.AddRow([Bold(Markup.Escape(row.Category)), Bold(row.Anomalies), $"{row.Cells}", Bold(F(row.ImageAuroc)), .. row.AucSpro.Select(v => Bold(F(v)))]);
+            }
+            AnsiConsole.Write(table);
+        }
     }
 
     private static string F(double v) => double.IsNaN(v) ? "NaN" : v.ToString("F3", CultureInfo.InvariantCulture);

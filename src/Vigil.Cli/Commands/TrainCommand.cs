@@ -21,6 +21,7 @@ internal static class TrainCommand
         var data = SharedOptions.Data();
         var category = new Option<string?>("--category", "-c") { Description = "Category to train on; may be left out when the dataset has one category." };
         var backbone = new BackboneOptions(BackboneOptions.DefaultBackbone);
+        var tiling = new TilingOptions();
         var output = new Option<string?>("--out", "-o") { Description = "Model file to write (default: <model>-<dataset>-<category>.vgl in the current folder)." };
         var seed = new Option<int>("--seed") { Description = "Seed of the model's random choices (coreset, channel subset) and of the validation hold-out.", DefaultValueFactory = _ => 0 };
         var calibration = new CalibrationOptionSet();
@@ -41,6 +42,7 @@ internal static class TrainCommand
             model, data, category, setting, output, seed, skipCorrupt, resume,
         };
         backbone.AddTo(command);
+        tiling.AddTo(command);
         calibration.AddTo(command);
         split.AddTo(command);
         command.SetAction(parse => CommandRunner.Run(cancel =>
@@ -57,6 +59,7 @@ internal static class TrainCommand
                 Calibration = calibration.Read(parse),
                 SkipCorrupt = parse.GetValue(skipCorrupt),
                 Protocol = parse.GetValue(backbone.Protocol),
+                Tiling = tiling.Read(parse),
                 OutputPath = parse.GetValue(output),
                 Configuration = ConfigFile.Resolved(parse),
                 Resume = parse.GetValue(resume),

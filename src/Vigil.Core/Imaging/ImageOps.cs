@@ -44,6 +44,20 @@ public static class ImageOps
     public static ImageTensor CenterCrop(ImageTensor image, int height, int width)
     {
         var (top, left) = CropOrigin(image.Height, image.Width, height, width);
+        return Crop(image, new PixelRegion(top, left, height, width));
+    }
+
+    public static BinaryMask CenterCrop(BinaryMask mask, int height, int width)
+    {
+        var (top, left) = CropOrigin(mask.Height, mask.Width, height, width);
+        return Crop(mask, new PixelRegion(top, left, height, width));
+    }
+
+    /// <summary>The pixels of <paramref name="region"/> (which must lie inside the image), as a new image.</summary>
+    public static ImageTensor Crop(ImageTensor image, PixelRegion region)
+    {
+        RequireInside(region, image.Height, image.Width);
+        var (top, left, height, width) = region;
         var result = new ImageTensor(image.Channels, height, width);
         for (int c = 0; c < image.Channels; c++)
             for (int y = 0; y < height; y++)
@@ -52,13 +66,22 @@ public static class ImageOps
         return result;
     }
 
-    public static BinaryMask CenterCrop(BinaryMask mask, int height, int width)
+    /// <summary>The pixels of <paramref name="region"/> (which must lie inside the mask), as a new mask.</summary>
+    public static BinaryMask Crop(BinaryMask mask, PixelRegion region)
     {
-        var (top, left) = CropOrigin(mask.Height, mask.Width, height, width);
+        RequireInside(region, mask.Height, mask.Width);
+        var (top, left, height, width) = region;
         var result = new BinaryMask(height, width);
         for (int y = 0; y < height; y++)
             mask.Data.AsSpan((top + y) * mask.Width + left, width).CopyTo(result.Data.AsSpan(y * width, width));
         return result;
+    }
+
+    private static void RequireInside(PixelRegion region, int height, int width)
+    {
+        if (region.Top < 0 || region.Left < 0 || region.Height <= 0 || region.Width <= 0
+            || region.Top + region.Height > height || region.Left + region.Width > width)
+            throw new ArgumentException($"Region {region} does not lie inside the {width}x{height} image.", nameof(region));
     }
 
     /// <summary>torchvision's CenterCrop origin: round((size - crop) / 2).</summary>

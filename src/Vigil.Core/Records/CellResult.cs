@@ -24,6 +24,12 @@ public sealed record CellResult(
     /// <summary>The loss curves and kept epoch of a gradient-trained model; null for the other models.</summary>
     public TrainingLog? Training { get; init; }
 
+    /// <summary>
+    /// The official MVTec LOCO evaluation (AUC-sPRO per FPR limit and image AUROC for logical, structural and both
+    /// kinds of anomaly) when the test images are MVTec LOCO's; null for other data.
+    /// </summary>
+    public LocoEvaluationResult? Loco { get; init; }
+
     [JsonIgnore]
     public CellKey Key => Spec.Key;
 

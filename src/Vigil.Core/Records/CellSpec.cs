@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Vigil.Imaging;
 using Vigil.Metrics;
 
 namespace Vigil.Records;
@@ -39,6 +40,13 @@ public sealed record CellSpec(
     string VigilVersion,
     string? ModelFileSha256 = null)
 {
+    /// <summary>
+    /// The tiling the model ran with (tile size, stride, image score; the model label names it too); null for whole
+    /// images, and then left out of the JSON, so the specifications of untiled cells keep their hashes.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public Tiling? Tiling { get; init; }
+
     /// <summary>How tables and the store's key columns identify the cell.</summary>
     [JsonIgnore]
     public CellKey Key => new(ModelLabel, Dataset, Category, SettingName, Seed);

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Vigil.Backbones;
 using Vigil.Detectors;
 using Vigil.Detectors.Persistence;
+using Vigil.Detectors.Tiled;
 using Vigil.Imaging;
 using Vigil.Inference;
 using Vigil.Registry;
@@ -21,7 +22,7 @@ public sealed class DeployedModel(IDetector detector, ScoreCalibration? calibrat
     public ModelProvenance? Provenance { get; } = provenance;
 
     /// <summary>The model and its options as the registry knows them (label, option values).</summary>
-    public ModelSpec Spec => new(DetectorRegistry.Get(Detector.Model), Detector.Options);
+    public ModelSpec Spec => new(DetectorRegistry.Get(Detector.Model), Detector.Options) { Tiling = (Detector as TiledDetector)?.Tiling };
 
     /// <summary>Scores one image and applies the calibration when there is one (label, normalised score).</summary>
     public (Prediction Prediction, CalibratedPrediction? Decision) Predict(ImageTensor image)
@@ -44,10 +45,28 @@ public sealed class DeployedModel(IDetector detector, ScoreCalibration? calibrat
             [CalibrationKey] = JsonSerializer.SerializeToNode(calibration),
             [ProvenanceKey] = JsonSerializer.SerializeToNode(provenance),
         };
+        if (detector is TiledDetector tiled) manifest[TilingKey] = TilingJson(tiled.Tiling);
         ModelArchive.Write(path, manifest, detector.Save);
     }
 
-    private const string CalibrationKey = "calibration", ProvenanceKey = "provenance";
+    private const string CalibrationKey = "calibration", ProvenanceKey = "provenance", TilingKey = "tiling";
+
+    /// <summary>The tiling in the manifest: <c>{"size": 256, "stride": 224, "score": "max-map"}</c>.</summary>
+    private static JsonObject TilingJson(Tiling tiling) => new()
+    {
+        ["size"] = tiling.Size,
+        ["stride"] = tiling.Stride,
+        ["score"] = tiling.Score.Name(),
+    };
+
+    private static Tiling ReadTiling(JsonObject json, ModelArchiveReader archive)
+    {
+        int size = (int?)json["size"] ?? throw archive.Corrupt("the tiling has no size");
+        int stride = (int?)json["stride"] ?? throw archive.Corrupt("the tiling has no stride");
+        var score = TileScores.Parse((string?)json["score"]) ?? throw archive.Corrupt("the tiling's image score is unknown");
+        try { return new Tiling(size, stride, score); }
+        catch (VigilInputException e) { throw archive.Corrupt(e.Message, e); }
+    }
 
     /// <summary>
     /// Reads and verifies a model file and rebuilds the detector; <paramref name="resolveBackbone"/> opens the backbone
@@ -68,13 +87,14 @@ public sealed class DeployedModel(IDetector detector, ScoreCalibration? calibrat
             var options = module.Schema.FromJson(model, manifest["options"] as JsonObject ?? throw archive.Corrupt("the options are missing"));
             var calibration = manifest[CalibrationKey]?.Deserialize<ScoreCalibration>();
             var provenance = manifest[ProvenanceKey]?.Deserialize<ModelProvenance>();
+            var tiling = manifest[TilingKey] is JsonObject tilingJson ? ReadTiling(tilingJson, archive) : null;
             var detector = module.Load(archive, options, reference =>
             {
                 opened = resolveBackbone(reference);
                 reference.Verify(opened, path);
                 return opened;
             });
-            return new DeployedModel(detector, calibration, provenance);
+            return new DeployedModel(tiling is null ? detector : new TiledDetector(detector, tiling), calibration, provenance);
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
         {

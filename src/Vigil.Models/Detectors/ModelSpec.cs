@@ -1,5 +1,7 @@
 using System.Text.Json.Nodes;
 using Vigil.Detectors.Options;
+using Vigil.Detectors.Tiled;
+using Vigil.Imaging;
 
 namespace Vigil.Detectors;
 
@@ -8,12 +10,18 @@ public sealed record ModelSpec(IDetectorModule Module, IDetectorOptions Options)
 {
     public string Name => Module.Info.Name;
 
+    /// <summary>Run on tiles of the images (<see cref="TiledDetector"/>, <c>--tile</c>); null = whole images.</summary>
+    public Tiling? Tiling { get; init; }
+
     /// <summary>
     /// How tables and the results store name it: the model's name with default options, its variant's name when the
     /// options are exactly a variant's, else the name with the options that differ from the defaults
-    /// (e.g. "patchcore:coreset=0.01"). Equal options always give the same label.
+    /// (e.g. "patchcore:coreset=0.01"); a tiled model adds its tiling (e.g. "patchcore+tile=256/224"). Equal options
+    /// and tiling always give the same label.
     /// </summary>
-    public string Label
+    public string Label => Tiling is null ? OptionsLabel : $"{OptionsLabel}+{Tiling.Label}";
+
+    private string OptionsLabel
     {
         get
         {
@@ -29,7 +37,8 @@ public sealed record ModelSpec(IDetectorModule Module, IDetectorOptions Options)
     /// <summary>All option values as JSON (key → text).</summary>
     public JsonObject OptionsJson => Module.Schema.ToJson(Options);
 
-    public IDetectorTrainer CreateTrainer() => Module.CreateTrainer(Options);
+    /// <summary>The module's trainer, wrapped by a <see cref="TilingTrainer"/> when the model runs on tiles.</summary>
+    public IDetectorTrainer CreateTrainer() => Tiling is null ? Module.CreateTrainer(Options) : TilingTrainer.Wrap(Module.CreateTrainer(Options), Tiling);
 
     public override string ToString() => Label;
 }

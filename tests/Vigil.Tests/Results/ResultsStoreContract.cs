@@ -124,6 +124,42 @@ public abstract class ResultsStoreContract : IDisposable
     }
 
     [Fact]
+    public void LocoEvaluationRoundTripsAndItsNumbersAreQueryableRows()
+    {
+        var spec = NewStore();
+        var loco = new Vigil.Metrics.LocoEvaluationResult(
+            new(0.75, new Dictionary<double, double> { [0.05] = 0.5, [1.0] = 0.875 }),
+            new(double.NaN, new Dictionary<double, double> { [0.05] = double.NaN, [1.0] = double.NaN }),
+            new(double.NaN, new Dictionary<double, double> { [0.05] = double.NaN, [1.0] = double.NaN }),
+            new(0.625, new Dictionary<double, double> { [0.05] = 0.25, [1.0] = 0.5 }),
+            4, 3, 0, ["No structural test image: its image AUROC and AUC-sPRO are NaN."]);
+        var cell = ResultSamples.Cell() with { Loco = loco };
+        long runId;
+        using (var store = Open(spec))
+        {
+            runId = store.BeginRun(ResultSamples.Run());
+            store.SaveCell(runId, cell);
+        }
+
+        using var reopened = Open(spec);
+        var loaded = Assert.Single(reopened.Cells(runId));
+        AssertSameCell(cell, loaded);
+        Assert.Equal(0.875, loaded.Loco!.Logical.AucSpro[1.0]);
+        Assert.True(double.IsNaN(loaded.Loco.Structural.ImageAuroc));
+        using var raw = RawConnection(spec);
+        long id = Convert.ToInt64(Scalar(raw, "SELECT id FROM cells"));
+        var expected = new Dictionary<string, double?>(ResultSamples.Metrics)
+        {
+            ["Loco.Logical.ImageAuroc"] = 0.75, ["Loco.Logical.AucSpro.0.05"] = 0.5, ["Loco.Logical.AucSpro.1"] = 0.875,
+            ["Loco.Structural.ImageAuroc"] = null, ["Loco.Structural.AucSpro.0.05"] = null, ["Loco.Structural.AucSpro.1"] = null,
+            ["Loco.Mean.ImageAuroc"] = null, ["Loco.Mean.AucSpro.0.05"] = null, ["Loco.Mean.AucSpro.1"] = null,
+            ["Loco.All.ImageAuroc"] = 0.625, ["Loco.All.AucSpro.0.05"] = 0.25, ["Loco.All.AucSpro.1"] = 0.5,
+            ["Loco.GoodImages"] = 4, ["Loco.LogicalImages"] = 3, ["Loco.StructuralImages"] = 0,
+        };
+        Assert.Equal(expected, NamedValues(raw, "metrics", id));
+    }
+
+    [Fact]
     public void ResumeLookupHitsOnlyTheSameSpecification()
     {
         var spec = NewStore();
