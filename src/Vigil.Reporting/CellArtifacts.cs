@@ -21,13 +21,20 @@ public static class CellArtifacts
     public const int OverlayHeight = 256;
 
     /// <summary>
+    /// A very wide image (a line-scan strip) is scaled to this width instead, so its overlay stays a few hundred
+    /// kilobytes rather than tens of megabytes per image in the store.
+    /// </summary>
+    public const int OverlayMaxWidth = 1024;
+
+    /// <summary>
     /// The test image at overlay size. A cell keeps this small copy of every test image while it scores them, so each
     /// image is decoded once per cell and the overlays need no second read.
     /// </summary>
     public static ImageTensor Thumbnail(ImageTensor image)
     {
-        int width = Math.Max(1, (int)Math.Round((double)image.Width * OverlayHeight / image.Height));
-        return ImageOps.Resize(image, OverlayHeight, width, OverlayHeight > image.Height ? Interpolation.Nearest : Interpolation.Area);
+        double scale = Math.Min((double)OverlayHeight / image.Height, (double)OverlayMaxWidth / image.Width);
+        int height = Math.Max(1, (int)Math.Round(image.Height * scale)), width = Math.Max(1, (int)Math.Round(image.Width * scale));
+        return ImageOps.Resize(image, height, width, scale > 1 ? Interpolation.Nearest : Interpolation.Area);
     }
 
     /// <summary>

@@ -23,10 +23,14 @@ public static class HtmlReport
 
     private const string PlotFolder = "plots", OverlayFolder = "overlays";
 
+    /// <summary>Where a report is written before it replaces the previous one, inside the output folder (same file system, so moving is renaming).</summary>
+    private const string StagingFolder = ".report.partial";
+
     /// <summary>
     /// Writes the report of every cell and continual run in <paramref name="store"/> (the latest result of each
     /// specification) into <paramref name="outputDirectory"/> (created; its plots/ and overlays/ are replaced) and
-    /// returns the path of the page.
+    /// returns the path of the page. The report is written whole or not at all: on a full disk or an unwritable folder
+    /// the previous report stays as it was and the error names the folder.
     /// </summary>
     public static string Write(string outputDirectory, IResultsStore store, string title = "Vigil benchmark report")
     {
@@ -37,18 +41,52 @@ public static class HtmlReport
             throw new VigilInputException($"No finished cells in {store.Location}; run 'vigil bench' first.");
         var cells = stored.Select(c => c.Result).ToList();
         var cellIds = stored.ToDictionary(c => c.Result, c => c.CellId, (IEqualityComparer<CellResult>)ReferenceEqualityComparer.Instance);
-        Directory.CreateDirectory(outputDirectory);
+        var directory = Path.GetFullPath(outputDirectory);
+        var staging = Path.Combine(directory, StagingFolder);
+        try
+        {
+            Directory.CreateDirectory(directory);
+            if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+            Directory.CreateDirectory(staging);
+            var html = new Page(staging, store, cellIds);
+            WritePage(html, cells, continual, title);
+            File.WriteAllText(Path.Combine(staging, FileName), html.ToString());
+            return Publish(staging, directory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            try { if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true); }
+            catch (Exception cleanup) when (cleanup is IOException or UnauthorizedAccessException) { } // the next report clears it
+            throw new VigilInputException(
+                $"Could not write the report to '{directory}': {e.Message} Free disk space or choose a writable folder; the previous report there, if any, is unchanged.", e);
+        }
+    }
+
+    /// <summary>
+    /// Moves the finished page and its folders over the previous ones. Only renames, which need no disk space: a full
+    /// disk or an unwritable folder stops the report before this, leaving the previous one whole.
+    /// </summary>
+    private static string Publish(string staging, string directory)
+    {
         foreach (var folder in new[] { PlotFolder, OverlayFolder })
         {
-            var path = Path.Combine(outputDirectory, folder);
-            if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
+            var target = Path.Combine(directory, folder);
+            if (Directory.Exists(target)) Directory.Delete(target, recursive: true);
+            var staged = Path.Combine(staging, folder);
+            if (Directory.Exists(staged)) Directory.Move(staged, target);
         }
+        var page = Path.Combine(directory, FileName);
+        File.Move(Path.Combine(staging, FileName), page, overwrite: true);
+        Directory.Delete(staging);
+        return page;
+    }
 
-        var html = new Page(outputDirectory, store, cellIds);
+    private static void WritePage(Page html, IReadOnlyList<CellResult> cells, IReadOnlyList<ContinualResult> continual, string title)
+    {
         html.Raw($"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{E(title)}</title>\n<style>{Style}</style></head>\n");
         html.Raw($"<body {BrokenImagesAttribute}=\"pending\">\n<h1>{E(title)}</h1>\n");
         html.Raw("<p id=\"broken-images\" class=\"note\" hidden></p>\n");
-        html.Raw($"<p>{cells.Count} cells; models {E(string.Join(", ", cells.Select(c => c.Key.Model).Distinct()))}; " +
+        html.Raw($"<p>{Counted.Of(cells.Count, "cell")}; models {E(string.Join(", ", cells.Select(c => c.Key.Model).Distinct()))}; " +
                  $"datasets {E(string.Join(", ", cells.Select(c => c.Key.Dataset).Distinct()))}.</p>\n");
 
         var tables = MetricTable.Build(cells);
@@ -69,10 +107,6 @@ public static class HtmlReport
             html.Raw("</section>\n");
         }
         html.Raw($"<script>{BrokenImageScript}</script>\n</body></html>\n");
-
-        var page = Path.Combine(outputDirectory, FileName);
-        File.WriteAllText(page, html.ToString());
-        return page;
     }
 
     /// <summary>A continual run: per metric the task × task matrix (row k = after learning task k), final average and forgetting.</summary>
@@ -216,9 +250,9 @@ public static class HtmlReport
         foreach (var cell in trained)
         {
             var log = cell.Training!;
-            html.Raw($"<p class=\"small\">{E(Label(cell))}: {log.Epochs.Count} of {log.PlannedEpochs} epochs ({E(log.StopReason)}), " +
+            html.Raw($"<p class=\"small\">{E(Label(cell))}: {log.Epochs.Count} of {Counted.Of(log.PlannedEpochs, "epoch")} ({E(log.StopReason)}), " +
                 $"weights of epoch {log.KeptEpoch} kept; {log.Seconds.ToString("F0", CultureInfo.InvariantCulture)} s on {log.TrainImages} training and " +
-                $"{log.ValidationImages} validation images{(log.FrozenFeaturesCached ? ", frozen features computed once" : "")}.</p>\n");
+                $"{Counted.Of(log.ValidationImages, "validation image")}{(log.FrozenFeaturesCached ? ", frozen features computed once" : "")}.</p>\n");
         }
     }
 

@@ -17,7 +17,10 @@ internal static class ReportPlots
 
     /// <summary>Curves as lines, one per label, over [0, xMax] × [0, 1]; <paramref name="chance"/> adds the diagonal a random scorer gives (ROC).</summary>
     public static void Curves(string path, string title, string xLabel, string yLabel,
-        IReadOnlyList<(string Label, Curve Curve)> curves, double xMax = 1, bool chance = false)
+        IReadOnlyList<(string Label, Curve Curve)> curves, double xMax = 1, bool chance = false) =>
+        Save(CurvePlot(title, xLabel, yLabel, curves, xMax, chance), path);
+
+    internal static Plot CurvePlot(string title, string xLabel, string yLabel, IReadOnlyList<(string Label, Curve Curve)> curves, double xMax = 1, bool chance = false)
     {
         var plot = new Plot();
         if (chance)
@@ -39,16 +42,18 @@ internal static class ReportPlots
         plot.YLabel(yLabel);
         // A little room beyond [0, xMax] × [0, 1]: a perfect curve runs along x = 0 and y = 1 and must not hide in the frame.
         plot.Axes.SetLimits(-0.02 * xMax, 1.02 * xMax, -0.02, 1.02);
-        HideNegativeTicks(plot);
+        LabelTicksWithin(plot, xMax: 1, yMax: 1);
         if (curves.Count > 0) plot.ShowLegend(Alignment.LowerRight);
-        Save(plot, path);
+        return plot;
     }
 
     /// <summary>
     /// The IM-IAD Figure 2 view: x = latency, y = image AUROC, one labelled bubble per model whose area is
     /// proportional to its peak memory.
     /// </summary>
-    public static void Bubbles(string path, string title, IReadOnlyList<ModelBubble> bubbles)
+    public static void Bubbles(string path, string title, IReadOnlyList<ModelBubble> bubbles) => Save(BubblePlot(title, bubbles), path);
+
+    internal static Plot BubblePlot(string title, IReadOnlyList<ModelBubble> bubbles)
     {
         var plot = new Plot();
         var palette = new ScottPlot.Palettes.Category10();
@@ -66,11 +71,11 @@ internal static class ReportPlots
         double xMax = bubbles.Max(b => b.LatencyMs), yMin = bubbles.Min(b => b.ImageAuroc);
         // Room on both sides: a fast model's bubble and label sit near x = 0 and must not be cut by the axis.
         plot.Axes.SetLimits(-0.15 * xMax - 1e-9, xMax * 1.25 + 1e-9, Math.Max(0, Math.Min(yMin - 0.1, 0.9)), 1.02);
-        HideNegativeTicks(plot);
+        LabelTicksWithin(plot, xMax: double.PositiveInfinity, yMax: 1);
         plot.Title(title);
         plot.XLabel("latency per image, median (ms)");
         plot.YLabel("image AUROC");
-        Save(plot, path);
+        return plot;
     }
 
     /// <summary>
@@ -105,15 +110,18 @@ internal static class ReportPlots
         Save(plot, path);
     }
 
-    /// <summary>The axes reach a little below 0 for margins; latencies and rates are never negative, so those ticks get no label.</summary>
-    private static void HideNegativeTicks(Plot plot)
+    /// <summary>
+    /// The axes reach a little beyond the possible values for margins; ticks there get no label, so no latency below
+    /// 0 and no rate or AUROC above 1 is named.
+    /// </summary>
+    private static void LabelTicksWithin(Plot plot, double xMax, double yMax)
     {
-        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { LabelFormatter = NonNegative };
-        plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { LabelFormatter = NonNegative };
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { LabelFormatter = v => Within(v, xMax) };
+        plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { LabelFormatter = v => Within(v, yMax) };
     }
 
-    private static string NonNegative(double value) =>
-        value < -1e-12 ? "" : Math.Round(value, 6).ToString("G", System.Globalization.CultureInfo.InvariantCulture);
+    private static string Within(double value, double max) =>
+        value < -1e-12 || value > max + 1e-12 ? "" : Math.Round(value, 6).ToString("G", System.Globalization.CultureInfo.InvariantCulture);
 
     private static void Save(Plot plot, string path)
     {

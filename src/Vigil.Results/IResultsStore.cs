@@ -22,6 +22,13 @@ public interface IResultsStore : IDisposable
     /// </summary>
     void SaveCell(long runId, CellResult result, IReadOnlyDictionary<string, byte[]>? artifactFiles = null);
 
+    /// <summary>
+    /// Saves a cell like <see cref="SaveCell"/> unless a cell with its specification hash is stored already, checked
+    /// and written in one transaction: of several processes that computed the same cell (a worker killed after
+    /// computing it, a job the queue handed out twice), exactly one stores it. Returns whether this call saved it.
+    /// </summary>
+    bool SaveCellOnce(long runId, CellResult result, IReadOnlyDictionary<string, byte[]>? artifactFiles = null);
+
     /// <summary>The latest saved cell with this specification hash, from any run (killed runs included).</summary>
     bool TryFindCell(string specHash, out CellResult? result);
 

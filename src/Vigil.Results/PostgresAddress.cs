@@ -8,7 +8,7 @@ namespace Vigil.Results;
 /// Npgsql connection string. <c>?host=/folder</c> reaches the server through its Unix socket in that folder; other
 /// keys are Npgsql connection string keywords (e.g. <c>sslmode=require</c>).
 /// </summary>
-internal static partial class PostgresAddress
+public static partial class PostgresAddress
 {
     /// <summary>
     /// <paramref name="text"/> (a command line, a configuration) with the password of every PostgreSQL URL in it
@@ -17,7 +17,8 @@ internal static partial class PostgresAddress
     public static string RedactPasswords(string text) =>
         QueryPassword().Replace(UserPassword().Replace(text, "${scheme}${user}@"), "${key}…");
 
-    [GeneratedRegex(@"(?<scheme>postgres(?:ql)?://)(?<user>[^:/@\s""]*):[^@/\s""]*@", RegexOptions.IgnoreCase)]
+    // The password runs to the last '@' of the authority, as Parse reads it, so an unescaped '@' in it is removed too.
+    [GeneratedRegex(@"(?<scheme>postgres(?:ql)?://)(?<user>[^:/@\s""]*):[^/\s""]*@", RegexOptions.IgnoreCase)]
     private static partial Regex UserPassword();
 
     [GeneratedRegex(@"(?<key>[?&]password=)[^&\s""]*", RegexOptions.IgnoreCase)]

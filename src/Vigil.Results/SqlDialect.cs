@@ -11,6 +11,7 @@ internal sealed record SqlDialect(
     string[] OnOpen,
     string ListTables,
     string? LockSchema,
+    string? LockCell,
     Func<DbException, string, VigilInputException?> Explain)
 {
     public static readonly SqlDialect Sqlite = new(
@@ -21,6 +22,7 @@ internal sealed record SqlDialect(
         ["PRAGMA journal_mode = WAL", "PRAGMA synchronous = FULL", "PRAGMA foreign_keys = ON"],
         "SELECT name FROM sqlite_master WHERE type = 'table'",
         null, // the write transaction itself locks the file
+        null, // BEGIN IMMEDIATE (Microsoft.Data.Sqlite's default) makes the transaction the file's only writer
         ExplainSqlite);
 
     public static readonly SqlDialect Postgres = new(
@@ -29,6 +31,7 @@ internal sealed record SqlDialect(
         [],
         "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()",
         "SELECT pg_advisory_xact_lock(5627384910)", // two machines creating the schema at once take turns
+        "SELECT pg_advisory_xact_lock(hashtextextended(@hash, 0))", // two workers saving one cell take turns (till commit)
         ExplainPostgres);
 
     private static VigilInputException? ExplainSqlite(DbException exception, string location)

@@ -63,7 +63,15 @@ internal sealed class SqlResultsStore : IResultsStore
             CultureInfo.InvariantCulture));
     }
 
-    public void SaveCell(long runId, CellResult result, IReadOnlyDictionary<string, byte[]>? artifactFiles = null)
+    public void SaveCell(long runId, CellResult result, IReadOnlyDictionary<string, byte[]>? artifactFiles = null) =>
+        Save(runId, result, artifactFiles, onlyIfNew: false);
+
+    public bool SaveCellOnce(long runId, CellResult result, IReadOnlyDictionary<string, byte[]>? artifactFiles = null) =>
+        Save(runId, result, artifactFiles, onlyIfNew: true);
+
+    /// <param name="onlyIfNew">Save nothing when a cell of this hash is stored already: checked and written in one
+    /// transaction that holds the dialect's lock on the hash, so of two processes saving the same cell one saves it.</param>
+    private bool Save(long runId, CellResult result, IReadOnlyDictionary<string, byte[]>? artifactFiles, bool onlyIfNew)
     {
         ArgumentNullException.ThrowIfNull(result);
         var configurationHash = result.Spec.Hash;
@@ -71,9 +79,15 @@ internal sealed class SqlResultsStore : IResultsStore
         var metrics = NumericFields(JsonSerializer.SerializeToElement(result.Metrics, Json)).ToList();
         var timings = NumericFields(JsonSerializer.SerializeToElement(result.Efficiency, Json)).ToList();
         var key = result.Key;
-        Guard(() =>
+        return Guard(() =>
         {
             using var transaction = connection.BeginTransaction(); // disposed without Commit = rolled back
+            if (onlyIfNew)
+            {
+                if (dialect.LockCell != null) Scalar(dialect.LockCell, transaction, ("hash", configurationHash));
+                if (Scalar("SELECT 1 FROM cells WHERE configuration_hash = @hash LIMIT 1", transaction, ("hash", configurationHash)) != null)
+                    return false;
+            }
             long cellId = Convert.ToInt64(Scalar("""
                 INSERT INTO cells (run_id, model, dataset, category, setting, seed, configuration_hash, backbone,
                     random_weights, train_count, test_count, saved, result)
@@ -98,7 +112,7 @@ internal sealed class SqlResultsStore : IResultsStore
                 Execute("INSERT INTO artifacts (cell_id, name, content) VALUES (@cell_id, @name, @content)", transaction,
                     ("cell_id", cellId), ("name", name), ("content", content));
             transaction.Commit();
-            return 0;
+            return true;
         });
     }
 

@@ -19,6 +19,8 @@ public sealed record ModelInfo(
 public sealed record ModelList(IReadOnlyList<ModelInfo> Models, IReadOnlyList<ModelLoadError> Errors);
 
 /// <summary>What the server says about one image.</summary>
+/// <param name="Width">The image's width as scored: as sent, or reduced so its longer side is 4096 (docs/limits.md).</param>
+/// <param name="Height">The image's height as scored.</param>
 /// <param name="Score">The raw anomaly score (higher = more anomalous), as `vigil predict` gives it.</param>
 /// <param name="NormalisedScore">0.5 at the model's threshold, 0 and 1 at the validation images' score range (null without calibration).</param>
 /// <param name="Anomalous">Score ≥ threshold: the request's threshold when given, else the model's (null when neither exists).</param>
@@ -27,9 +29,10 @@ public sealed record ModelList(IReadOnlyList<ModelInfo> Models, IReadOnlyList<Mo
 /// <param name="LatencyMs">Time spent scoring (decode, predict, maps), without waiting in the queue.</param>
 /// <param name="HeatmapPng">The anomaly map as a PNG heat map, base64 (with map=heatmap or map=both).</param>
 /// <param name="OverlayPng">The heat map over the image, defective pixels outlined when the model has a threshold, PNG base64 (map=overlay or both).</param>
+/// <param name="Warning">Set when the image was scored but its score says little (below 32 pixels on a side), as `vigil predict` warns.</param>
 public sealed record PredictionResponse(
     string Model, string? File, int Width, int Height, float Score, float? NormalisedScore, bool? Anomalous, float? Threshold, string ThresholdSource,
-    double LatencyMs, string? HeatmapPng, string? OverlayPng);
+    double LatencyMs, string? HeatmapPng, string? OverlayPng, string? Warning = null);
 
 /// <summary>One image of a batch: its prediction, or why it could not be scored.</summary>
 public sealed record BatchItem(string File, PredictionResponse? Prediction, string? Error);

@@ -6,8 +6,11 @@ namespace Vigil.Server;
 /// <summary>How `vigil serve` runs: which models, where it listens, and the limits that keep it alive under load.</summary>
 public sealed record ServerOptions
 {
-    /// <summary>Folder of model files (*.vgl from `vigil train`); each is served under its file name without the extension.</summary>
-    public required string ModelsFolder { get; init; }
+    /// <summary>Folder of model files (*.vgl from `vigil train`); each is served under its file name without the extension. Null: no models (a dashboard only).</summary>
+    public string? ModelsFolder { get; init; }
+
+    /// <summary>A results store (SQLite path or PostgreSQL address, as <c>--results</c> takes) whose runs and cells the dashboard shows; null: no results pages.</summary>
+    public string? Results { get; init; }
 
     /// <summary>Addresses to listen on, separated by ';' (e.g. "http://0.0.0.0:8080"); port 0 picks a free port.</summary>
     public string Urls { get; init; } = "http://127.0.0.1:8080";
@@ -32,7 +35,8 @@ public sealed record ServerOptions
 
     public void Validate()
     {
-        if (!Directory.Exists(ModelsFolder)) throw new VigilInputException($"The models folder '{ModelsFolder}' does not exist; give the folder holding the .vgl files from 'vigil train'.");
+        if (ModelsFolder is null && Results is null) throw new VigilInputException("Nothing to serve: give a models folder, a results store, or both.");
+        if (ModelsFolder is not null && !Directory.Exists(ModelsFolder)) throw new VigilInputException($"The models folder '{ModelsFolder}' does not exist; give the folder holding the .vgl files from 'vigil train'.");
         if (Concurrency < 1) throw new VigilInputException($"Concurrency {Concurrency} must be at least 1.");
         if (QueueLength < 0) throw new VigilInputException($"Queue length {QueueLength} must not be negative.");
         if (MaxRequestBytes < 1024) throw new VigilInputException($"The request size limit {MaxRequestBytes} bytes is too small for any image.");

@@ -11,6 +11,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Vigil.Backbones;
 using Vigil.Imaging;
+using Vigil.Server.Dashboard;
 using Vigil.UseCases;
 using HttpResults = Microsoft.AspNetCore.Http.Results;
 
@@ -23,6 +24,7 @@ namespace Vigil.Server;
 /// query threshold=, map=none|heatmap|overlay|both, max_map_side=;</item>
 /// <item>POST /v1/models/{name}/predict/batch: several images as multipart files;</item>
 /// <item>GET /v1/models, GET /v1/models/{name}; GET /healthz, /readyz; GET /metrics (Prometheus).</item>
+/// <item>/dashboard: the web dashboard (<see cref="DashboardPages"/>); without a models folder it is all that is served.</item>
 /// </list>
 /// Bad requests are 4xx JSON errors that say what was wrong; a full queue is 503 with Retry-After.
 /// </summary>
@@ -30,9 +32,9 @@ public sealed class VigilServer : IAsyncDisposable
 {
     private const string ApiKeyHeader = "X-API-Key";
     private readonly WebApplication _app;
-    private readonly ModelCatalog _catalog;
+    private readonly ModelCatalog? _catalog;
 
-    private VigilServer(WebApplication app, ModelCatalog catalog)
+    private VigilServer(WebApplication app, ModelCatalog? catalog)
     {
         _app = app;
         _catalog = catalog;
@@ -43,7 +45,7 @@ public sealed class VigilServer : IAsyncDisposable
         [.. _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Select(a => new Uri(a))];
 
     /// <summary>Model loads (and removals) finished since start; grows when a file in the folder was handled.</summary>
-    public int ModelGeneration => _catalog.Generation;
+    public int ModelGeneration => _catalog?.Generation ?? 0;
 
     /// <summary>Ends when the host stops (SIGTERM, Ctrl+C, <see cref="StopAsync"/>).</summary>
     public CancellationToken Stopping => _app.Lifetime.ApplicationStopping;
@@ -65,11 +67,18 @@ public sealed class VigilServer : IAsyncDisposable
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals);
         var app = builder.Build();
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Vigil.Server");
-        var catalog = new ModelCatalog(options.ModelsFolder, BackboneChoice.Resolver(options.Weights), log);
+        var catalog = options.ModelsFolder is null ? null : new ModelCatalog(options.ModelsFolder, BackboneChoice.Resolver(options.Weights), log);
+        DashboardPages? dashboard = null;
         try
         {
             Map(app, options, catalog, log);
-            app.Lifetime.ApplicationStopped.Register(catalog.Dispose);
+            dashboard = new DashboardPages(options.Results, catalog);
+            dashboard.Map(app);
+            app.Lifetime.ApplicationStopped.Register(() =>
+            {
+                catalog?.Dispose();
+                dashboard.Dispose();
+            });
             try { await app.StartAsync(); }
             catch (Exception e) when (e is IOException or InvalidOperationException)
             {
@@ -80,7 +89,8 @@ public sealed class VigilServer : IAsyncDisposable
         }
         catch
         {
-            catalog.Dispose();
+            catalog?.Dispose();
+            dashboard?.Dispose();
             throw;
         }
     }
@@ -93,7 +103,7 @@ public sealed class VigilServer : IAsyncDisposable
         await _app.DisposeAsync();
     }
 
-    private static void Map(WebApplication app, ServerOptions options, ModelCatalog catalog, ILogger log)
+    private static void Map(WebApplication app, ServerOptions options, ModelCatalog? catalog, ILogger log)
     {
         var gate = new AdmissionGate(options.Concurrency, options.QueueLength);
         var metrics = new ServerMetrics();
@@ -142,6 +152,12 @@ public sealed class VigilServer : IAsyncDisposable
         });
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapGet("/healthz", () => HttpResults.Text("ok")).ExcludeFromDescription();
+        if (catalog is null) return; // a dashboard of a results store only
+        MapModels(app, options, catalog, gate, metrics);
+    }
+
+    private static void MapModels(WebApplication app, ServerOptions options, ModelCatalog catalog, AdmissionGate gate, ServerMetrics metrics)
+    {
         app.MapGet("/readyz", () => catalog.Models.Count > 0
             ? HttpResults.Text("ready")
             : HttpResults.Json(new ErrorResponse($"No model is loaded from {options.ModelsFolder}" +
@@ -230,7 +246,8 @@ public sealed class VigilServer : IAsyncDisposable
                 applied is { } a ? scored.Prediction.Score >= a : null, applied, threshold is not null ? "request" : calibration is not null ? "model" : "none",
                 clock.Elapsed.TotalMilliseconds,
                 pictures.Heatmap ? Convert.ToBase64String(ImageIO.EncodePng(scored.Heatmap)) : null,
-                pictures.Overlay ? Convert.ToBase64String(ImageIO.EncodePng(scored.Overlay)) : null);
+                pictures.Overlay ? Convert.ToBase64String(ImageIO.EncodePng(scored.Overlay)) : null,
+                ImageLimits.IsTiny(image.Height, image.Width) ? ImageLimits.TinyWarning(file, image.Height, image.Width) : null);
             metrics.Latency(served.Name, clock.Elapsed.TotalSeconds);
             return new BatchItem(file, response, null);
         }

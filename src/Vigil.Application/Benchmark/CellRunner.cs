@@ -53,7 +53,7 @@ public static class CellRunner
         var anomalies = train.Where(s => s.IsAnomalous).ToList();
         if (anomalies.Count == 0 || model.Module.Info.Capabilities.HasFlag(DetectorCapabilities.Supervised))
             return (new TrainingData(normal) { Anomalies = anomalies }, []);
-        return (new TrainingData(normal), [$"{model.Label} cannot use labelled anomalies: trained on the {normal.Count} normal of {train.Count} training images."]);
+        return (new TrainingData(normal), [$"{model.Label} cannot use labelled anomalies: trained on the {normal.Count} normal of {Counted.Of(train.Count, "training image")}."]);
     }
 
     /// <summary>

@@ -62,8 +62,8 @@ public static class EvaluateModel
         using var run = RecordedRun.Begin(request.ResultsStore, request.OutputDirectory, request.Run, backbone?.Name ?? "", backbone?.WeightsSha256);
         try
         {
-            var (clean, skipped) = display.Run($"checking {dataset.Name}/{category}",
-                p => DatasetValidation.Check(dataset.Load(category), request.SkipCorrupt, WorkProgress.ForPhase(p, "")));
+            var check = Datasets.Check(dataset, category, request.SkipCorrupt, display);
+            var (clean, skipped) = (check.Clean, check.Skipped);
             // The model's setting may have moved test images into training (supervised, noisy): apply it again, same seed.
             var setting = LearningSettings.Parse(provenance?.Setting ?? LearningSettings.Default.Spec);
             int seed = (int)(provenance?.Seed ?? 0);
@@ -81,6 +81,7 @@ public static class EvaluateModel
             var result = outcome.Result with
             {
                 TrainCount = provenance?.TrainImages.Count ?? 0,
+                Notes = check.TinySummary is { } tiny ? [tiny, .. outcome.Result.Notes] : outcome.Result.Notes,
                 TestedModel = new TestedModel(Path.GetFullPath(request.ModelFile), calibration?.Rule ?? "none", calibration?.ImageThreshold,
                     calibration is null ? null : ConfusionCounts.At(outcome.Result.Images, calibration.ImageThreshold)),
             };
@@ -103,7 +104,7 @@ public static class EvaluateModel
         var overlap = test.Where(s => seen.Contains(Path.GetFullPath(s.SourcePath)) && !allowedIds.Contains(s.Id)).Select(s => s.SourcePath).ToList();
         if (overlap.Count > 0)
             throw new VigilInputException(
-                $"{overlap.Count} test image(s) were used to train or calibrate this model, e.g. '{overlap[0]}'. Test on the split it was " +
+                $"{Counted.Of(overlap.Count, "test image")} {(overlap.Count == 1 ? "was" : "were")} used to train or calibrate this model, e.g. '{overlap[0]}'. Test on the split it was " +
                 "trained with (leave out --train-ratio/--split-seed to use the recorded ones) or on other data.");
     }
 

@@ -18,21 +18,25 @@ public sealed record PredictRequest
 
     public required string OutputFolder { get; init; }
 
-    /// <summary>Heat maps and overlays are scaled down so their longer side is at most this many pixels; null = the image's own size.</summary>
+    /// <summary>Heat maps and overlays are scaled down so their longer side is at most this many pixels; null = the size the image is decoded to (<see cref="ImageLimits.DecodedSize"/>).</summary>
     public int? MaxMapSide { get; init; } = DefaultMaxMapSide;
 
     public const int DefaultMaxMapSide = 1024;
 }
 
-/// <summary>One line of predictions.csv/json; Error is set (and the rest empty) when the image could not be scored.</summary>
-public sealed record PredictionRow(string Path, float? Score, float? NormalisedScore, bool? Anomalous, string? Heatmap, string? Overlay, string? Error);
+/// <summary>
+/// One line of predictions.csv/json; Error is set (and the rest empty) when the image could not be scored; Warning
+/// when it was scored but the score says little (an image below <see cref="ImageLimits.MinSide"/> pixels on a side).
+/// </summary>
+public sealed record PredictionRow(string Path, float? Score, float? NormalisedScore, bool? Anomalous, string? Heatmap, string? Overlay, string? Error,
+    string? Warning = null);
 
 public sealed record PredictOutcome(IReadOnlyList<PredictionRow> Rows, bool Calibrated, string OutputFolder);
 
 /// <summary>
 /// Scores images with a model from <c>vigil train</c>: anomaly score, normalised score (0.5 = threshold) and label, and
-/// per image a heat map and an overlay PNG. An unreadable image is reported in its row and skipped; the others are
-/// still scored. The predictions files are written whole or not at all.
+/// per image a heat map and an overlay PNG. An unreadable image is reported in its row and skipped, the others are
+/// still scored; a tiny image is scored with a warning in its row. The predictions files are written whole or not at all.
 /// </summary>
 public static class PredictImages
 {
@@ -43,7 +47,7 @@ public static class PredictImages
         if (request.MaxMapSide < 16) throw new VigilInputException($"The largest map side {request.MaxMapSide} must be at least 16 pixels.");
         using var model = DeployedModel.Load(request.ModelFile, BackboneChoice.Resolver(request.Weights));
         var names = UniqueStems(files);
-        var rows = display.Run($"scoring {files.Count} image{(files.Count == 1 ? "" : "s")}", progress =>
+        var rows = display.Run($"scoring {Counted.Of(files.Count, "image")}", progress =>
         {
             var done = new List<PredictionRow>();
             for (int i = 0; i < files.Count; i++)
@@ -58,20 +62,28 @@ public static class PredictImages
         return new PredictOutcome(rows, model.Calibration is not null, Path.GetFullPath(request.OutputFolder));
     }
 
+    /// <summary>
+    /// One image's row. An image that cannot be read or scored gets its error in the row and the others go on; an
+    /// output that cannot be written (full disk) stops the run, as it would for every later image too.
+    /// </summary>
     private static PredictionRow Score(DeployedModel model, string file, string stem, int? maxSide)
     {
+        ImageTensor image;
+        ScoredImage scored;
         try
         {
-            var scored = ScoreImage.Run(model, ImageIO.ReadRgb(file), maxSide);
-            string heatmap = stem + "_heatmap.png", overlay = stem + "_overlay.png";
-            WriteImage(scored.Heatmap, heatmap);
-            WriteImage(scored.Overlay, overlay);
-            return new PredictionRow(file, scored.Prediction.Score, scored.Decision?.NormalisedScore, scored.Decision?.IsAnomalous, heatmap, overlay, null);
+            image = ImageIO.ReadRgb(file);
+            scored = ScoreImage.Run(model, image, maxSide);
         }
         catch (VigilInputException e)
         {
             return new PredictionRow(file, null, null, null, null, null, e.Message);
         }
+        string heatmap = stem + "_heatmap.png", overlay = stem + "_overlay.png";
+        WriteImage(scored.Heatmap, heatmap);
+        WriteImage(scored.Overlay, overlay);
+        var warning = ImageLimits.IsTiny(image.Height, image.Width) ? ImageLimits.TinyWarning(file, image.Height, image.Width) : null;
+        return new PredictionRow(file, scored.Prediction.Score, scored.Decision?.NormalisedScore, scored.Decision?.IsAnomalous, heatmap, overlay, null, warning);
     }
 
     private static void WriteImage(ImageTensor image, string path) => FileOutput.WriteAllBytes(path, ImageIO.EncodePng(image));
@@ -106,7 +118,7 @@ public static class PredictImages
     {
         FileOutput.WriteAllText(Path.Combine(folder, "predictions.json"), JsonSerializer.Serialize(rows, new JsonSerializerOptions { WriteIndented = true }));
         FileOutput.WriteAllText(Path.Combine(folder, "predictions.csv"), CsvWriter.Format(
-            ["path", "score", "normalised_score", "anomalous", "heatmap", "overlay", "error"],
-            rows.Select(r => new object?[] { r.Path, r.Score, r.NormalisedScore, r.Anomalous, r.Heatmap, r.Overlay, r.Error })));
+            ["path", "score", "normalised_score", "anomalous", "heatmap", "overlay", "error", "warning"],
+            rows.Select(r => new object?[] { r.Path, r.Score, r.NormalisedScore, r.Anomalous, r.Heatmap, r.Overlay, r.Error, r.Warning })));
     }
 }

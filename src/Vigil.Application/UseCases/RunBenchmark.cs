@@ -62,15 +62,7 @@ public static class RunBenchmark
 {
     public static BenchmarkOutcome Run(BenchmarkRequest request, IWorkDisplay display, CancellationToken cancel = default)
     {
-        if (request.Models.Count == 0) throw new VigilInputException("No model to benchmark; name at least one with --models.");
-        if (request.Datasets.Count == 0) throw new VigilInputException("No dataset to benchmark on; name at least one with --datasets.");
-        if (request.Continual is not null)
-            foreach (var model in request.Models.Where(m => !m.Module.Info.Capabilities.HasFlag(DetectorCapabilities.Continual)))
-                throw new VigilInputException($"Model '{model.Label}' cannot learn task after task, so it cannot run the continual setting; leave it out of --models or the setting out.");
-        // Unknown datasets and categories fail before anything is written.
-        var datasets = request.Datasets.Select(spec => (Spec: spec, Dataset: Datasets.Open(spec, new SplitOptions(request.TrainRatio), display))).ToList();
-        foreach (var (_, dataset) in datasets) Categories(dataset, request.Categories);
-        OutputChecks.RequireWritableDirectory(request.OutputDirectory, "the benchmark results");
+        BenchmarkGrid.Check(request, display); // unknown datasets and categories fail before anything is written
 
         var backbone = request.Backbone;
         using var run = RecordedRun.Begin(request.ResultsStore, request.OutputDirectory, request.Run, backbone.Name, backbone.WeightsSha256);
@@ -79,45 +71,32 @@ public static class RunBenchmark
             var cells = new List<CellResult>();
             var skippedFiles = new List<SkippedFile>();
             var continualTasks = new Dictionary<int, List<(string Dataset, string Category, DatasetSplit Split)>>();
-            foreach (var (spec, _) in datasets)
-                foreach (int seed in request.Seeds)
+            foreach (var category in BenchmarkGrid.Categories(request, display))
+            {
+                skippedFiles.AddRange(category.Skipped);
+                if (request.Continual != null)
                 {
-                    var dataset = Datasets.Open(spec, new SplitOptions(request.TrainRatio, seed), display);
-                    foreach (var category in Categories(dataset, request.Categories))
+                    continualTasks.TryAdd(category.Seed, []);
+                    continualTasks[category.Seed].Add((category.Dataset, category.Category, category.Clean));
+                }
+                foreach (var setting in request.Settings)
+                {
+                    var transformed = setting.Apply(category.Clean, category.Seed);
+                    foreach (var cell in BenchmarkGrid.Cells(request, category, setting))
                     {
-                        var (clean, skipped) = display.Run($"checking {dataset.Name}/{category}",
-                            p => DatasetValidation.Check(dataset.Load(category), request.SkipCorrupt, WorkProgress.ForPhase(p, "")));
-                        skippedFiles.AddRange(skipped);
-                        if (request.Continual != null)
+                        cancel.ThrowIfCancellationRequested();
+                        if (run.Store.TryFindCell(cell.Spec.Hash, out var done))
                         {
-                            continualTasks.TryAdd(seed, []);
-                            continualTasks[seed].Add((dataset.Name, category, clean));
+                            display.Note($"{cell.Spec}: finished earlier, kept");
+                            cells.Add(done!);
+                            continue;
                         }
-                        foreach (var setting in request.Settings)
-                        {
-                            var transformed = setting.Apply(clean, seed);
-                            foreach (var model in request.Models)
-                            {
-                                cancel.ThrowIfCancellationRequested();
-                                var modelBackbone = request.Protocol.BackboneFor(model, backbone);
-                                var cellSpec = CellSpecs.For(model, modelBackbone, dataset.Name, spec, category, setting.Name, setting.Spec, seed,
-                                    request.TrainRatio, skipped.Count, request.Protocol.EvaluationFor(model, request.Evaluation));
-                                if (run.Store.TryFindCell(cellSpec.Hash, out var done))
-                                {
-                                    display.Note($"{cellSpec}: finished earlier, kept");
-                                    cells.Add(done!);
-                                    continue;
-                                }
-                                var outcome = display.Run(cellSpec.ToString(), p => CellRunner.Run(cellSpec, model, modelBackbone, transformed.Split, progress: p, cancel: cancel,
-                                    checkpoints: Checkpoints(request.OutputDirectory, cellSpec)));
-                                var result = setting is Unsupervised ? outcome.Result
-                                    : outcome.Result with { Notes = [transformed.Notes.Summary, .. outcome.Result.Notes] };
-                                run.Save(result, outcome.ArtifactFiles);
-                                cells.Add(result);
-                            }
-                        }
+                        var outcome = display.Run(cell.Spec.ToString(), p => BenchmarkGrid.Run(cell, setting, transformed, request.OutputDirectory, p, cancel));
+                        run.Save(outcome.Result, outcome.ArtifactFiles);
+                        cells.Add(outcome.Result);
                     }
                 }
+            }
             var continual = request.Continual is null ? [] : RunContinual(request, request.Continual, continualTasks, run, skippedFiles.Count, display, cancel);
 
             var csv = Path.Combine(request.OutputDirectory, "results.csv");

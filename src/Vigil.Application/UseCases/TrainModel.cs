@@ -88,8 +88,7 @@ public static class TrainModel
             throw new VigilInputException($"{checkpoint.Location} holds the checkpoint of an interrupted training of this model file: continue it with --resume, or delete it to train from the start.");
         var calibration = request.Calibration;
 
-        var (clean, skipped) = display.Run($"checking {dataset.Name}/{category}",
-            p => DatasetValidation.Check(dataset.Load(category), request.SkipCorrupt, WorkProgress.ForPhase(p, "")));
+        var (clean, skipped, _) = Datasets.Check(dataset, category, request.SkipCorrupt, display);
         var transformed = request.Setting.Apply(clean, request.Seed);
         var notes = new List<string>();
         if (request.Setting is not Unsupervised) notes.Add($"setting {request.Setting.Name}: {transformed.Notes.Summary}");
@@ -108,7 +107,7 @@ public static class TrainModel
         if (validationNormals.Count > 0)
         {
             int byRatio = (int)Math.Round(calibration.ValidationRatio * transformed.Train.Count(s => !s.IsAnomalous && s.Augmentation is null), MidpointRounding.AwayFromZero);
-            notes.Add($"threshold fitted on {validationNormals.Count} validation normal image{(validationNormals.Count == 1 ? "" : "s")}" +
+            notes.Add($"threshold fitted on {Counted.Of(validationNormals.Count, "validation normal image")}" +
                       (byRatio < validationNormals.Count ? $" (the minimum; --validation-ratio {calibration.ValidationRatio} alone would hold back {byRatio})" : "") +
                       $": its false-positive rate on them moves in steps of {1.0 / validationNormals.Count:P0}.");
         }
@@ -118,7 +117,7 @@ public static class TrainModel
         IDetector detector;
         try
         {
-            detector = display.Run($"fitting {model.Label} on {dataset.Name}/{category} ({data.Normal.Count} images)",
+            detector = display.Run($"fitting {model.Label} on {dataset.Name}/{category} ({Counted.Of(data.Normal.Count, "image")})",
                 p => model.CreateTrainer().Fit(data with { Validation = validationNormals },
                     new TrainingContext(request.Seed, request.Protocol.BackboneFor(model, request.Backbone), p, cancel, checkpoint)));
         }
@@ -130,12 +129,16 @@ public static class TrainModel
         double fitSeconds = clock.Elapsed.TotalSeconds;
         notes.AddRange((detector as ITrainedDetector)?.Training?.Notes ?? []);
         var scoreCalibration = validation.Count == 0 ? null
-            : display.Run($"calibrating on {validation.Count} validation images",
+            : display.Run($"calibrating on {Counted.Of(validation.Count, "validation image")}",
                 p => Calibrator.Fit(detector, validation, calibration.ThresholdRule, calibration.SyntheticAnomalies, request.Seed, WorkProgress.ForPhase(p, "calibrate")));
         var provenance = new ModelProvenance(request.Dataset, category, request.Split.TrainRatio, request.Split.Seed, request.Setting.Spec,
             request.Seed, data.Normal.Concat(data.Anomalies).Select(s => s.SourcePath).ToList(), validation.Select(s => s.SourcePath).ToList(),
             VigilBuild.Version, VigilBuild.GitCommit, DateTime.UtcNow, fitSeconds, request.Configuration);
-        DeployedModel.Write(path, detector, scoreCalibration, provenance);
+        try { DeployedModel.Write(path, detector, scoreCalibration, provenance); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) // checked writable before, so: the disk filled up
+        {
+            throw new VigilInputException($"Could not write the model file '{Path.GetFullPath(path)}': {e.Message} Free disk space or choose another --out, then train again.", e);
+        }
 
         return new TrainOutcome(Path.GetFullPath(path), new FileInfo(path).Length, dataset.Name, category, data.Normal.Count + data.Anomalies.Count,
             validation.Count, fitSeconds, detector.StateBytes, detector.StateSummary, detector.Backbone?.Name ?? "(its own networks)",

@@ -40,12 +40,14 @@ internal static class BenchCommand
         var settings = SharedOptions.Settings(repeatable: true);
         var resultsStore = SharedOptions.ResultsStore();
         var wide = SharedOptions.Wide();
+        var queue = QueueCommands.Queue();
+        var wait = QueueCommands.Wait();
 
         var command = new Command("bench",
             "Benchmark models on datasets: fit, test, evaluate (image/pixel AUROC, AU-PRO, …) and time every (model, dataset, category, setting, seed) cell. " +
             "Finished cells are kept in the results store and not recomputed when the run is repeated or resumed.")
         {
-            models, datasets, categories, settings, seeds, output, resultsStore, skipCorrupt, trainRatio, wide, ConfigFile.PresetOption(),
+            models, datasets, categories, settings, seeds, output, resultsStore, skipCorrupt, trainRatio, wide, ConfigFile.PresetOption(), queue, wait,
         };
         backbone.AddTo(command);
         command.SetAction(parse => CommandRunner.Run(cancel =>
@@ -67,6 +69,8 @@ internal static class BenchCommand
                 ResultsStore = parse.GetValue(resultsStore),
                 Run = SharedOptions.Describe(parse),
             };
+            if (parse.GetValue(queue) is { } queueAddress) return QueueCommands.Bench(request, queueAddress, parse.GetValue(wait), parse.GetValue(wide), cancel);
+            if (parse.GetValue(wait)) throw new VigilInputException("--wait follows a grid on the queue; give --queue too.");
             var outcome = RunBenchmark.Run(request, ConsoleDisplay.Instance, cancel);
             foreach (var continual in outcome.Continual) ResultTables.RenderContinual(continual);
             if (outcome.Cells.Count > 0) ResultTables.Render(outcome.Cells, parse.GetValue(wide));

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Spectre.Console;
+using Vigil.Imaging;
 using Vigil.UseCases;
 
 namespace Vigil.Cli.Commands;
@@ -14,7 +15,8 @@ internal static class PredictCommand
         var output = new Option<string>("--out", "-o") { Description = "Folder for the maps and the predictions files.", DefaultValueFactory = _ => "vigil-predictions" };
         var fullSize = new Option<bool>("--full-size-maps")
         {
-            Description = $"Write heat maps and overlays at each image's own size (default: scaled so the longer side is at most {PredictRequest.DefaultMaxMapSide} pixels).",
+            Description = $"Write heat maps and overlays at the size each image is decoded to: its own, up to {ImageLimits.MaxDecodeSide} pixels on the longer side " +
+                          $"(default: scaled so the longer side is at most {PredictRequest.DefaultMaxMapSide} pixels).",
         };
         var command = new Command("predict",
             "Score new images with a model from 'vigil train': anomaly score, normalised score (0.5 = threshold), label, and an " +
@@ -37,7 +39,8 @@ internal static class PredictCommand
             if (!outcome.Calibrated)
                 AnsiConsole.MarkupLine("[yellow]The model has no calibrated threshold: scores only, no labels; maps are scaled per image.[/]");
             int failed = rows.Count(r => r.Error != null), anomalous = rows.Count(r => r.Anomalous == true), scored = rows.Count - failed;
-            AnsiConsole.MarkupLineInterpolated($"{scored} image{(scored == 1 ? "" : "s")} scored{(outcome.Calibrated ? $", {anomalous} anomalous" : "")}; maps and predictions.csv/json in [bold]{outcome.OutputFolder}[/].");
+            AnsiConsole.MarkupLineInterpolated($"{Counted.Of(scored, "image")} scored{(outcome.Calibrated ? $", {anomalous} anomalous" : "")}; maps and predictions.csv/json in [bold]{outcome.OutputFolder}[/].");
+            foreach (var r in rows.Where(r => r.Warning != null)) Console.Error.WriteLine($"warning: {r.Warning}");
             foreach (var r in rows.Where(r => r.Error != null)) Console.Error.WriteLine($"error: {r.Error}");
             return failed == 0 ? 0 : CommandRunner.Failed;
         }));

@@ -64,11 +64,11 @@ internal static class TrainCommand
             var outcome = TrainModel.Run(request, ConsoleDisplay.Instance, cancel);
 
             var table = new Table().Title(Markup.Escape($"Trained {request.Model.Label}")).AddColumns("", "");
-            table.AddRow("data", Markup.Escape($"{outcome.Dataset}/{outcome.Category}: {Count(outcome.TrainCount, "training image")}, {Count(outcome.ValidationCount, "validation image")}"));
+            table.AddRow("data", Markup.Escape($"{outcome.Dataset}/{outcome.Category}: {Counted.Of(outcome.TrainCount, "training image")}, {Counted.Of(outcome.ValidationCount, "validation image")}"));
             table.AddRow("backbone", Markup.Escape(outcome.Backbone));
             table.AddRow("fit", Markup.Escape($"{outcome.FitSeconds:F1} s; {outcome.StateSummary}, {outcome.StateBytes / 1048576.0:F1} MiB"));
             table.AddRow("threshold", outcome.Calibration is { } c
-                ? Markup.Escape($"{c.Rule}: image score ≥ {c.ImageThreshold:G5} is anomalous; pixel ≥ {c.PixelThreshold:G5} ({Count(c.ValidationNormal, "normal")}, {Count(c.ValidationAnomalous, "anomalous")} validation images)")
+                ? Markup.Escape($"{c.Rule}: image score ≥ {c.ImageThreshold:G5} is anomalous; pixel ≥ {c.PixelThreshold:G5} ({(c.ValidationAnomalous == 0 ? Counted.Of(c.ValidationNormal, "normal validation image") : $"{c.ValidationNormal} normal and {c.ValidationAnomalous} anomalous validation images")})")
                 : "[yellow]none (validation ratio 0): predictions get scores but no labels[/]");
             table.AddRow("model file", Markup.Escape($"{outcome.ModelPath} ({outcome.FileBytes / 1048576.0:F1} MiB)"));
             AnsiConsole.Write(table);
@@ -79,8 +79,6 @@ internal static class TrainCommand
         }));
         return command;
     }
-
-    private static string Count(int n, string noun) => $"{n} {noun}{(n == 1 ? "" : "s")}";
 
     /// <summary>--validation-ratio, --threshold and --synthetic-anomalies.</summary>
     private sealed class CalibrationOptionSet

@@ -14,7 +14,10 @@ internal static class VigilCommand
         root.Subcommands.Add(TestCommand.Create());
         root.Subcommands.Add(PredictCommand.Create());
         root.Subcommands.Add(ServeCommand.Create());
+        root.Subcommands.Add(ExportCommand.Create());
+        root.Subcommands.Add(DashboardCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
+        root.Subcommands.Add(QueueCommands.Worker());
         root.Subcommands.Add(ModelsCommand.Create());
         root.Subcommands.Add(DatasetCommands.Create());
         root.Subcommands.Add(PerfCommands.Create());

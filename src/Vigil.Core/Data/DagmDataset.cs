@@ -109,7 +109,7 @@ public sealed partial class DagmDataset : IDataset
         var unlisted = onDisk.Where(p => !listed.Contains(Path.GetFileName(p))).ToList();
         if (unlisted.Count > 0)
             throw new VigilInputException(
-                $"{unlisted.Count} image(s) in '{folder}' are not in {labelsPath}, e.g. '{unlisted[0]}'; every image needs a line (index, flag 0/1, file name, 0, label file or 0). Add the lines or remove the images.");
+                $"{Counted.Of(unlisted.Count, "image")} in '{folder}' {(unlisted.Count == 1 ? "is" : "are")} not in {labelsPath}, e.g. '{unlisted[0]}'; every image needs a line (index, flag 0/1, file name, 0, label file or 0). Add the lines or remove the images.");
         return samples;
     }
 

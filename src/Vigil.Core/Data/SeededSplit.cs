@@ -26,7 +26,7 @@ public static class SeededSplit
         // Sorting first makes the result independent of the order the caller listed the files in.
         var normals = normal.OrderBy(s => s.SourcePath, StringComparer.Ordinal).ToArray();
         if (normals.Length < 2)
-            throw new VigilInputException($"Dataset '{dataset}' category '{category}' has {normals.Length} normal image(s); splitting needs at least 2 (one to train on, one to test). Add normal images.");
+            throw new VigilInputException($"Dataset '{dataset}' category '{category}' has {Counted.Of(normals.Length, "normal image")}; splitting needs at least 2 (one to train on, one to test). Add normal images.");
         SeededRandom.Shuffle(normals, (ulong)(uint)options.Seed);
         int trainCount = Math.Clamp((int)Math.Round(options.TrainRatio * normals.Length, MidpointRounding.AwayFromZero), 1, normals.Length - 1);
         var train = normals[..trainCount].OrderBy(s => s.SourcePath, StringComparer.Ordinal).ToList();

@@ -22,7 +22,7 @@ public static class ValidationSplit
         var normals = train.Where(s => !s.IsAnomalous && s.Augmentation is null).OrderBy(s => s.SourcePath, StringComparer.Ordinal).ToArray();
         if (normals.Length < minimum + 1)
             throw new VigilInputException(
-                $"Holding back {minimum} validation image{(minimum == 1 ? "" : "s")} and training on the rest needs at least {minimum + 1} normal training images; got {normals.Length}. " +
+                $"Holding back {Counted.Of(minimum, "validation image")} and training on the rest needs at least {minimum + 1} normal training images; got {normals.Length}. " +
                 "Add normal images, or use a validation ratio of 0 (no threshold).");
         SeededRandom.Shuffle(normals, (ulong)(uint)seed ^ 0x5641_4C49_4441_5445UL); // "VALIDATE": a stream apart from the train/test split's
         int count = Math.Clamp((int)Math.Round(ratio * normals.Length, MidpointRounding.AwayFromZero), Math.Max(1, minimum), normals.Length - 1);

@@ -3,51 +3,56 @@ using OpenCvSharp;
 
 namespace Vigil.Imaging;
 
-/// <summary>Decodes and encodes images and masks with OpenCV (PNG 8/16-bit, JPEG, BMP, TIFF incl. float).</summary>
+/// <summary>
+/// Decodes and encodes images and masks with OpenCV (PNG 8/16-bit, JPEG, BMP, TIFF incl. float). Images larger than
+/// <see cref="ImageLimits.MaxDecodeSide"/> are decoded reduced, and their masks likewise (see <see cref="ImageLimits"/>).
+/// </summary>
 public static class ImageIO
 {
     /// <summary>
     /// Reads an image as RGB CHW floats: 8-bit values /255, 16-bit /65535, float kept as is.
     /// Grayscale becomes 3 identical channels (RGB backbones need 3); an alpha channel is dropped.
+    /// A longer side above <see cref="ImageLimits.MaxDecodeSide"/> is reduced to it (area average; a JPEG decodes reduced).
     /// </summary>
     public static ImageTensor ReadRgb(string path)
     {
-        using var mat = Decode(path, ImreadModes.Unchanged);
+        using var mat = Decode(path, mask: false);
         using var rgb = ToThreeChannelRgb(mat, path);
         return MatToTensor(rgb, ScaleFor(rgb.Depth(), path));
     }
 
     /// <summary>
-    /// Decodes an image held in memory (e.g. an upload) as <see cref="ReadRgb"/> reads a file; <paramref name="name"/>
-    /// names it in errors.
+    /// Decodes an image held in memory (e.g. an upload) as <see cref="ReadRgb"/> reads a file, within the same size
+    /// limits (reduced above <see cref="ImageLimits.MaxDecodeSide"/>, refused from the header when absurd);
+    /// <paramref name="name"/> names it in errors.
     /// </summary>
     public static ImageTensor DecodeRgb(byte[] bytes, string name)
     {
         if (bytes.Length == 0) throw new VigilInputException($"Image '{name}' is empty (0 bytes).");
         if (bytes is [0xFF, 0xD8, 0xFF, ..] && bytes.AsSpan(Math.Max(0, bytes.Length - 4096)).IndexOf((ReadOnlySpan<byte>)[0xFF, 0xD9]) < 0)
             throw new VigilInputException($"Image '{name}' is a truncated JPEG (no end-of-image marker).");
-        Mat mat;
-        try { mat = Cv2.ImDecode(bytes, ImreadModes.Unchanged); }
-        catch (OpenCVException e) { throw Corrupt(name, e); }
-        using (mat)
-        {
-            if (mat.Empty()) throw Corrupt(name, null);
-            using var rgb = ToThreeChannelRgb(mat, name);
-            return MatToTensor(rgb, ScaleFor(rgb.Depth(), name));
-        }
+        using var stream = new MemoryStream(bytes, writable: false);
+        using var mat = Decode(ImageHeader.Read(stream), name, mask: false, mode => Checked(name, () => Cv2.ImDecode(bytes, mode)));
+        using var rgb = ToThreeChannelRgb(mat, name);
+        return MatToTensor(rgb, ScaleFor(rgb.Depth(), name));
     }
 
-    /// <summary>An image's height and width (decodes it: OpenCV has no header-only read).</summary>
+    /// <summary>An image's height and width as stored (from the file header; formats without a known header are decoded).</summary>
     public static (int Height, int Width) ReadSize(string path)
     {
-        using var mat = Decode(path, ImreadModes.Unchanged);
+        RequireComplete(path);
+        if (ImageHeader.Read(path) is { } header) return (header.Height, header.Width);
+        using var mat = Checked(path, () => Cv2.ImRead(path, ImreadModes.Unchanged));
         return (mat.Rows, mat.Cols);
     }
 
-    /// <summary>Reads a mask; any non-zero pixel (in any channel) is defective.</summary>
+    /// <summary>
+    /// Reads a mask; any non-zero pixel (in any channel) is defective. A mask larger than
+    /// <see cref="ImageLimits.MaxDecodeSide"/> is reduced (nearest) to the size its image of the same size is decoded to.
+    /// </summary>
     public static BinaryMask ReadMask(string path)
     {
-        using var mat = Decode(path, ImreadModes.Unchanged);
+        using var mat = Decode(path, mask: true);
         using var gray = new Mat();
         if (mat.Channels() == 1) mat.CopyTo(gray);
         else
@@ -88,15 +93,82 @@ public static class ImageIO
         WriteMat(mat, path);
     }
 
+    /// <summary>
+    /// Encodes first (an unknown extension is the only reason that fails), then writes the file whole (see
+    /// <see cref="FileOutput"/>): a full disk or an unwritable folder is reported as such, naming the file.
+    /// </summary>
     internal static void WriteMat(Mat mat, string path)
     {
-        var dir = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (dir != null) Directory.CreateDirectory(dir);
-        if (!Cv2.ImWrite(path, mat))
-            throw new VigilInputException($"Could not write image '{path}': check the extension (.png, .jpg, .bmp, .tif) and that the folder is writable.");
+        var extension = Path.GetExtension(path);
+        byte[] bytes;
+        bool encoded;
+        try { encoded = Cv2.ImEncode(extension, mat, out bytes); }
+        catch (OpenCVException) { (encoded, bytes) = (false, []); }
+        if (!encoded)
+            throw new VigilInputException($"Could not write image '{path}': no image format has the extension '{extension}'. Use .png, .jpg, .bmp or .tif.");
+        var full = Path.GetFullPath(path);
+        try { Directory.CreateDirectory(Path.GetDirectoryName(full)!); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new VigilInputException($"Could not write image '{full}': {e.Message} Choose a writable folder.", e);
+        }
+        FileOutput.WriteAllBytes(full, bytes);
     }
 
-    private static Mat Decode(string path, ImreadModes mode)
+    /// <summary>
+    /// Decodes an image or mask at most <see cref="ImageLimits.MaxDecodeSide"/> on its longer side: a JPEG whose header
+    /// says it is larger decodes at 1/2, 1/4 or 1/8 size (libjpeg's DCT scaling) before the exact reduction; other
+    /// formats decode whole (refused above <see cref="ImageLimits.MaxFullDecodePixels"/>) and are then reduced, images by
+    /// area average, masks by nearest neighbour, both to <see cref="ImageLimits.DecodedSize"/> of the stored size.
+    /// </summary>
+    private static Mat Decode(string path, bool mask)
+    {
+        RequireComplete(path);
+        return Decode(ImageHeader.Read(path), path, mask, mode => Checked(path, () => Cv2.ImRead(path, mode)));
+    }
+
+    /// <param name="header">The stored size from the header, if it could be read.</param>
+    /// <param name="name">The file (or upload) named in errors.</param>
+    /// <param name="read">Decodes the file or bytes with the given mode.</param>
+    private static Mat Decode((int Height, int Width, bool Jpeg)? header, string name, bool mask, Func<ImreadModes, Mat> read)
+    {
+        if (header is { } stored)
+        {
+            var target = ImageLimits.DecodedSize(stored.Height, stored.Width);
+            if (stored.Jpeg && !mask && target != (stored.Height, stored.Width))
+                return Reduce(read(JpegReduction(stored.Height, stored.Width, target) | ImreadModes.IgnoreOrientation), target, InterpolationFlags.Area);
+            if ((long)stored.Height * stored.Width > ImageLimits.MaxFullDecodePixels)
+                throw new VigilInputException(
+                    $"Image '{name}' is {stored.Width}x{stored.Height} pixels ({(double)stored.Height * stored.Width / 1e6:F0} megapixels); Vigil decodes at most " +
+                    $"{ImageLimits.MaxFullDecodePixels / 1e6:F0} megapixels of a {(stored.Jpeg ? "JPEG mask" : "non-JPEG image")} at full size. " +
+                    $"Scale it down (a longer side of {ImageLimits.MaxDecodeSide} is what Vigil uses) or remove it.");
+        }
+        var mat = read(ImreadModes.Unchanged);
+        return Reduce(mat, ImageLimits.DecodedSize(mat.Rows, mat.Cols), mask ? InterpolationFlags.Nearest : InterpolationFlags.Area);
+    }
+
+    /// <summary>The largest JPEG scale-down (1/8, 1/4, 1/2) that still leaves at least <paramref name="target"/> pixels, as a colour read.</summary>
+    private static ImreadModes JpegReduction(int height, int width, (int Height, int Width) target)
+    {
+        foreach (var (factor, mode) in new[] { (8, ImreadModes.ReducedColor8), (4, ImreadModes.ReducedColor4), (2, ImreadModes.ReducedColor2) })
+            if ((height + factor - 1) / factor >= target.Height && (width + factor - 1) / factor >= target.Width) return mode;
+        return ImreadModes.Color;
+    }
+
+    /// <summary><paramref name="mat"/> at <paramref name="target"/> size (itself when it already is; else it is disposed).</summary>
+    private static Mat Reduce(Mat mat, (int Height, int Width) target, InterpolationFlags interpolation)
+    {
+        if (mat.Rows == target.Height && mat.Cols == target.Width) return mat;
+        using (mat)
+        {
+            var reduced = new Mat();
+            Cv2.Resize(mat, reduced, new Size(target.Width, target.Height), 0, 0, interpolation);
+            return reduced;
+        }
+    }
+
+    /// <summary>The file exists, is not empty and, if a JPEG, is not cut off.</summary>
+    private static void RequireComplete(string path)
     {
         if (!File.Exists(path))
             throw new VigilInputException($"Image '{path}' does not exist.");
@@ -104,13 +176,18 @@ public static class ImageIO
             throw new VigilInputException($"Image '{path}' is empty (0 bytes): replace it with a valid image or remove it.");
         if (IsJpeg(path) && !HasJpegEndMarker(path))
             throw new VigilInputException($"Image '{path}' is a truncated JPEG (no end-of-image marker): replace it with a complete file or remove it.");
+    }
+
+    /// <summary>The decoded image; an OpenCV failure or an empty result is a corrupt image named <paramref name="name"/>.</summary>
+    private static Mat Checked(string name, Func<Mat> decode)
+    {
         Mat mat;
-        try { mat = Cv2.ImRead(path, mode); }
-        catch (OpenCVException e) { throw Corrupt(path, e); }
+        try { mat = decode(); }
+        catch (OpenCVException e) { throw Corrupt(name, e); }
         if (mat.Empty())
         {
             mat.Dispose();
-            throw Corrupt(path, null);
+            throw Corrupt(name, null);
         }
         return mat;
     }

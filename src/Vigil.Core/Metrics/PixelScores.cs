@@ -53,7 +53,7 @@ public sealed class PixelScores
             total += aligned[i].Scores.Length;
         }
         if (total > Array.MaxLength)
-            throw new VigilInputException($"{total} test pixels are more than one evaluation can hold ({Array.MaxLength}); evaluate fewer images or use EvaluationResolution.Model.");
+            throw new VigilInputException($"{total} test pixels are more than one evaluation can hold ({Array.MaxLength}); test fewer or smaller images at once, or compute pixel metrics in the network's view (--protocol reference).");
 
         // Pack keys per image in parallel; region labels are local first and made global once all counts are known.
         var keys = GC.AllocateUninitializedArray<ulong>((int)total);

@@ -50,7 +50,7 @@ public sealed record FewShot(int Shots = FewShot.DefaultShots, int Variants = 0,
         string summary = $"Kept {count} of {normals.Count} normal training images"
             + (Shots > normals.Count ? $" ({Shots} requested, only {normals.Count} available)" : "")
             + $": {SeededDraw.Ids(kept)}"
-            + (Variants > 0 ? $"; each with {Variants} variants augmented by {AugmentationSchedule.Format(Augmentations)}, {train.Count} training images in all." : ".");
+            + (Variants > 0 ? $"; each with {Counted.Of(Variants, "variant")} augmented by {AugmentationSchedule.Format(Augmentations)}, {train.Count} training images in all." : ".");
         return new SettingSplit(split with { Train = train }, new SettingNotes(Name, seed, summary, kept.Select(s => s.Id).ToList(),
             Shots > normals.Count, train.Count, split.Test.Count));
     }

@@ -36,7 +36,7 @@ public sealed record NoisyLabels(double Ratio = NoisyLabels.DefaultRatio, bool O
             Train = [.. split.Train, .. injected],
             Test = Overlap ? split.Test : SeededDraw.Without(split.Test, drawn),
         };
-        string summary = $"Injected {count} anomalous test images into training labelled normal (⌊{RatioText} × {split.Train.Count} training images⌋ = {requested}"
+        string summary = $"Injected {Counted.Of(count, "anomalous test image")} into training labelled normal (⌊{RatioText} × {split.Train.Count} training images⌋ = {requested}"
             + (requested > cap ? $", capped at ⌊0.75 × {anomalies.Count}⌋ = {cap}" : "") + ")"
             + (count > 0 ? $": {SeededDraw.Ids(drawn)}." : ".")
             + (Overlap ? " They stay in the test set too (overlap)." : " They are no longer tested.");

@@ -10,6 +10,6 @@ public sealed record Unsupervised : LearningSetting
 
     public override SettingSplit Apply(DatasetSplit split, int seed) =>
         new(split, new SettingNotes(Name, seed,
-            $"Split as loaded: {split.Train.Count} training images, {split.Test.Count} test images ({split.TestAnomalousCount} anomalous).",
+            $"Split as loaded: {Counted.Of(split.Train.Count, "training image")}, {Counted.Of(split.Test.Count, "test image")} ({split.TestAnomalousCount} anomalous).",
             [], false, split.Train.Count, split.Test.Count));
 }

@@ -99,28 +99,34 @@ public sealed class ResNet : Module<Tensor, Tensor>
         using var noGrad = no_grad();
         // An own generator: TorchSharp's nn.init helpers take none and would draw from the shared global one.
         using var generator = new Generator((ulong)seed);
-        foreach (var (_, m) in named_modules())
+        foreach (var (_, m) in named_modules()) InitialiseLikeTorchvision(m, generator);
+    }
+
+    /// <summary>
+    /// torchvision's ResNet initialisation of one module (no-grad context expected): a Conv2d Kaiming-normal fan-out,
+    /// a BatchNorm2d γ=1 β=0 with fresh running statistics, a Linear PyTorch's default uniform ±1/√fan_in; others untouched.
+    /// </summary>
+    internal static void InitialiseLikeTorchvision(Module module, Generator generator)
+    {
+        switch (module)
         {
-            switch (m)
-            {
-                case Conv2d c:
-                    var w = c.weight!;
-                    double fanOut = w.shape[0] * w.shape[2] * w.shape[3];
-                    w.normal_(0, Math.Sqrt(2 / fanOut), generator);
-                    break;
-                case BatchNorm2d b:
-                    b.weight!.fill_(1);
-                    b.bias!.fill_(0);
-                    b.running_mean!.zero_();
-                    b.running_var!.fill_(1);
-                    b.num_batches_tracked!.zero_();
-                    break;
-                case Linear l:
-                    double bound = 1 / Math.Sqrt(l.weight!.shape[1]);
-                    l.weight!.uniform_(-bound, bound, generator);
-                    l.bias!.uniform_(-bound, bound, generator);
-                    break;
-            }
+            case Conv2d c:
+                var w = c.weight!;
+                double fanOut = w.shape[0] * w.shape[2] * w.shape[3];
+                w.normal_(0, Math.Sqrt(2 / fanOut), generator);
+                break;
+            case BatchNorm2d b:
+                b.weight!.fill_(1);
+                b.bias!.fill_(0);
+                b.running_mean!.zero_();
+                b.running_var!.fill_(1);
+                b.num_batches_tracked!.zero_();
+                break;
+            case Linear l:
+                double bound = 1 / Math.Sqrt(l.weight!.shape[1]);
+                l.weight!.uniform_(-bound, bound, generator);
+                l.bias!.uniform_(-bound, bound, generator);
+                break;
         }
     }
 
@@ -149,19 +155,30 @@ public sealed class ResNet : Module<Tensor, Tensor>
         return outputs;
     }
 
-    private sealed class BasicBlock : Module<Tensor, Tensor>
+    /// <summary>
+    /// torchvision's BasicBlock; also the residual stage of Reverse Distillation's one-class bottleneck, and, with a
+    /// transposed first convolution and the shortcut named "upsample", the block of its decoder (de_resnet.py).
+    /// </summary>
+    internal sealed class BasicBlock : Module<Tensor, Tensor>
     {
-        private readonly Conv2d conv1, conv2;
+        private readonly Module<Tensor, Tensor> conv1;
+        private readonly Conv2d conv2;
         private readonly BatchNorm2d bn1, bn2;
-        private readonly Sequential? downsample;
+        // At most one of them: torchvision names the shortcut projection downsample, de_resnet.py upsample.
+        private readonly Sequential? downsample, upsample;
 
-        public BasicBlock(int inChannels, int planes, int stride, Sequential? downsample) : base(nameof(BasicBlock))
+        public BasicBlock(int inChannels, int planes, int stride, Sequential? downsample)
+            : this(Conv2d(inChannels, planes, 3, stride: stride, padding: 1, bias: false), planes, downsample, upsample: null) { }
+
+        /// <param name="conv1">The first convolution, into <paramref name="planes"/> channels; it changes the resolution where the block does.</param>
+        public BasicBlock(Module<Tensor, Tensor> conv1, int planes, Sequential? downsample, Sequential? upsample) : base(nameof(BasicBlock))
         {
-            conv1 = Conv2d(inChannels, planes, 3, stride: stride, padding: 1, bias: false);
+            this.conv1 = conv1;
             bn1 = BatchNorm2d(planes);
             conv2 = Conv2d(planes, planes, 3, padding: 1, bias: false);
             bn2 = BatchNorm2d(planes);
             this.downsample = downsample;
+            this.upsample = upsample;
             RegisterComponents();
         }
 
@@ -169,27 +186,39 @@ public sealed class ResNet : Module<Tensor, Tensor>
         {
             var y = functional.relu(bn1.call(conv1.call(x)));
             y = bn2.call(conv2.call(y));
-            var identity = downsample?.call(x) ?? x;
+            var identity = (downsample ?? upsample)?.call(x) ?? x;
             return functional.relu(y.add_(identity));
         }
     }
 
-    private sealed class Bottleneck : Module<Tensor, Tensor>
+    /// <summary>
+    /// torchvision's Bottleneck (stride on the 3×3 convolution); also the residual stage of Reverse Distillation's
+    /// one-class bottleneck, and, with a transposed middle convolution and the shortcut named "upsample", the block of
+    /// its decoder (de_resnet.py).
+    /// </summary>
+    internal sealed class Bottleneck : Module<Tensor, Tensor>
     {
-        private readonly Conv2d conv1, conv2, conv3;
+        private readonly Conv2d conv1, conv3;
+        private readonly Module<Tensor, Tensor> conv2;
         private readonly BatchNorm2d bn1, bn2, bn3;
-        private readonly Sequential? downsample;
+        private readonly Sequential? downsample, upsample;
 
-        public Bottleneck(int inChannels, int planes, int stride, Sequential? downsample, int widthPerGroup) : base(nameof(Bottleneck))
+        public Bottleneck(int inChannels, int planes, int stride, Sequential? downsample, int widthPerGroup)
+            : this(inChannels, planes, widthPerGroup, width => Conv2d(width, width, 3, stride: stride, padding: 1, bias: false), downsample, upsample: null) { }
+
+        /// <param name="conv2">Makes the middle convolution (width → width channels); it changes the resolution where the block does.</param>
+        public Bottleneck(int inChannels, int planes, int widthPerGroup, Func<int, Module<Tensor, Tensor>> conv2, Sequential? downsample, Sequential? upsample)
+            : base(nameof(Bottleneck))
         {
             int width = planes * widthPerGroup / 64;
             conv1 = Conv2d(inChannels, width, 1, bias: false);
             bn1 = BatchNorm2d(width);
-            conv2 = Conv2d(width, width, 3, stride: stride, padding: 1, bias: false);
+            this.conv2 = conv2(width);
             bn2 = BatchNorm2d(width);
             conv3 = Conv2d(width, planes * 4, 1, bias: false);
             bn3 = BatchNorm2d(planes * 4);
             this.downsample = downsample;
+            this.upsample = upsample;
             RegisterComponents();
         }
 
@@ -198,7 +227,7 @@ public sealed class ResNet : Module<Tensor, Tensor>
             var y = functional.relu(bn1.call(conv1.call(x)));
             y = functional.relu(bn2.call(conv2.call(y)));
             y = bn3.call(conv3.call(y));
-            var identity = downsample?.call(x) ?? x;
+            var identity = (downsample ?? upsample)?.call(x) ?? x;
             return functional.relu(y.add_(identity));
         }
     }

@@ -2,6 +2,7 @@ using Vigil.Detectors;
 using Vigil.Detectors.Options;
 using Vigil.Detectors.Padim;
 using Vigil.Detectors.PatchCore;
+using Vigil.Detectors.ReverseDistillation;
 using Vigil.Detectors.SimpleNet;
 using Vigil.Detectors.Spade;
 using Vigil.Detectors.Stpm;
@@ -23,6 +24,7 @@ public static class DetectorRegistry
         new PadimModule(),
         new SpadeModule(),
         new StpmModule(),
+        new ReverseDistillationModule(),
         new SimpleNetModule(),
     ];
 

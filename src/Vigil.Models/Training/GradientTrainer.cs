@@ -85,7 +85,7 @@ public sealed class GradientTrainer(GradientTrainingOptions options)
             if (context.Checkpoints is { } store2 && loop.Epoch % options.CheckpointEvery == 0 && loop.Epoch < options.Epochs && loop.StopReason is null)
                 Save(store2, fingerprint, network, optimizer, loop);
         }
-        loop.StopReason ??= $"all {options.Epochs} epochs";
+        loop.StopReason ??= $"all {Counted.Of(options.Epochs, "epoch")}";
         int kept = loop.Log.Count;
         if (options.Keep == KeepWeights.Best && loop.Best is { } best && loop.BestEpoch != loop.Log.Count)
         {
@@ -165,7 +165,7 @@ public sealed class GradientTrainer(GradientTrainingOptions options)
             if (options.Keep == KeepWeights.Best) loop.Best = SaveModules(network);
         }
         else if (options.Patience is { } patience && ++loop.SinceBest >= patience)
-            loop.StopReason = $"no lower validation loss for {patience} epochs (best: epoch {loop.BestEpoch})";
+            loop.StopReason = $"no lower validation loss for {Counted.Of(patience, "epoch")} (best: epoch {loop.BestEpoch})";
     }
 
     /// <summary>The optimizer the options name, over <paramref name="parameters"/>.</summary>

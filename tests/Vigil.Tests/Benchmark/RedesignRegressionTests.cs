@@ -34,7 +34,9 @@ public class RedesignRegressionTests(RedesignRegressionTests.Tiny tiny) : IClass
         { "patchcore", "mtd", 0.7222222222222222, 0.9497735014379568, 0.8824074929025777, 0.6794259253818078, 0.242908773876349 },
         { "patchcore-reweighted", "mtd", 0.7291666666666666, 0.9497735014379568, 0.8824074929025777, 0.6827960234210235, 0.242908773876349 },
         { "patchcore-softpatch", "mtd", 0.7638888888888888, 0.9527801665040093, 0.8746305023422296, 0.7122048702931055, 0.21178883436202445 },
-        { "padim", "mtd", 0.7777777777777778, 0.9789132343487844, 0.9578899455111938, 0.7228691246354292, 0.3306782077738117 },
+        // Re-recorded when PaDiM's fit began merging statistics batch by batch (the same sums in another order: the pixel
+        // metrics moved in the 11th digit); before: 0.9789132343487844, 0.9578899455111938, 0.3306782077738117.
+        { "padim", "mtd", 0.7777777777777778, 0.97891323435569455, 0.95788994551280648, 0.7228691246354292, 0.33067820780034901 },
     };
 
     /// <summary>30 training tiles, 12 held-out normal tiles and 3 of each defect type but Uneven (whose masks cover diffuse shading).</summary>

@@ -72,6 +72,22 @@ public class CalibrationTests(TexturesFixture fixture) : IClassFixture<TexturesF
     }
 
     [Fact]
+    public void AValidationMinimumRaisesASmallRatioAndRefusesTooFewImages()
+    {
+        // 16 normals at ratio 0.1 would hold back round(1.6) = 2 images: a threshold's false-positive rate on them moves
+        // in steps of 50 %. With a minimum of 5, five are held back and 11 train.
+        var train = Enumerable.Range(0, 16).Select(i => new Sample($"/d/{i:D2}.png", SampleLabel.Normal, "good", "d", "c")).ToList();
+        Assert.Equal(2, ValidationSplit.Take(train, 0.1, seed: 3).Validation.Count);
+        var (fit, validation) = ValidationSplit.Take(train, 0.1, seed: 3, minimum: 5);
+        Assert.Equal((11, 5), (fit.Count, validation.Count));
+        Assert.Empty(fit.Intersect(validation));
+
+        var error = Assert.Throws<VigilInputException>(() => ValidationSplit.Take(train.Take(5).ToList(), 0.1, seed: 3, minimum: 5));
+        Assert.Contains("needs at least 6 normal training images; got 5", error.Message);
+        Assert.Contains("validation ratio of 0", error.Message);
+    }
+
+    [Fact]
     public void ValidationNeverHoldsACopyOfATrainingImage()
     {
         // Few-shot training: 4 originals, each followed by 2 rotated variants of the same file.

@@ -104,7 +104,7 @@ public class LocoDatasetTests : IDisposable
         var split = new LocoDataset(_tree.Root).Load("box");
         Assert.Empty(DatasetValidation.Check(split, skipCorrupt: false).Skipped);
         var corrupt = _tree.Text("box/validation/good/001.png", "not a png");
-        var (clean, skipped) = DatasetValidation.Check(split, skipCorrupt: true);
+        var (clean, skipped, _) = DatasetValidation.Check(split, skipCorrupt: true);
         Assert.Equal(corrupt, Assert.Single(skipped).Sample.SourcePath);
         Assert.Equal(2, clean.Validation.Count);
     }

@@ -24,7 +24,7 @@ public class ValidationAndCatalogTests : IDisposable
     public void ValidSplitPassesUnchanged()
     {
         var split = Category();
-        var (clean, skipped) = DatasetValidation.Check(split, skipCorrupt: false);
+        var (clean, skipped, _) = DatasetValidation.Check(split, skipCorrupt: false);
         Assert.Empty(skipped);
         Assert.Equal(split.Train, clean.Train);
         Assert.Equal(split.Test, clean.Test);
@@ -42,12 +42,40 @@ public class ValidationAndCatalogTests : IDisposable
         var e = Assert.Throws<VigilInputException>(() => DatasetValidation.Check(split, skipCorrupt: false));
         Assert.Contains(truncated, e.Message);
 
-        var (clean, skipped) = DatasetValidation.Check(split, skipCorrupt: true);
+        var (clean, skipped, _) = DatasetValidation.Check(split, skipCorrupt: true);
         Assert.Equal([_tree.Path("c/train/good/0.png")], clean.Train.Select(s => s.SourcePath));
         Assert.Equal(2, clean.Test.Count);
         Assert.Equal([truncated, _tree.Path("c/test/dent/1.png")], skipped.Select(s => s.Sample.SourcePath));
         Assert.Contains(truncated, skipped[0].Reason);
         Assert.Contains(wrongMask, skipped[1].Reason);
+    }
+
+    [Fact]
+    public void AnUnusableFileStopsTheRunSayingHowToSkipIt()
+    {
+        var split = Category();
+        File.WriteAllText(_tree.Path("c/test/good/0.png"), "not a png");
+        var e = Assert.Throws<VigilInputException>(() => DatasetValidation.Check(split, skipCorrupt: false));
+        Assert.Contains(_tree.Path("c/test/good/0.png"), e.Message);
+        Assert.Contains("--skip-corrupt", e.Message);
+    }
+
+    [Fact]
+    public void ImagesBelowTheMinimumSideAreKeptAndListed()
+    {
+        var split = Category(); // 8 × 6 images: every one is tiny
+        _tree.Image("c/train/good/0.png", height: 1, width: 1);
+        _tree.Image("c/train/good/1.png", height: 32, width: 32);
+        var (clean, skipped, tiny) = DatasetValidation.Check(split, skipCorrupt: false);
+        Assert.Empty(skipped);
+        Assert.Equal(split.Train, clean.Train); // kept
+        Assert.Equal([_tree.Path("c/train/good/0.png"), .. split.Test.Select(s => s.SourcePath)], tiny.Select(t => t.Sample.SourcePath));
+        Assert.Equal((1, 1), (tiny[0].Height, tiny[0].Width));
+        Assert.Contains("1x1 pixels", tiny[0].Text);
+        var check = DatasetValidation.Check(split, skipCorrupt: false);
+        Assert.StartsWith($"4 images are below 32 pixels on a side (the first, '{_tree.Path("c/train/good/0.png")}', is 1x1)", check.TinySummary);
+        Assert.Equal(tiny[0].Text, (check with { Tiny = [tiny[0]] }).TinySummary);
+        Assert.Null((check with { Tiny = [] }).TinySummary);
     }
 
     [Fact]

@@ -29,7 +29,7 @@ public class ContinualFitTests(TexturesFixture fixture) : IClassFixture<Textures
         var options = new PadimOptions { Dimensions = 20 };
         using var union = new PadimDetector(new RandomConvFeatureExtractor(), options);
         using var continued = new PadimDetector(new RandomConvFeatureExtractor(), options);
-        union.Fit(fixture.Data.Train); // the one-shot path (Mahalanobis.Fit on all embeddings at once)
+        union.Fit(fixture.Data.Train); // the one-task path (keeps no running statistics)
         continued.FitMore(TaskA);
         continued.FitMore(TaskB);
         Assert.True(continued.CanFitMore);

@@ -206,8 +206,9 @@ public class DetectorReferenceTests(TexturesFixture fixture) : IClassFixture<Tex
     public void PadimMapIsTheSmoothedMahalanobisDistanceOfRawFeaturesToPerPositionGaussians()
     {
         // One layer and d = all its 8 channels: the embedding is the raw layer1 feature at each of 32×32 positions.
+        // Batches of 3 make the fit merge streamed statistics several times (and a remainder); the reference is two-pass.
         using var extractor = new RandomConvFeatureExtractor();
-        using var detector = new PadimDetector(new RandomConvFeatureExtractor(), new PadimOptions { Layers = ["layer1"], Dimensions = 8 });
+        using var detector = new PadimDetector(new RandomConvFeatureExtractor(), new PadimOptions { Layers = ["layer1"], Dimensions = 8, BatchSize = 3 });
         detector.Fit(fixture.Data.Train);
         var train = fixture.Data.Train.Select(s => PositionVectors(extractor, s.LoadImage(), 0)).ToList();
         int positions = train[0].Count, n = train.Count;

@@ -34,11 +34,19 @@ public sealed class PostgresServer : IDisposable
         Port = FreePort();
         Directory.CreateDirectory(root);
         if (Environment.UserName == "root") Run("chown", ["postgres:postgres", root], asPostgres: false);
-        var data = Path.Combine(root, "data");
-        Run(Path.Combine(binaries, "initdb"), ["-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions"]);
-        Run(Path.Combine(binaries, "pg_ctl"), ["start", "-w", "-t", "30", "-D", data, "-l", Path.Combine(root, "server.log"),
-            "-o", $"-p {Port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off"]);
+        Run(Path.Combine(binaries, "initdb"), ["-D", Data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions"]);
+        Start();
     }
+
+    private string Data => Path.Combine(root, "data");
+
+    /// <summary>Starts the (stopped) server again on the same port and socket.</summary>
+    public void Start() =>
+        Run(Path.Combine(binaries, "pg_ctl"), ["start", "-w", "-t", "30", "-D", Data, "-l", Path.Combine(root, "server.log"),
+            "-o", $"-p {Port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off"]);
+
+    /// <summary>Stops the server, cutting off every client (as a crash or a network loss would).</summary>
+    public void Stop() => Run(Path.Combine(binaries, "pg_ctl"), ["stop", "-m", "immediate", "-w", "-D", Data]);
 
     /// <summary>Creates an empty database and returns its address in the Unix-socket form (?host=folder).</summary>
     public string NewDatabase() => SocketUrl(CreateDatabase());
@@ -65,7 +73,7 @@ public sealed class PostgresServer : IDisposable
 
     public void Dispose()
     {
-        try { Run(Path.Combine(binaries, "pg_ctl"), ["stop", "-m", "immediate", "-w", "-D", Path.Combine(root, "data")]); }
+        try { Stop(); }
         finally { Directory.Delete(root, recursive: true); }
     }
 

@@ -182,6 +182,32 @@ public abstract class ResultsStoreContract : IDisposable
     }
 
     [Fact]
+    public void SaveCellOnceStoresEachSpecificationOnceEvenFromConcurrentStores()
+    {
+        var spec = NewStore();
+        var wood = ResultSamples.Cell(images: 200);
+        var tile = ResultSamples.Cell(wood.Spec with { Category = "tile" });
+        const int Writers = 4;
+        var stores = Enumerable.Range(0, Writers).Select(_ => Open(spec)).ToList();
+        try
+        {
+            var runs = stores.Select(s => s.BeginRun(ResultSamples.Run())).ToList();
+            using var start = new Barrier(Writers);
+            var saved = Enumerable.Range(0, Writers).AsParallel().WithDegreeOfParallelism(Writers)
+                .Select(i => { start.SignalAndWait(); return stores[i].SaveCellOnce(runs[i], wood with { TrainCount = i }); }).ToList();
+            Assert.Equal(1, saved.Count(s => s));
+            Assert.True(stores[0].SaveCellOnce(runs[0], tile)); // another specification is saved
+            Assert.False(stores[1].SaveCellOnce(runs[1], tile));
+            Assert.Equal([wood.Spec.Hash, tile.Spec.Hash], stores[0].LatestCells().Select(c => c.Result.Spec.Hash));
+            Assert.Equal(1, runs.Sum(r => stores[0].Cells(r).Count(c => c.Spec.Hash == wood.Spec.Hash)));
+        }
+        finally
+        {
+            foreach (var store in stores) store.Dispose();
+        }
+    }
+
+    [Fact]
     public void AFailureInTheMiddleOfSaveCellLeavesNoRows()
     {
         var spec = NewStore();

@@ -32,10 +32,12 @@ public sealed class OnnxFeatureExtractor : IFeatureExtractor, IWeightsFingerprin
     private readonly string[] _outputNames; // per layer
     private readonly string[] _fetchNames;  // distinct, as ONNX Runtime is asked for them
     private readonly bool _batchDimIsDynamic;
+    private readonly Func<byte[]> _prepare;
 
     private OnnxFeatureExtractor(InferenceSession session, string name, Preprocessing preprocessing,
-        IReadOnlyList<string> layers, string[] outputNames, bool randomised, string weightsSha256)
+        IReadOnlyList<string> layers, string[] outputNames, bool randomised, string weightsSha256, Func<byte[]> prepare)
     {
+        _prepare = prepare;
         WeightsSha256 = weightsSha256;
         _session = session;
         Name = name;
@@ -80,23 +82,29 @@ public sealed class OnnxFeatureExtractor : IFeatureExtractor, IWeightsFingerprin
         Action<OnnxModel>? prepareGraph = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(threads);
-        OnnxModel model;
-        var (bytes, sha256) = ReadVerified(path, expectedSha256);
-        try { model = OnnxModel.Parse(bytes); }
-        catch (FormatException e)
+        // Kept as a function so that an export re-prepares the very graph this session runs (see ExportGraph).
+        Prepared Prepare()
         {
-            throw new VigilInputException($"'{path}' is not a readable ONNX model ({e.Message}): check that it is an .onnx file and not truncated.", e);
+            OnnxModel model;
+            var (bytes, sha256) = ReadVerified(path, expectedSha256);
+            try { model = OnnxModel.Parse(bytes); }
+            catch (FormatException e)
+            {
+                throw new VigilInputException($"'{path}' is not a readable ONNX model ({e.Message}): check that it is an .onnx file and not truncated.", e);
+            }
+            prepareGraph?.Invoke(model);
+            var layers = chooseLayers(model);
+            if (layers.Count == 0) throw new ArgumentException("Choose at least one layer.", nameof(layers));
+            if (layers.Select(l => l.Name).Distinct().Count() != layers.Count) throw new ArgumentException("Layer names must be distinct.", nameof(layers));
+            if (randomWeightsSeed is int seed) model.ShuffleConvolutionWeights(seed);
+            var outputNames = ExposeAsFloatOutputs(model, layers, path);
+            return new Prepared(model.ToBytes(), layers.Select(l => l.Name).ToList(), outputNames, sha256);
         }
-        prepareGraph?.Invoke(model);
-        var layers = chooseLayers(model);
-        if (layers.Count == 0) throw new ArgumentException("Choose at least one layer.", nameof(layers));
-        if (layers.Select(l => l.Name).Distinct().Count() != layers.Count) throw new ArgumentException("Layer names must be distinct.", nameof(layers));
-        if (randomWeightsSeed is int seed) model.ShuffleConvolutionWeights(seed);
-        var outputNames = ExposeAsFloatOutputs(model, layers, path);
+        var prepared = Prepare();
 
         using var options = new SessionOptions { LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, IntraOpNumThreads = threads };
         InferenceSession session;
-        try { session = new InferenceSession(model.ToBytes(), options); }
+        try { session = new InferenceSession(prepared.Model, options); }
         catch (OnnxRuntimeException e)
         {
             throw new VigilInputException($"ONNX Runtime cannot load '{path}' with the added feature outputs: {e.Message}", e);
@@ -104,8 +112,9 @@ public sealed class OnnxFeatureExtractor : IFeatureExtractor, IWeightsFingerprin
         try
         {
             CheckInputAndOutputs(session, preprocessing, path);
-            return new OnnxFeatureExtractor(session, name, preprocessing, layers.Select(l => l.Name).ToList(), outputNames,
-                randomWeightsSeed.HasValue, randomWeightsSeed is int s ? $"random:{s}" : sha256);
+            return new OnnxFeatureExtractor(session, name, preprocessing, prepared.Layers, prepared.OutputNames,
+                randomWeightsSeed.HasValue, randomWeightsSeed is int s ? $"random:{s}" : prepared.Sha256,
+                () => Prepare().Model);
         }
         catch
         {
@@ -113,6 +122,23 @@ public sealed class OnnxFeatureExtractor : IFeatureExtractor, IWeightsFingerprin
             throw;
         }
     }
+
+    private sealed record Prepared(byte[] Model, IReadOnlyList<string> Layers, string[] OutputNames, string Sha256);
+
+
+    /// <summary>
+    /// The graph this extractor runs, prepared again from its file: one float [N, C, H, W] image input normalised by
+    /// <see cref="Preprocessing"/> (<see cref="InputName"/>) and one float output per layer (<see cref="LayerOutput"/>),
+    /// the nodes nothing else needs removed. What ONNX export builds on.
+    /// </summary>
+    public byte[] ExportGraph() => _prepare();
+
+    /// <summary>The image input's name in <see cref="ExportGraph"/>.</summary>
+    public string InputName => _inputName;
+
+    /// <summary>The graph output holding <paramref name="layer"/> in <see cref="ExportGraph"/>.</summary>
+    public string LayerOutput(string layer) => _outputNames[Layers.ToList().IndexOf(layer) is var i and >= 0 ? i
+        : throw new ArgumentException($"{Name} returns no layer '{layer}'.", nameof(layer))];
 
     public IReadOnlyList<torch.Tensor> Extract(IReadOnlyList<ImageTensor> images)
     {

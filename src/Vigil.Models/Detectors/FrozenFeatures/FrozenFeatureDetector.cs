@@ -100,7 +100,7 @@ public abstract class FrozenFeatureDetector : IDetector
     protected void RequireTrainingImages(IReadOnlyList<Sample> train, int minimum)
     {
         if (train.Count < minimum)
-            throw new VigilInputException($"{Model} needs at least {minimum} training image{(minimum == 1 ? "" : "s")}; got {train.Count}. Add normal training images.");
+            throw new VigilInputException($"{Model} needs at least {Counted.Of(minimum, "training image")}; got {train.Count}. Add normal training images.");
     }
 
     /// <summary>Frees the fitted tensors (the extractor stays).</summary>

@@ -96,6 +96,6 @@ public sealed class StpmDetector : TrainedDetector
     }
 
     /// <summary>Rebuilds a saved STPM on <paramref name="teacher"/>.</summary>
-    public static StpmDetector Restore(ModelArchiveReader archive, StpmOptions options, IFeatureExtractor teacher) =>
-        Restored(new StpmDetector(teacher, options, seed: 0), archive);
+    public static StpmDetector Restore(ModelArchiveReader archive, StpmOptions options, IFeatureExtractor teacher)
+        => Restored(new StpmDetector(teacher, options, seed: 0), archive);
 }

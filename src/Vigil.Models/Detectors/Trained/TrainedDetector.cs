@@ -122,17 +122,17 @@ public abstract class TrainedDetector : ITrainedDetector, ITrainableNetwork
         catch (JsonException e) { throw archive.Corrupt($"the training log is unreadable ({e.Message})", e); }
     }
 
-    /// <summary>A newly built <paramref name="detector"/> with the saved state read into it; disposed when the archive does not fit.</summary>
-    protected static TDetector Restored<TDetector>(TDetector detector, ModelArchiveReader archive) where TDetector : TrainedDetector
+    /// <summary>An untrained detector with the state <see cref="Save"/> wrote read into it (<see cref="Restore"/>); disposed if that fails.</summary>
+    protected static T Restored<T>(T untrained, ModelArchiveReader archive) where T : TrainedDetector
     {
         try
         {
-            detector.Restore(archive);
-            return detector;
+            untrained.Restore(archive);
+            return untrained;
         }
         catch
         {
-            detector.Dispose();
+            untrained.Dispose();
             throw;
         }
     }

@@ -1,4 +1,4 @@
-namespace Vigil.UseCases;
+namespace Vigil;
 
 /// <summary>
 /// Writes output files whole or not at all: into a temporary file beside the target, moved into place when complete,
@@ -22,8 +22,8 @@ public static class FileOutput
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            File.Delete(temporary);
-            throw new VigilInputException($"Could not write '{full}': {e.Message}", e);
+            if (File.Exists(temporary)) File.Delete(temporary);
+            throw new VigilInputException($"Could not write '{full}': {e.Message} Free disk space or choose a writable folder.", e);
         }
     }
 }
