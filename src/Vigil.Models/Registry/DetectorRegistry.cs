@@ -3,6 +3,7 @@ using Vigil.Detectors.Options;
 using Vigil.Detectors.Padim;
 using Vigil.Detectors.PatchCore;
 using Vigil.Detectors.ReverseDistillation;
+using Vigil.Detectors.SimpleNet;
 using Vigil.Detectors.Spade;
 using Vigil.Detectors.Stpm;
 
@@ -24,6 +25,7 @@ public static class DetectorRegistry
         new SpadeModule(),
         new StpmModule(),
         new ReverseDistillationModule(),
+        new SimpleNetModule(),
     ];
 
     private static readonly List<IDetectorModule> Modules = [.. BuiltIn];

@@ -44,7 +44,7 @@ public sealed class GradientTrainer(GradientTrainingOptions options)
         string fingerprint = Fingerprint(run, context.Seed, train, validation);
 
         var parameters = network.Trained.SelectMany(m => m.Module.parameters()).Where(p => p.requires_grad).ToList();
-        using var optimizer = CreateOptimizer(parameters);
+        using var optimizer = new Optimizers(CreateOptimizers(network));
         var loop = new LoopState();
         if (context.Checkpoints is { } store) Resume(store, fingerprint, network, optimizer, loop);
 
@@ -69,7 +69,7 @@ public sealed class GradientTrainer(GradientTrainingOptions options)
                     context.Cancel.ThrowIfCancellationRequested();
                 }
                 lr = LearningRateSchedule.At(options, loop.Epoch, (double)loop.Step / stepsPerEpoch);
-                foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
+                optimizer.SetRates(lr / options.LearningRate);
                 double loss = TrainStep(network, optimizer, parameters, trainInputs,
                     order.Skip(loop.Step * options.BatchSize).Take(options.BatchSize).ToArray(), loop, seed, stepsPerEpoch);
                 loop.LossSum += loss;
@@ -99,7 +99,7 @@ public sealed class GradientTrainer(GradientTrainingOptions options)
     }
 
     /// <summary>The optimizer steps of one batch (one, or several where the network takes several); returns their mean loss.</summary>
-    private double TrainStep(ITrainableNetwork network, TorchSharp.Modules.OptimizerHelper optimizer, IReadOnlyList<TorchSharp.Modules.Parameter> parameters, TrainingInputs inputs,
+    private double TrainStep(ITrainableNetwork network, Optimizers optimizer, IReadOnlyList<TorchSharp.Modules.Parameter> parameters, TrainingInputs inputs,
         int[] indices, LoopState loop, ulong seed, int stepsPerEpoch)
     {
         using var scope = NewDisposeScope();
@@ -169,13 +169,82 @@ public sealed class GradientTrainer(GradientTrainingOptions options)
     }
 
     /// <summary>The optimizer the options name, over <paramref name="parameters"/>.</summary>
-    public TorchSharp.Modules.OptimizerHelper CreateOptimizer(IReadOnlyList<TorchSharp.Modules.Parameter> parameters) => options.Optimizer switch
+    public TorchSharp.Modules.OptimizerHelper CreateOptimizer(IReadOnlyList<TorchSharp.Modules.Parameter> parameters) =>
+        CreateOptimizer(parameters, new OptimizerSettings(options.Optimizer, options.LearningRate, options.WeightDecay, options.Beta1, options.Beta2, options.Momentum));
+
+    private static TorchSharp.Modules.OptimizerHelper CreateOptimizer(IReadOnlyList<TorchSharp.Modules.Parameter> parameters, OptimizerSettings settings) => settings.Kind switch
     {
-        OptimizerKind.Sgd => optim.SGD(parameters, options.LearningRate, momentum: options.Momentum, weight_decay: options.WeightDecay),
-        OptimizerKind.Adam => optim.Adam(parameters, options.LearningRate, options.Beta1, options.Beta2, weight_decay: options.WeightDecay),
-        OptimizerKind.AdamW => optim.AdamW(parameters, options.LearningRate, options.Beta1, options.Beta2, weight_decay: options.WeightDecay),
-        _ => throw new ArgumentOutOfRangeException(nameof(options), options.Optimizer, null),
+        OptimizerKind.Sgd => optim.SGD(parameters, settings.LearningRate, momentum: settings.Momentum, weight_decay: settings.WeightDecay),
+        OptimizerKind.Adam => optim.Adam(parameters, settings.LearningRate, settings.Beta1, settings.Beta2, weight_decay: settings.WeightDecay),
+        OptimizerKind.AdamW => optim.AdamW(parameters, settings.LearningRate, settings.Beta1, settings.Beta2, weight_decay: settings.WeightDecay),
+        _ => throw new ArgumentOutOfRangeException(nameof(settings), settings.Kind, null),
     };
+
+    /// <summary>
+    /// The options' optimizer over the modules without one of their own (when they have parameters), then each
+    /// <see cref="ITrainableNetwork.OwnOptimizers"/> entry's over its module, with their base learning rates.
+    /// </summary>
+    private List<(TorchSharp.Modules.OptimizerHelper Optimizer, double Rate)> CreateOptimizers(ITrainableNetwork network)
+    {
+        var own = network.OwnOptimizers;
+        var unknown = own.Keys.Except(network.Trained.Select(m => m.Name)).ToList();
+        if (unknown.Count > 0) throw new InvalidOperationException($"Optimizers are given for modules that are not trained: {string.Join(", ", unknown)}.");
+        static List<TorchSharp.Modules.Parameter> Trainable(IEnumerable<nn.Module> modules) =>
+            modules.SelectMany(m => m.parameters()).Where(p => p.requires_grad).ToList();
+        var optimizers = new List<(TorchSharp.Modules.OptimizerHelper, double)>();
+        var shared = Trainable(network.Trained.Where(m => !own.ContainsKey(m.Name)).Select(m => m.Module));
+        if (shared.Count > 0) optimizers.Add((CreateOptimizer(shared), options.LearningRate));
+        foreach (var (name, module) in network.Trained)
+            if (own.TryGetValue(name, out var settings)) optimizers.Add((CreateOptimizer(Trainable([module]), settings), settings.LearningRate));
+        return optimizers;
+    }
+
+    /// <summary>The run's optimizers, stepped together: one zero_grad, backward and step for all of them.</summary>
+    private sealed class Optimizers(List<(TorchSharp.Modules.OptimizerHelper Optimizer, double Rate)> optimizers) : IDisposable
+    {
+        /// <summary>Sets every optimizer's rate to its base rate × <paramref name="factor"/> (the schedule's rate / the options' lr).</summary>
+        public void SetRates(double factor)
+        {
+            foreach (var (optimizer, rate) in optimizers)
+                foreach (var group in optimizer.ParamGroups) group.LearningRate = rate * factor;
+        }
+
+        public void zero_grad()
+        {
+            foreach (var (optimizer, _) in optimizers) optimizer.zero_grad();
+        }
+
+        public void step()
+        {
+            foreach (var (optimizer, _) in optimizers) optimizer.step();
+        }
+
+        /// <summary>Each optimizer's state in order, each as its length and bytes (one optimizer: the format of a single one).</summary>
+        public void Save(BinaryWriter writer)
+        {
+            foreach (var (optimizer, _) in optimizers)
+            {
+                using var state = new MemoryStream();
+                using (var w = new BinaryWriter(state, Encoding.UTF8, leaveOpen: true)) optimizer.save_state_dict(w);
+                writer.Write((int)state.Length);
+                writer.Write(state.ToArray());
+            }
+        }
+
+        public void Load(BinaryReader reader)
+        {
+            foreach (var (optimizer, _) in optimizers)
+            {
+                using var stateReader = new BinaryReader(new MemoryStream(reader.ReadBytes(reader.ReadInt32())));
+                optimizer.load_state_dict(stateReader);
+            }
+        }
+
+        public void Dispose()
+        {
+            foreach (var (optimizer, _) in optimizers) optimizer.Dispose();
+        }
+    }
 
     private static void SetTraining(ITrainableNetwork network, bool training)
     {
@@ -212,7 +281,7 @@ public sealed class GradientTrainer(GradientTrainingOptions options)
     }
 
     /// <summary>Writes the checkpoint: the loop's counters as text, then module states, optimizer state and best weights.</summary>
-    private static void Save(ICheckpointStore store, string fingerprint, ITrainableNetwork network, TorchSharp.Modules.OptimizerHelper optimizer, LoopState loop)
+    private static void Save(ICheckpointStore store, string fingerprint, ITrainableNetwork network, Optimizers optimizer, LoopState loop)
     {
         store.Write(stream =>
         {
@@ -223,15 +292,12 @@ public sealed class GradientTrainer(GradientTrainingOptions options)
             var modules = SaveModules(network);
             writer.Write(modules.Length);
             writer.Write(modules);
-            using var optimizerState = new MemoryStream();
-            using (var w = new BinaryWriter(optimizerState, Encoding.UTF8, leaveOpen: true)) optimizer.save_state_dict(w);
-            writer.Write((int)optimizerState.Length);
-            writer.Write(optimizerState.ToArray());
+            optimizer.Save(writer);
         });
     }
 
     /// <summary>Continues from the store's checkpoint when it belongs to this run; a checkpoint of another run is set aside with a note.</summary>
-    private static void Resume(ICheckpointStore store, string fingerprint, ITrainableNetwork network, TorchSharp.Modules.OptimizerHelper optimizer, LoopState loop)
+    private static void Resume(ICheckpointStore store, string fingerprint, ITrainableNetwork network, Optimizers optimizer, LoopState loop)
     {
         using var stream = store.OpenRead();
         if (stream is null) return;
@@ -246,8 +312,7 @@ public sealed class GradientTrainer(GradientTrainingOptions options)
             }
             var restored = LoopState.Read(reader);
             LoadModules(network, reader.ReadBytes(reader.ReadInt32()));
-            using var optimizerReader = new BinaryReader(new MemoryStream(reader.ReadBytes(reader.ReadInt32())));
-            optimizer.load_state_dict(optimizerReader);
+            optimizer.Load(reader);
             loop.CopyFrom(restored);
             loop.Notes.Add($"Resumed from the checkpoint at epoch {loop.Epoch + 1}, step {loop.Step + 1} ({store.Location}).");
         }

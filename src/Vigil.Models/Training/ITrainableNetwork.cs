@@ -14,6 +14,12 @@ public interface ITrainableNetwork
     /// <summary>The trained modules by name; their parameters are optimised and their state (buffers included) checkpointed.</summary>
     IReadOnlyList<(string Name, nn.Module Module)> Trained { get; }
 
+    /// <summary>
+    /// Trained modules, by name, that have an optimizer of their own (<see cref="OptimizerSettings"/>); every other
+    /// trained module shares the one the options describe. None by default.
+    /// </summary>
+    IReadOnlyDictionary<string, OptimizerSettings> OwnOptimizers => new Dictionary<string, OptimizerSettings>();
+
     /// <summary>The network input: how raw images become the tensors <see cref="Loss"/> receives as images.</summary>
     Preprocessing Preprocessing { get; }
 

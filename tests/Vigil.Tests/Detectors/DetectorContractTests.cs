@@ -27,6 +27,7 @@ public class DetectorContractTests(TexturesFixture fixture) : IClassFixture<Text
         ["spade"] = "spade:k=5",
         ["stpm"] = "stpm:epochs=8,batch=4",
         ["rd4ad"] = "rd4ad:epochs=8,batch=4",
+        ["simplenet"] = "simplenet:epochs=20,batch=4,pretrain_dim=256,target_dim=256,disc_hidden=256,noise=0.25",
     };
 
     [Theory]

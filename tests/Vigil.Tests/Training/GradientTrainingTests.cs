@@ -27,12 +27,14 @@ public class GradientTrainingTests(TexturesFixture fixture) : IClassFixture<Text
     private static CheckpointFile TemporaryCheckpoint() =>
         new(Path.Combine(Path.GetTempPath(), $"vigil-checkpoint-{Guid.NewGuid():N}", "cell.ckpt"));
 
+    /// <remarks>SimpleNet: two optimizers (AdamW on the adaptor, Adam on the discriminator), both in the checkpoint.</remarks>
     [Theory]
-    [InlineData("none")]
-    [InlineData("flip+rotation")]
-    public void AnInterruptedAndResumedTrainingEndsWithTheUninterruptedWeights(string augment)
+    [InlineData("stpm:", "none")]
+    [InlineData("stpm:", "flip+rotation")]
+    [InlineData("simplenet:pretrain_dim=64,target_dim=64,disc_hidden=32,", "none")]
+    public void AnInterruptedAndResumedTrainingEndsWithTheUninterruptedWeights(string modelAndOptions, string augment)
     {
-        var model = Stpm($"epochs=3,batch=4,validation=0.25,augment={augment}");
+        var model = DetectorRegistry.Parse($"{modelAndOptions}epochs=3,batch=4,validation=0.25,augment={augment}");
         var train = fixture.Data.Train;
         using var uninterrupted = Fit(model, train);
 

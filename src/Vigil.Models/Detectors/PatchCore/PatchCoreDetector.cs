@@ -214,31 +214,9 @@ public sealed class PatchCoreDetector : FrozenFeatureDetector
     private static Tensor Indices(IEnumerable<long> indices) => tensor(indices.ToArray());
     private static Tensor Indices(IEnumerable<int> indices) => Indices(indices.Select(i => (long)i));
 
-    /// <summary>
-    /// The official embedding: each layer's p×p neighbourhoods unfolded (zero padding, stride 1) into C·p² vectors,
-    /// coarser layers bilinearly resized to the first layer's grid, each layer's vector adaptively average-pooled to
-    /// the pre-projection length, the layers' results concatenated and pooled to the target length.
-    /// Returns [B, h·w, target] and the grid size.
-    /// </summary>
-    private (Tensor Features, long Height, long Width) Embed(IReadOnlyList<Tensor> layers)
-    {
-        using var scope = NewDisposeScope();
-        var first = layers[_layerIndices[0]];
-        long batch = first.shape[0], h = first.shape[2], w = first.shape[3];
-        int p = Options.PatchSize;
-        var pooled = _layerIndices.Select(i =>
-        {
-            var map = layers[i];
-            long c = map.shape[1];
-            var patches = F.unfold(map, p, padding: (p - 1) / 2).reshape(batch, c * p * p, map.shape[2], map.shape[3]);
-            patches = FeatureMaps.Resize(patches, h, w, InterpolationMode.Bilinear);
-            var rows = patches.permute(0, 2, 3, 1).reshape(batch * h * w, 1, c * p * p);
-            return FeatureMaps.AdaptiveAveragePool(rows, Options.PretrainEmbedDimension); // [BHW, 1, pre]
-        }).ToList();
-        var joined = cat(pooled, 1).reshape(batch * h * w, 1, -1);
-        var target = FeatureMaps.AdaptiveAveragePool(joined, Options.TargetEmbedDimension).reshape(batch, h * w, Options.TargetEmbedDimension);
-        return (target.MoveToOuterDisposeScope(), h, w);
-    }
+    /// <summary>The official locally aware embedding (<see cref="PatchEmbedding"/>): [B, h·w, target] and the grid size.</summary>
+    private (Tensor Features, long Height, long Width) Embed(IReadOnlyList<Tensor> layers) =>
+        PatchEmbedding.Embed(_layerIndices.Select(i => layers[i]).ToList(), Options.PatchSize, Options.PretrainEmbedDimension, Options.TargetEmbedDimension);
 
     protected override (Tensor GridScores, float? ImageScore) ScoreGrid(IReadOnlyList<Tensor> layers)
     {

@@ -49,11 +49,14 @@ public abstract class TrainedDetector : ITrainedDetector, ITrainableNetwork
 
     public abstract IReadOnlyList<(string Name, nn.Module Module)> Trained { get; }
 
+    public virtual IReadOnlyDictionary<string, OptimizerSettings> OwnOptimizers => new Dictionary<string, OptimizerSettings>();
+
     public Preprocessing Preprocessing => Extractor.Preprocessing;
 
     public abstract bool NeedsImages { get; }
 
-    public IReadOnlyList<Tensor> Frozen(IReadOnlyList<ImageTensor> images) => Extractor.Extract(images);
+    /// <summary>The backbone's layers, unless the network's frozen part goes further (SimpleNet: the aggregated patch features, cached once).</summary>
+    public virtual IReadOnlyList<Tensor> Frozen(IReadOnlyList<ImageTensor> images) => Extractor.Extract(images);
 
     public abstract Tensor Loss(Tensor? images, IReadOnlyList<Tensor> frozen, Generator generator);
 
@@ -78,17 +81,20 @@ public abstract class TrainedDetector : ITrainedDetector, ITrainableNetwork
     /// </summary>
     protected abstract Tensor Maps(Tensor? images, IReadOnlyList<Tensor> frozen);
 
+    /// <summary>An image's score from its grid scores [h, w] and its smoothed map at network resolution: the map's maximum, unless the reference code scores otherwise.</summary>
+    protected virtual float ImageScore(Tensor gridScores, ScoreMap view) => view.Data.Max();
+
     public IReadOnlyList<Prediction> Predict(IReadOnlyList<ImageTensor> images)
     {
         var rgb = images.Select((image, i) => ImageOps.ToRgb(image, images.Count == 1 ? "The image" : $"Image #{i}")).ToList();
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var maps = Maps(NeedsImages ? TrainingInputs.ToBatch(Preprocessing, rgb) : null, Extractor.Extract(rgb));
+        var maps = Maps(NeedsImages ? TrainingInputs.ToBatch(Preprocessing, rgb) : null, Frozen(rgb));
         var predictions = new Prediction[images.Count];
         for (int i = 0; i < images.Count; i++)
         {
             var (map, view) = AnomalyMaps.ToImage(maps[i], Preprocessing, images[i].Height, images[i].Width, MapSigma);
-            predictions[i] = new Prediction(view.Data.Max(), map) { View = view };
+            predictions[i] = new Prediction(ImageScore(maps[i], view), map) { View = view };
         }
         return predictions;
     }
