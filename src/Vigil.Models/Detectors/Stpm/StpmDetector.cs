@@ -96,18 +96,6 @@ public sealed class StpmDetector : TrainedDetector
     }
 
     /// <summary>Rebuilds a saved STPM on <paramref name="teacher"/>.</summary>
-    public static StpmDetector Restore(ModelArchiveReader archive, StpmOptions options, IFeatureExtractor teacher)
-    {
-        var detector = new StpmDetector(teacher, options, seed: 0);
-        try
-        {
-            detector.Restore(archive);
-            return detector;
-        }
-        catch
-        {
-            detector.Dispose();
-            throw;
-        }
-    }
+    public static StpmDetector Restore(ModelArchiveReader archive, StpmOptions options, IFeatureExtractor teacher) =>
+        Restored(new StpmDetector(teacher, options, seed: 0), archive);
 }

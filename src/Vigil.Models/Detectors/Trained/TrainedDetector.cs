@@ -116,6 +116,21 @@ public abstract class TrainedDetector : ITrainedDetector, ITrainableNetwork
         catch (JsonException e) { throw archive.Corrupt($"the training log is unreadable ({e.Message})", e); }
     }
 
+    /// <summary><paramref name="detector"/>, freshly built, with the state <see cref="Save"/> wrote; disposed if that fails.</summary>
+    protected static TDetector Restored<TDetector>(TDetector detector, ModelArchiveReader archive) where TDetector : TrainedDetector
+    {
+        try
+        {
+            detector.Restore(archive);
+            return detector;
+        }
+        catch
+        {
+            detector.Dispose();
+            throw;
+        }
+    }
+
     private IEnumerable<(string Module, string Key, Tensor Tensor)> StateEntries() =>
         Trained.SelectMany(m => m.Module.state_dict().Select(p => (m.Name, p.Key, p.Value)));
 
