@@ -1,4 +1,5 @@
 using Vigil.Detectors;
+using Vigil.Detectors.FastFlow;
 using Vigil.Detectors.Options;
 using Vigil.Detectors.Padim;
 using Vigil.Detectors.PatchCore;
@@ -22,6 +23,7 @@ public static class DetectorRegistry
         new PadimModule(),
         new SpadeModule(),
         new StpmModule(),
+        new FastFlowModule(),
     ];
 
     private static readonly List<IDetectorModule> Modules = [.. BuiltIn];

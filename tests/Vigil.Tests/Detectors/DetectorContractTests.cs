@@ -26,6 +26,7 @@ public class DetectorContractTests(TexturesFixture fixture) : IClassFixture<Text
         ["padim"] = "padim:dims=40",
         ["spade"] = "spade:k=5",
         ["stpm"] = "stpm:epochs=8,batch=4",
+        ["fastflow"] = "fastflow:epochs=8,batch=4",
     };
 
     [Theory]
