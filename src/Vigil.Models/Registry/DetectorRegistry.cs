@@ -1,4 +1,5 @@
 using Vigil.Detectors;
+using Vigil.Detectors.CFlow;
 using Vigil.Detectors.FastFlow;
 using Vigil.Detectors.Options;
 using Vigil.Detectors.Padim;
@@ -24,6 +25,7 @@ public static class DetectorRegistry
         new SpadeModule(),
         new StpmModule(),
         new FastFlowModule(),
+        new CFlowModule(),
     ];
 
     private static readonly List<IDetectorModule> Modules = [.. BuiltIn];

@@ -27,6 +27,7 @@ public class DetectorContractTests(TexturesFixture fixture) : IClassFixture<Text
         ["spade"] = "spade:k=5",
         ["stpm"] = "stpm:epochs=8,batch=4",
         ["fastflow"] = "fastflow:epochs=8,batch=4",
+        ["cflow"] = "cflow:epochs=4,batch=4,warmup=1,cosine_every=1,fiber_batch=64",
     };
 
     [Theory]
