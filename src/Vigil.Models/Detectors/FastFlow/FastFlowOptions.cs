@@ -3,7 +3,7 @@ using Vigil.Training;
 
 namespace Vigil.Detectors.FastFlow;
 
-/// <summary>FastFlow settings; defaults follow gathierry/FastFlow (constants.py, configs/) as IM-IAD's open-iad runs it.</summary>
+/// <summary>FastFlow settings; defaults follow gathierry/FastFlow (constants.py, fastflow.py) and anomalib's ResNet18 configuration.</summary>
 public sealed record FastFlowOptions : GradientTrainingOptions
 {
     public FastFlowOptions()
@@ -25,7 +25,7 @@ public sealed record FastFlowOptions : GradientTrainingOptions
     [Option("hidden_ratio", "Hidden channels of a subnet per input channel (1.0 for ResNet18).")]
     public double HiddenRatio { get; init; } = 1.0;
 
-    [Option("conv3x3_only", "3×3 convolutions in every subnet; false alternates 3×3 and 1×1 (open-iad; gathierry's resnet18.yaml sets true).")]
+    [Option("conv3x3_only", "3×3 convolutions in every subnet; false alternates 3×3 and 1×1 (anomalib's ResNet18 config; gathierry's resnet18.yaml sets true).")]
     public bool Conv3x3Only { get; init; }
 
     [Option("clamp", "Soft clamping of the coupling's log-scale (2.0).")]
