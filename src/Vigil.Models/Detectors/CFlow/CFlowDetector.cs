@@ -26,7 +26,6 @@ public sealed class CFlowDetector : TrainedDetector
     public const string ModelName = "cflow";
     private readonly CFlowNetwork _network;
     private readonly int[] _layerIndices;
-    private readonly Dictionary<(long H, long W), Tensor> _encodings = [];
 
     public CFlowDetector(IFeatureExtractor extractor, CFlowOptions options, long seed) : base(extractor, options)
     {
@@ -129,10 +128,8 @@ public sealed class CFlowDetector : TrainedDetector
     /// <summary>A layer's features [B, C, h, w] as fibres [B·h·w, C] and their positional encodings [B·h·w, P], row for row.</summary>
     private (Tensor Fibres, Tensor Conditions) Fibres(Tensor features)
     {
-        var (b, h, w) = (features.shape[0], features.shape[2], features.shape[3]);
-        if (!_encodings.TryGetValue((h, w), out var encoding))
-            _encodings[(h, w)] = encoding = CFlowDecoder.Conditions(Options.ConditionChannels, 1, (int)h, (int)w).DetachFromDisposeScope();
-        return (CFlowDecoder.Fibers(features), encoding.repeat(b, 1));
+        var (b, h, w) = (features.shape[0], (int)features.shape[2], (int)features.shape[3]);
+        return (CFlowDecoder.Fibers(features), CFlowDecoder.Conditions(Options.ConditionChannels, (int)b, h, w));
     }
 
     /// <summary>Rebuilds a saved CFlow on <paramref name="extractor"/>.</summary>
