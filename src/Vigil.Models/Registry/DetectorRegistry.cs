@@ -1,4 +1,6 @@
 using Vigil.Detectors;
+using Vigil.Detectors.CFlow;
+using Vigil.Detectors.FastFlow;
 using Vigil.Detectors.Options;
 using Vigil.Detectors.Padim;
 using Vigil.Detectors.PatchCore;
@@ -26,6 +28,8 @@ public static class DetectorRegistry
         new StpmModule(),
         new ReverseDistillationModule(),
         new SimpleNetModule(),
+        new FastFlowModule(),
+        new CFlowModule(),
     ];
 
     private static readonly List<IDetectorModule> Modules = [.. BuiltIn];

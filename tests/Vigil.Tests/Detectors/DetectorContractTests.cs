@@ -28,6 +28,8 @@ public class DetectorContractTests(TexturesFixture fixture) : IClassFixture<Text
         ["stpm"] = "stpm:epochs=8,batch=4",
         ["rd4ad"] = "rd4ad:epochs=8,batch=4",
         ["simplenet"] = "simplenet:epochs=20,batch=4,pretrain_dim=256,target_dim=256,disc_hidden=256,noise=0.25",
+        ["fastflow"] = "fastflow:epochs=8,batch=4",
+        ["cflow"] = "cflow:epochs=4,batch=4,warmup=1,cosine_every=1,fiber_batch=64",
     };
 
     [Theory]

@@ -6,8 +6,9 @@ namespace Vigil.Components.Flows;
 
 /// <summary>
 /// FrEIA's SequenceINN (FrEIA/framework/sequence_inn.py) for <see cref="AllInOneBlock"/>s: the blocks applied in
-/// order (in reverse order, each inverted, for the reverse direction), their log-dets summed. Every block receives
-/// the same condition, as in CFlow, where each block is appended with <c>cond=0</c>.
+/// order (in reverse order, each inverted, for the reverse direction), their log-dets summed. Every conditional block
+/// receives the same condition, as in CFlow-AD, which appends each block with <c>cond=0</c>. State names are FrEIA's:
+/// module_list.{i}.*.
 /// </summary>
 public sealed class SequenceInn : nn.Module
 {
@@ -26,13 +27,12 @@ public sealed class SequenceInn : nn.Module
     public (Tensor Output, Tensor LogDet) Forward(Tensor x, Tensor? condition = null, bool reverse = false)
     {
         using var scope = NewDisposeScope();
-        var logDet = zeros(x.shape[0], dtype: x.dtype);
-        var order = reverse ? module_list.Reverse() : module_list;
-        foreach (var block in order)
+        Tensor? logDet = null;
+        foreach (var block in reverse ? module_list.Reverse() : module_list)
         {
-            (x, var j) = block.Forward(x, condition, reverse);
-            logDet = j + logDet;
+            (x, var j) = block.Forward(x, block.ConditionChannels == 0 ? null : condition, reverse);
+            logDet = logDet is null ? j : j + logDet; // FrEIA: log_det_jac = j + log_det_jac, from 0
         }
-        return (x.MoveToOuterDisposeScope(), logDet.MoveToOuterDisposeScope());
+        return (x.MoveToOuterDisposeScope(), logDet!.MoveToOuterDisposeScope());
     }
 }

@@ -48,7 +48,7 @@ public class AllInOneBlockTests
             var x = inputs[n];
             double aS = 0.1 * (w[0, 0] * x[0] + w[0, 1] * x[1] + b[0]);
             double aT = 0.1 * (w[1, 0] * x[0] + w[1, 1] * x[1] + b[1]);
-            double s = softClamp == SoftClamp.Tanh ? clamp * Math.Tanh(aS) : clamp * 0.636 * Math.Atan(aS / clamp);
+            double s = softClamp == SoftClamp.Tanh ? clamp * Math.Tanh(aS) : clamp * 0.636 * Math.Atan(aS);
             double[] u = [x[0], x[1], x[2] * Math.Exp(s) + aT];
             double[] psi = gamma.Select(g => affine switch
             {
