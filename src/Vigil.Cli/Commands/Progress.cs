@@ -7,7 +7,8 @@ namespace Vigil.Cli.Commands;
 /// <summary>
 /// The console's <see cref="IWorkDisplay"/>: a progress bar per phase on a terminal; when output is redirected (a log
 /// file, CI, a worker), a line when work starts, then a progress line per phase at most every
-/// <see cref="LogInterval"/> and when the phase ends, with an ETA.
+/// <see cref="LogInterval"/> and when the phase ends, with an ETA. Reports may come from several threads at once
+/// (e.g. a parallel loop writing the synthetic dataset); both sinks take them one at a time.
 /// </summary>
 internal sealed class ConsoleDisplay : IWorkDisplay
 {
@@ -42,18 +43,29 @@ internal sealed class ConsoleDisplay : IWorkDisplay
 
     public void Note(string text) => AnsiConsole.MarkupLineInterpolated($"[grey]{text}[/]");
 
-    /// <summary>Reports on the calling thread (Progress&lt;T&gt; posts asynchronously and would lag behind the work).</summary>
+    /// <summary>Reports on the calling thread (Progress&lt;T&gt; posts asynchronously and would lag behind the work), one at a time.</summary>
     private sealed class Sink(Action<WorkProgress> report) : IProgress<WorkProgress>
     {
-        public void Report(WorkProgress value) => report(value);
+        private readonly Lock _gate = new();
+
+        public void Report(WorkProgress value)
+        {
+            lock (_gate) report(value);
+        }
     }
 
     /// <summary>Throttled progress lines for logs: "title phase: done/total (pct), ETA".</summary>
-    private sealed class LogLines(string title) : IProgress<WorkProgress>
+    internal sealed class LogLines(string title) : IProgress<WorkProgress>
     {
         private readonly Dictionary<string, (Stopwatch Clock, TimeSpan LastLine)> _phases = [];
+        private readonly Lock _gate = new();
 
         public void Report(WorkProgress p)
+        {
+            lock (_gate) Write(p);
+        }
+
+        private void Write(WorkProgress p)
         {
             if (!_phases.TryGetValue(p.Phase, out var phase)) _phases[p.Phase] = phase = (Stopwatch.StartNew(), TimeSpan.Zero);
             var elapsed = phase.Clock.Elapsed;
