@@ -35,6 +35,12 @@ public interface IDetector : IDisposable
     void Save(ModelArchiveWriter archive);
 }
 
+/// <summary>
+/// A detector whose fitted state keeps training features themselves (PatchCore's memory bank, SPADE's feature
+/// pyramids), so it grows with the training data, e.g. with the tiles per image when tiled.
+/// </summary>
+public interface IMemoryBankDetector : IDetector;
+
 public static class DetectorExtensions
 {
     /// <summary>Scores one image.</summary>

@@ -110,6 +110,7 @@ public sealed class TiledDetectorTests(ITestOutputHelper output) : IDisposable
         var note = Assert.Single(TiledDetector.FitNotes(tiled));
         Assert.Contains($"fitted on 16 tiles of 4 training images (4 per image)", note);
         Assert.Contains(inner.StateSummary, note);
+        Assert.Contains("memory bank holds every tile's patches, 4× those of whole images", note);
         Assert.Empty(TiledDetector.FitNotes(whole));
 
         // The bank's first rows are the patch features of the first image's first tile, as a crop.
@@ -117,6 +118,18 @@ public sealed class TiledDetectorTests(ITestOutputHelper output) : IDisposable
         using var features = inner.PatchFeatures([firstTile]);
         using var bankStart = inner.MemoryBank!.narrow(0, 0, features.shape[0]);
         Assert.True(bankStart.allclose(features, rtol: 1e-4, atol: 1e-5));
+    }
+
+    [Fact]
+    public void PadimStatisticsKeepTheirSizeWhenTiledAndTheNoteSaysSo()
+    {
+        using var whole = Fit(DetectorRegistry.Parse("padim:dims=20"));
+        using var tiled = Assert.IsType<TiledDetector>(Fit(Tiled("padim:dims=20")));
+        Assert.Equal(whole.StateBytes, tiled.StateBytes);
+        var note = Assert.Single(TiledDetector.FitNotes(tiled));
+        Assert.Contains("fitted on 16 tiles of 4 training images (4 per image)", note);
+        Assert.Contains("its size does not depend on the number of tiles", note);
+        Assert.DoesNotContain("memory bank", note);
     }
 
     [Fact]

@@ -18,7 +18,7 @@ namespace Vigil.Detectors.PatchCore;
 /// training adds each new task's coreset to the bank, re-sampled to <see cref="PatchCoreOptions.BankCap"/> when
 /// given; <see cref="PatchCoreOptions.Denoising"/> adds SoftPatch.
 /// </summary>
-public sealed class PatchCoreDetector : FrozenFeatureDetector
+public sealed class PatchCoreDetector : FrozenFeatureDetector, IMemoryBankDetector
 {
     public const string ModelName = "patchcore";
     private const string BankTensor = "memory_bank", WeightsTensor = "bank_weights", OfferedTensor = "offered_patches", SeedEntry = "patchcore";

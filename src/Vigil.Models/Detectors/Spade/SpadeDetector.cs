@@ -15,7 +15,7 @@ namespace Vigil.Detectors.Spade;
 /// layer, and the pixel map is the mean of the layers' maps upsampled to the network input. Continual training
 /// appends the new training images' features, so fitting A then B gives exactly the model fitted on A followed by B.
 /// </summary>
-public sealed class SpadeDetector : FrozenFeatureDetector
+public sealed class SpadeDetector : FrozenFeatureDetector, IMemoryBankDetector
 {
     public const string ModelName = "spade";
     private const string GlobalTensor = "global_features";

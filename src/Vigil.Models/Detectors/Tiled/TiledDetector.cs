@@ -36,14 +36,18 @@ public sealed class TiledDetector(IDetector inner, Tiling tiling) : ITrainedDete
 
     /// <summary>
     /// What tiling did to the fit, for a cell's or a training's notes: the tiles per image and the one state they share
-    /// (a memory bank holds every tile's patches, so it grows with the tiles per image). Empty when <see cref="Fitted"/> is unknown.
+    /// (a memory bank holds every tile's patches, so it grows with the tiles per image; statistics and network weights
+    /// keep their size). Empty when <see cref="Fitted"/> is unknown.
     /// </summary>
     public static IReadOnlyList<string> FitNotes(IDetector detector)
     {
         if (detector is not TiledDetector { Fitted: { } fit } tiled) return [];
         double perImage = (double)fit.Tiles / Math.Max(1, fit.Images);
+        var growth = tiled.Inner is IMemoryBankDetector
+            ? $"its memory bank holds every tile's patches, {perImage:0.#}× those of whole images at the same network input"
+            : "its size does not depend on the number of tiles";
         return [$"{tiled.Tiling.Label}: fitted on {fit.Tiles:N0} tiles of {fit.Images:N0} training images ({perImage:0.#} per image), one model state for all tiles " +
-                $"({tiled.Inner.StateSummary}; {tiled.StateBytes / 1048576.0:0.#} MiB); a memory bank holds every tile's patches, {perImage:0.#}× those of whole images at the same network input."];
+                $"({tiled.Inner.StateSummary}; {tiled.StateBytes / 1048576.0:0.#} MiB); {growth}."];
     }
 
     /// <summary>The inner detector's training log when it was trained by gradient descent.</summary>
