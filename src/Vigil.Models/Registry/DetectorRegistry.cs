@@ -1,4 +1,5 @@
 using Vigil.Detectors;
+using Vigil.Detectors.Cfa;
 using Vigil.Detectors.CFlow;
 using Vigil.Detectors.FastFlow;
 using Vigil.Detectors.Options;
@@ -30,6 +31,7 @@ public static class DetectorRegistry
         new SimpleNetModule(),
         new FastFlowModule(),
         new CFlowModule(),
+        new CfaModule(),
     ];
 
     private static readonly List<IDetectorModule> Modules = [.. BuiltIn];

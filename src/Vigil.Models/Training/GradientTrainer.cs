@@ -46,10 +46,15 @@ public sealed class GradientTrainer(GradientTrainingOptions options)
         var parameters = network.Trained.SelectMany(m => m.Module.parameters()).Where(p => p.requires_grad).ToList();
         using var optimizer = new Optimizers(CreateOptimizers(network));
         var loop = new LoopState();
-        if (context.Checkpoints is { } store) Resume(store, fingerprint, network, optimizer, loop);
+        bool resumed = context.Checkpoints is { } store && Resume(store, fingerprint, network, optimizer, loop);
 
         using var trainInputs = TrainingInputs.Prepare(network, train, options.Augmentations, seed, "features", context.Progress, context.Cancel);
         using var validationInputs = TrainingInputs.Prepare(network, validation, Settings.AugmentationKinds.None, seed, "validation features", context.Progress, context.Cancel);
+        if (!resumed)
+        {
+            SetTraining(network, false);
+            using (no_grad()) network.StartTraining(AsGiven(trainInputs, context.Cancel));
+        }
         int stepsPerEpoch = (train.Count + options.BatchSize - 1) / options.BatchSize;
         int totalSteps = stepsPerEpoch * options.Epochs;
 
@@ -170,13 +175,13 @@ public sealed class GradientTrainer(GradientTrainingOptions options)
 
     /// <summary>The optimizer the options name, over <paramref name="parameters"/>.</summary>
     public TorchSharp.Modules.OptimizerHelper CreateOptimizer(IReadOnlyList<TorchSharp.Modules.Parameter> parameters) =>
-        CreateOptimizer(parameters, new OptimizerSettings(options.Optimizer, options.LearningRate, options.WeightDecay, options.Beta1, options.Beta2, options.Momentum));
+        CreateOptimizer(parameters, new OptimizerSettings(options.Optimizer, options.LearningRate, options.WeightDecay, options.Beta1, options.Beta2, options.Momentum, options.AmsGrad));
 
     private static TorchSharp.Modules.OptimizerHelper CreateOptimizer(IReadOnlyList<TorchSharp.Modules.Parameter> parameters, OptimizerSettings settings) => settings.Kind switch
     {
         OptimizerKind.Sgd => optim.SGD(parameters, settings.LearningRate, momentum: settings.Momentum, weight_decay: settings.WeightDecay),
-        OptimizerKind.Adam => optim.Adam(parameters, settings.LearningRate, settings.Beta1, settings.Beta2, weight_decay: settings.WeightDecay),
-        OptimizerKind.AdamW => optim.AdamW(parameters, settings.LearningRate, settings.Beta1, settings.Beta2, weight_decay: settings.WeightDecay),
+        OptimizerKind.Adam => optim.Adam(parameters, settings.LearningRate, settings.Beta1, settings.Beta2, weight_decay: settings.WeightDecay, amsgrad: settings.AmsGrad),
+        OptimizerKind.AdamW => optim.AdamW(parameters, settings.LearningRate, settings.Beta1, settings.Beta2, weight_decay: settings.WeightDecay, amsgrad: settings.AmsGrad),
         _ => throw new ArgumentOutOfRangeException(nameof(settings), settings.Kind, null),
     };
 
@@ -296,11 +301,14 @@ public sealed class GradientTrainer(GradientTrainingOptions options)
         });
     }
 
-    /// <summary>Continues from the store's checkpoint when it belongs to this run; a checkpoint of another run is set aside with a note.</summary>
-    private static void Resume(ICheckpointStore store, string fingerprint, ITrainableNetwork network, Optimizers optimizer, LoopState loop)
+    /// <summary>
+    /// Continues from the store's checkpoint when it belongs to this run (true); a checkpoint of another run is set
+    /// aside with a note.
+    /// </summary>
+    private static bool Resume(ICheckpointStore store, string fingerprint, ITrainableNetwork network, Optimizers optimizer, LoopState loop)
     {
         using var stream = store.OpenRead();
-        if (stream is null) return;
+        if (stream is null) return false;
         try
         {
             using var reader = new BinaryReader(stream, Encoding.UTF8);
@@ -308,13 +316,14 @@ public sealed class GradientTrainer(GradientTrainingOptions options)
             if (reader.ReadString() != fingerprint)
             {
                 loop.Notes.Add($"The checkpoint at {store.Location} was of another run (model, options, seed or images differ); trained from the start.");
-                return;
+                return false;
             }
             var restored = LoopState.Read(reader);
             LoadModules(network, reader.ReadBytes(reader.ReadInt32()));
             optimizer.Load(reader);
             loop.CopyFrom(restored);
             loop.Notes.Add($"Resumed from the checkpoint at epoch {loop.Epoch + 1}, step {loop.Step + 1} ({store.Location}).");
+            return true;
         }
         catch (Exception e) when (e is InvalidDataException or EndOfStreamException or IOException or ArgumentException)
         {

@@ -55,6 +55,12 @@ public abstract record GradientTrainingOptions : IDetectorOptions
     [Option("beta2", "Adam/AdamW β2.")]
     public double Beta2 { get; init; } = 0.999;
 
+    /// <summary>
+    /// Adam/AdamW's AMSGrad variant; off, and an option only of the detectors whose reference code turns it on (CFA),
+    /// so the other detectors' option sets (and cell identities) stay as they are.
+    /// </summary>
+    public virtual bool AmsGrad { get; init; }
+
     [Option("weight_decay", "Weight decay (L2 for SGD and Adam, decoupled for AdamW).")]
     public double WeightDecay { get; init; }
 

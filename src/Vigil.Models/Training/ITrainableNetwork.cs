@@ -49,6 +49,14 @@ public interface ITrainableNetwork
     void TrainBatch(Tensor? images, IReadOnlyList<Tensor> frozen, Generator generator, Action<Tensor> step) => step(Loss(images, frozen, generator));
 
     /// <summary>
+    /// Called once before the first step of a training that starts from the beginning (not when it resumes from a
+    /// checkpoint, which holds what this set), with the untrained modules in eval mode and without gradients, on the
+    /// training images as they are (batches as in <see cref="FinishTraining"/>): for state the reference code takes
+    /// from data before training (CFA: the memory of centroids from the initial descriptor's features). Nothing by default.
+    /// </summary>
+    void StartTraining(IEnumerable<TrainingBatch> training) { }
+
+    /// <summary>
     /// Called once when training ends, with the kept weights in eval mode and without gradients, on the training
     /// images as they are (in batches whose tensors are disposed when the next is drawn): for statistics the reference
     /// code takes from data with the trained network (CFlow: each layer's largest log-likelihood). Nothing by default.

@@ -30,6 +30,7 @@ public class DetectorContractTests(TexturesFixture fixture) : IClassFixture<Text
         ["simplenet"] = "simplenet:epochs=20,batch=4,pretrain_dim=256,target_dim=256,disc_hidden=256,noise=0.25",
         ["fastflow"] = "fastflow:epochs=8,batch=4",
         ["cflow"] = "cflow:epochs=4,batch=4,warmup=1,cosine_every=1,fiber_batch=64",
+        ["cfa"] = "cfa:epochs=20,batch=4,lr=0.01",
     };
 
     [Theory]

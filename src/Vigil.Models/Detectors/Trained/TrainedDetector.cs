@@ -64,6 +64,8 @@ public abstract class TrainedDetector : ITrainedDetector, ITrainableNetwork
 
     public virtual void TrainBatch(Tensor? images, IReadOnlyList<Tensor> frozen, Generator generator, Action<Tensor> step) => step(Loss(images, frozen, generator));
 
+    public virtual void StartTraining(IEnumerable<TrainingBatch> training) { }
+
     public virtual void FinishTraining(IEnumerable<TrainingBatch> training) { }
 
     public long StateBytes => Trained.Sum(m => m.Module.state_dict().Values.Sum(t => t.numel() * t.ElementSize));
