@@ -36,6 +36,19 @@ public class DetectorRegistryTests
     }
 
     [Fact]
+    public void ExactlyTheModelsThatTrainByGradientDescentDeclareIt()
+    {
+        // The queue routes cells by this flag (trained models to their own workers) and `vigil models` prints it.
+        foreach (var module in DetectorRegistry.All)
+        {
+            var trainer = DetectorRegistry.Parse(module.Info.Name).CreateTrainer();
+            bool gradient = trainer.GetType().IsGenericType && trainer.GetType().GetGenericTypeDefinition() == typeof(Vigil.Detectors.Trained.TrainedDetectorTrainer<>);
+            Assert.True(gradient == module.Info.Capabilities.HasFlag(DetectorCapabilities.GradientTrained),
+                $"{module.Info.Name}: trainer {trainer.GetType().Name}, capabilities {module.Info.Capabilities}");
+        }
+    }
+
+    [Fact]
     public void OptionsOfEveryKindParseAndRoundTrip()
     {
         var spec = DetectorRegistry.Parse("patchcore:layers=layer1+layer3,coreset=0.25,reweighting=3,denoising=KNN,soft_weighting=false,bank_cap=500,bank_cap_strategy=coreset");

@@ -12,7 +12,7 @@ public sealed class CFlowModule : DetectorModule<CFlowOptions>
         "Conditional normalizing flows on the feature vectors of frozen layer2-4 features, conditioned on their 2D positional encoding; the features' low likelihood as anomaly map",
         "Gudovskiy et al., CFLOW-AD: Real-Time Unsupervised Anomaly Detection with Localization via Conditional Normalizing Flows, WACV 2022",
         "https://github.com/gudovskiy/cflow-ad",
-        DetectorCapabilities.PixelMaps)
+        DetectorCapabilities.PixelMaps | DetectorCapabilities.GradientTrained)
     {
         // custom_datasets/loader.py MVTecDataset: T.Resize((256, 256), Image.ANTIALIAS) (PIL's Lanczos), CenterCrop(256) (a
         // no-op), masks T.Resize((256, 256), Image.NEAREST).

@@ -12,7 +12,7 @@ public sealed class CfaModule : DetectorModule<CfaOptions>
         "A CoordConv patch descriptor trained on layer1-3 features so each patch falls inside a hypersphere around its nearest memory centroids and outside the next ones; the softmin-weighted distance to the memory as anomaly map",
         "Lee et al., CFA: Coupled-hypersphere-based Feature Adaptation for Target-Oriented Anomaly Localization, IEEE Access 2022",
         "https://github.com/sungwool/CFA_for_anomaly_localization",
-        DetectorCapabilities.PixelMaps)
+        DetectorCapabilities.PixelMaps | DetectorCapabilities.GradientTrained)
     {
         // datasets/mvtec.py: T.Resize(256, Image.ANTIALIAS) (PIL Lanczos, short side) then T.CenterCrop(224) (--size 224,
         // the default); masks T.Resize(256, NEAREST) + CenterCrop(224).

@@ -12,7 +12,7 @@ public sealed class FastFlowModule : DetectorModule<FastFlowOptions>
         "2D normalizing flows (affine coupling blocks with convolutional subnets) on layer-normalised frozen layer1-3 features; the features' low likelihood as anomaly map",
         "Yu et al., FastFlow: Unsupervised Anomaly Detection and Localization via 2D Normalizing Flows, arXiv:2111.07677, 2021",
         "https://github.com/gathierry/FastFlow (unofficial: no official code was released; IM-IAD's open-iad and anomalib follow it)",
-        DetectorCapabilities.PixelMaps)
+        DetectorCapabilities.PixelMaps | DetectorCapabilities.GradientTrained)
     {
         // dataset.py: transforms.Resize(256) on PIL images (bilinear, anti-aliased), no crop (MVTec images are square);
         // open-iad: Resize((256, 256)), masks resized bilinearly and thresholded at 0.5, which PIL's nearest approximates.

@@ -12,7 +12,7 @@ public sealed class ReverseDistillationModule : DetectorModule<ReverseDistillati
         "A one-class bottleneck and a reverse decoder trained to reconstruct a frozen encoder's layer1-3 features from their compact embedding; 1 - cosine of encoder and decoder features as anomaly map",
         "Deng & Li, Anomaly Detection via Reverse Distillation from One-Class Embedding, CVPR 2022",
         "https://github.com/hq-deng/RD4AD",
-        DetectorCapabilities.PixelMaps)
+        DetectorCapabilities.PixelMaps | DetectorCapabilities.GradientTrained)
     {
         // dataset.py get_data_transforms(256, 256): Resize((256, 256)) on PIL images (bilinear, anti-aliased), CenterCrop(256)
         // a no-op; masks resized bilinearly and thresholded at 0.5, approximated by the centred nearest rule (docs/models.md).

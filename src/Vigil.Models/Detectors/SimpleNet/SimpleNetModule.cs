@@ -12,7 +12,7 @@ public sealed class SimpleNetModule : DetectorModule<SimpleNetOptions>
         "A linear adaptor and an MLP discriminator trained on locally aggregated layer2+3 features against the same features plus Gaussian noise; the negative discriminator score as anomaly map",
         "Liu et al., SimpleNet: A Simple Network for Image Anomaly Detection and Localization, CVPR 2023",
         "https://github.com/DonaldRR/SimpleNet",
-        DetectorCapabilities.PixelMaps)
+        DetectorCapabilities.PixelMaps | DetectorCapabilities.GradientTrained)
     {
         // run.sh --resize 329 --imagesize 288: datasets/mvtec.py Resize(329) (PIL bilinear) then CenterCrop(288) on images
         // and masks; metrics.py counts a mask pixel as defective only at 1.0 (astype(int)).

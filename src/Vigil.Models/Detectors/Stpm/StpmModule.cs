@@ -12,7 +12,7 @@ public sealed class StpmModule : DetectorModule<StpmOptions>
         "A student ResNet trained from scratch to reproduce a pretrained teacher's layer1-3 features on normal images; their normalised differences as anomaly map",
         "Wang et al., Student-Teacher Feature Pyramid Matching for Anomaly Detection, BMVC 2021",
         "https://github.com/gdwang08/STFPM",
-        DetectorCapabilities.PixelMaps)
+        DetectorCapabilities.PixelMaps | DetectorCapabilities.GradientTrained)
     {
         // main.py: transforms.Resize([256, 256]) on PIL images (bilinear, anti-aliased), no crop; load_gt: cv2.resize to
         // 256 × 256 then astype(bool).
