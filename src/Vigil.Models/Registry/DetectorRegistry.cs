@@ -1,5 +1,6 @@
 using Vigil.Detectors;
 using Vigil.Detectors.CFlow;
+using Vigil.Detectors.DevNet;
 using Vigil.Detectors.FastFlow;
 using Vigil.Detectors.Options;
 using Vigil.Detectors.Padim;
@@ -30,6 +31,7 @@ public static class DetectorRegistry
         new SimpleNetModule(),
         new FastFlowModule(),
         new CFlowModule(),
+        new DevNetModule(),
     ];
 
     private static readonly List<IDetectorModule> Modules = [.. BuiltIn];
