@@ -9,7 +9,7 @@ namespace Vigil.Detectors.DevNet;
 public sealed class DevNetModule : DetectorModule<DevNetOptions>
 {
     public override DetectorInfo Info { get; } = new(DevNetDetector.ModelName,
-        "A 1×1 convolution scores the backbone's last feature map; the mean of its top 10 % |scores| is trained with the deviation loss on normal images and a few labelled anomalies (supervised setting; image-level, the map is the upsampled score map)",
+        "A 1×1 convolution scores the fine-tuned ResNet18's last feature map at two scales; the mean of its top 10 % |scores| is trained with the deviation loss on normal images and a few labelled anomalies (supervised setting; image-level, the map is the upsampled score map)",
         "Pang et al., Deep Anomaly Detection with Deviation Networks, KDD 2019 (images: Pang, Ding, Shen and van den Hengel, Explainable Deep Few-shot Anomaly Detection with Deviation Networks, 2021)",
         "https://github.com/Choubo/deviation-network-image",
         DetectorCapabilities.Supervised | DetectorCapabilities.GradientTrained)
@@ -23,8 +23,8 @@ public sealed class DevNetModule : DetectorModule<DevNetOptions>
 
     public override IReadOnlyList<DetectorVariant> Variants { get; } =
     [
-        new("cpu", "A schedule for a CPU: the official 50 epochs × 20 batches without the random rotations, so the frozen features are computed once.",
-            "augment=none"),
+        new("cpu", "A schedule for a CPU: the official 50 epochs × 20 batches training the head on a frozen backbone without the random rotations, so the features are computed once.",
+            "finetune=false,augment=none"),
     ];
 
     protected override IDetectorTrainer CreateTrainer(DevNetOptions options) =>

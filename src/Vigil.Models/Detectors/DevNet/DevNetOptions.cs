@@ -25,6 +25,12 @@ public sealed record DevNetOptions : GradientTrainingOptions
     [Option("steps", "Batches per epoch, each half normal images, half labelled anomalies (steps_per_epoch 20).")]
     public int StepsPerEpoch { get; init; } = 20;
 
+    [Option("finetune", "Train the backbone with the score head, as the official code (true); false: only the head learns, on frozen features computed once.")]
+    public bool FineTune { get; init; } = true;
+
+    [Option("scales", "Input scales scored and averaged: the image, then halved sizes (n_scales 2).")]
+    public int Scales { get; init; } = 2;
+
     [Option("layer", "Backbone layer the 1×1 convolution scores (layer4: the ResNet18's last feature map).")]
     public string Layer { get; init; } = "layer4";
 
@@ -41,6 +47,7 @@ public sealed record DevNetOptions : GradientTrainingOptions
     {
         base.Validate();
         if (StepsPerEpoch < 1) throw new VigilInputException($"DevNet steps={StepsPerEpoch} must be at least 1 (20 in the paper).");
+        if (Scales is < 1 or > 4) throw new VigilInputException($"DevNet scales={Scales} must be in 1..4 (2 in the paper).");
         if (string.IsNullOrWhiteSpace(Layer)) throw new VigilInputException("DevNet needs a backbone layer (layer4 in the paper).");
         if (TopK is < 0 or > 1) throw new VigilInputException($"DevNet topk={TopK} must be in [0, 1] (0.1 in the paper; 0 = the mean score).");
         if (!(Margin > 0)) throw new VigilInputException($"DevNet margin={Margin} must be positive (5 in the paper).");

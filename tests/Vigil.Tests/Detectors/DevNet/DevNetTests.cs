@@ -1,4 +1,5 @@
 using Vigil.Backbones;
+using Vigil.Backbones.Onnx;
 using Vigil.Data;
 using Vigil.Detectors;
 using Vigil.Detectors.DevNet;
@@ -17,8 +18,8 @@ namespace Vigil.Tests.Detectors.DevNet;
 /// </summary>
 public sealed class DevNetTests : IDisposable
 {
-    // A tiny schedule: 6 epochs of 5 balanced batches of 8 on frozen features (the official 50 × 20 × 48 takes a minute here).
-    private const string Quick = "devnet:epochs=6,steps=5,batch=8,augment=none,lr=0.01";
+    // A tiny schedule: 6 epochs of 5 balanced batches of 8 on frozen features, the official two scales.
+    private const string Quick = "devnet:finetune=false,epochs=6,steps=5,batch=8,augment=none,lr=0.01";
     private readonly SyntheticTextures _data = new(seed: 11, trainCount: 12, testNormalCount: 8, testDefectiveCount: 12);
 
     private IReadOnlyList<Sample> Labelled => _data.Test.Where(s => s.IsAnomalous).Take(6).ToList();
@@ -84,6 +85,33 @@ public sealed class DevNetTests : IDisposable
                 Assert.Equal(expected.Score, loaded.Predict(image).Score, 1e-5f * Math.Max(1f, Math.Abs(expected.Score)));
                 Assert.Equal((image.Height, image.Width), (expected.Map.Height, expected.Map.Width));
             }
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void FineTuningTrainsTheBackboneAndSavesIt()
+    {
+        var model = DetectorRegistry.Parse("devnet:epochs=2,steps=2,batch=4,augment=none");
+        using var fitted = model.CreateTrainer().Fit(Supervised, new TrainingContext(2, Backbone));
+        using var frozen = DetectorRegistry.Parse("devnet:finetune=false,epochs=2,steps=2,batch=4,augment=none").CreateTrainer()
+            .Fit(Supervised, new TrainingContext(2, Backbone));
+        Assert.True(fitted.StateBytes > 100 * frozen.StateBytes, $"fine-tuned state {fitted.StateBytes} B holds the backbone, frozen {frozen.StateBytes} B the head");
+        var path = Path.Combine(Path.GetTempPath(), $"vigil-devnet-{Guid.NewGuid():N}.vgl");
+        try
+        {
+            fitted.Save(path);
+            using var loaded = DetectorTesting.Load(path, reference => Backbone.Open(reference.Layers));
+            var image = Test[^1].LoadImage();
+            var expected = fitted.Predict(image).Score;
+            Assert.Equal(expected, loaded.Predict(image).Score, 1e-5f * Math.Max(1f, Math.Abs(expected)));
+            // The backbone moved away from the pretrained weights it started from.
+            var tuned = ((DevNetDetector)fitted).Trained.Single(m => m.Name == "backbone").Module.state_dict()["layer4.0.conv1.weight"];
+            using var pretrained = ResNet18ImageNet.LoadNetwork(ResNet18ImageNet.DefaultPath());
+            Assert.False(tuned.allclose(pretrained.state_dict()["layer4.0.conv1.weight"]), "the fine-tuned layer4 equals the pretrained one");
         }
         finally
         {
