@@ -23,14 +23,20 @@ public sealed record GridCell(CellSpec Spec, ModelSpec Model, BackboneChoice Bac
 /// </summary>
 public static class BenchmarkGrid
 {
-    /// <summary>Checks a request before anything is written: models and datasets named, known categories, the continual setting runnable, the output writable.</summary>
+    /// <summary>
+    /// Checks a request before anything is written: models and datasets named, every model able to run every setting asked
+    /// for (<see cref="SettingSupport"/>), known categories, the output writable.
+    /// </summary>
     public static void Check(BenchmarkRequest request, IWorkDisplay display)
     {
         if (request.Models.Count == 0) throw new VigilInputException("No model to benchmark; name at least one with --models.");
         if (request.Datasets.Count == 0) throw new VigilInputException("No dataset to benchmark on; name at least one with --datasets.");
-        if (request.Continual is not null)
-            foreach (var model in request.Models.Where(m => !m.Module.Info.Capabilities.HasFlag(DetectorCapabilities.Continual)))
-                throw new VigilInputException($"Model '{model.Label}' cannot learn task after task, so it cannot run the continual setting; leave it out of --models or the setting out.");
+        foreach (var model in request.Models)
+        {
+            if (request.Continual is not null && SettingSupport.WhyNotContinual(model) is { } continual) throw new VigilInputException(continual);
+            if (request.Settings.Select(s => SettingSupport.WhyNot(model, s)).FirstOrDefault(why => why is not null) is { } setting)
+                throw new VigilInputException(setting);
+        }
         foreach (var spec in request.Datasets)
             RunBenchmark.Categories(Datasets.Open(spec, new SplitOptions(request.TrainRatio), display), request.Categories);
         OutputChecks.RequireWritableDirectory(request.OutputDirectory, "the benchmark results");

@@ -35,6 +35,11 @@ public static class TrainingPerf
                 output.WriteLine($"{model.Label,-34} (not gradient-trained)");
                 continue;
             }
+            if (model.Module.Info.Capabilities.HasFlag(DetectorCapabilities.Supervised))
+            {
+                output.WriteLine($"{model.Label,-34} (supervised: trains on labelled anomalies, which this timing does not have)");
+                continue;
+            }
             double straightforward = StraightforwardEpoch(trainer, torchTeacher, train);
             // Two timed epochs: a warm-up longer than that is dropped (the learning rate does not change an epoch's cost).
             var timed = (IGradientTrainer)(model with { Options = trainer.Options with { Epochs = 2, WarmupEpochs = 0, ValidationRatio = 0, Patience = null } }).CreateTrainer();

@@ -1,6 +1,7 @@
 using Vigil.Detectors;
 using Vigil.Detectors.Cfa;
 using Vigil.Detectors.CFlow;
+using Vigil.Detectors.DevNet;
 using Vigil.Detectors.FastFlow;
 using Vigil.Detectors.Options;
 using Vigil.Detectors.Padim;
@@ -32,6 +33,7 @@ public static class DetectorRegistry
         new FastFlowModule(),
         new CFlowModule(),
         new CfaModule(),
+        new DevNetModule(),
     ];
 
     private static readonly List<IDetectorModule> Modules = [.. BuiltIn];

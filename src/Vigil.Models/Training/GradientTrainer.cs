@@ -29,7 +29,8 @@ public sealed class GradientTrainer(GradientTrainingOptions options)
 
     /// <summary>
     /// Trains <paramref name="network"/> on <paramref name="data"/>'s normal images (validation: its validation images,
-    /// else the options' share of the normal images). <paramref name="run"/> identifies the run (model, options, backbone)
+    /// else the options' share of the normal images), and on its labelled anomalies too when the network is an
+    /// <see cref="ISupervisedNetwork"/> (balanced batches). <paramref name="run"/> identifies the run (model, options, backbone)
     /// so a checkpoint of another run is never resumed. Leaves the trained modules in eval mode.
     /// </summary>
     public TrainingLog Run(ITrainableNetwork network, TrainingData data, TrainingContext context, string run)
@@ -40,29 +41,34 @@ public sealed class GradientTrainer(GradientTrainingOptions options)
             ? (data.Normal, data.Validation)
             : ValidationSplit.Take(data.Normal, options.ValidationRatio, unchecked((int)SeededRandom.Derive((ulong)context.Seed, "early-stopping")));
         if (train.Count == 0) throw new VigilInputException("Training needs at least one normal training image; got none.");
+        var supervised = network as ISupervisedNetwork;
+        if (supervised is not null && data.Anomalies.Count == 0)
+            throw new ArgumentException("A supervised network needs labelled anomalies; its trainer refuses data without them.", nameof(data));
+        // A supervised network's samples: the normal images, then the labelled anomalies (index ≥ train.Count).
+        IReadOnlyList<Sample> samples = supervised is null ? train : [.. train, .. data.Anomalies];
         ulong seed = (ulong)context.Seed;
-        string fingerprint = Fingerprint(run, context.Seed, train, validation);
+        string fingerprint = Fingerprint(run, context.Seed, samples, validation);
 
         var parameters = network.Trained.SelectMany(m => m.Module.parameters()).Where(p => p.requires_grad).ToList();
         using var optimizer = new Optimizers(CreateOptimizers(network));
         var loop = new LoopState();
         bool resumed = context.Checkpoints is { } store && Resume(store, fingerprint, network, optimizer, loop);
 
-        using var trainInputs = TrainingInputs.Prepare(network, train, options.Augmentations, seed, "features", context.Progress, context.Cancel);
+        using var trainInputs = TrainingInputs.Prepare(network, samples, options.Augmentations, seed, "features", context.Progress, context.Cancel);
         using var validationInputs = TrainingInputs.Prepare(network, validation, Settings.AugmentationKinds.None, seed, "validation features", context.Progress, context.Cancel);
         if (!resumed)
         {
             SetTraining(network, false);
             using (no_grad()) network.StartTraining(AsGiven(trainInputs, context.Cancel));
         }
-        int stepsPerEpoch = (train.Count + options.BatchSize - 1) / options.BatchSize;
+        int stepsPerEpoch = supervised?.StepsPerEpoch ?? (train.Count + options.BatchSize - 1) / options.BatchSize;
         int totalSteps = stepsPerEpoch * options.Epochs;
 
         while (loop.Epoch < options.Epochs && loop.StopReason is null)
         {
             SetTraining(network, true);
-            var order = Enumerable.Range(0, train.Count).ToArray();
-            SeededRandom.Shuffle(order, SeededRandom.Derive(SeededRandom.Derive(seed, "order"), loop.Epoch));
+            var order = supervised is null ? Enumerable.Range(0, train.Count).ToArray() : BalancedOrder(train.Count, data.Anomalies.Count, stepsPerEpoch, loop.Epoch, seed);
+            if (supervised is null) SeededRandom.Shuffle(order, SeededRandom.Derive(SeededRandom.Derive(seed, "order"), loop.Epoch));
             var clock = Stopwatch.StartNew();
             double lr = 0;
             for (; loop.Step < stepsPerEpoch; loop.Step++)
@@ -76,7 +82,7 @@ public sealed class GradientTrainer(GradientTrainingOptions options)
                 lr = LearningRateSchedule.At(options, loop.Epoch, (double)loop.Step / stepsPerEpoch);
                 optimizer.SetRates(lr / options.LearningRate);
                 double loss = TrainStep(network, optimizer, parameters, trainInputs,
-                    order.Skip(loop.Step * options.BatchSize).Take(options.BatchSize).ToArray(), loop, seed, stepsPerEpoch);
+                    order.Skip(loop.Step * options.BatchSize).Take(options.BatchSize).ToArray(), loop, seed, stepsPerEpoch, train.Count);
                 loop.LossSum += loss;
                 loop.LossSteps++;
                 int global = loop.Epoch * stepsPerEpoch + loop.Step + 1;
@@ -100,19 +106,54 @@ public sealed class GradientTrainer(GradientTrainingOptions options)
         SetTraining(network, false);
         using (no_grad()) network.FinishTraining(AsGiven(trainInputs, context.Cancel));
         context.Checkpoints?.Delete();
-        return new TrainingLog(options.Epochs, loop.Log, kept, loop.StopReason, loop.Notes, train.Count, validation.Count, trainInputs.Cached);
+        return new TrainingLog(options.Epochs, loop.Log, kept, loop.StopReason, loop.Notes, samples.Count, validation.Count, trainInputs.Cached);
     }
 
-    /// <summary>The optimizer steps of one batch (one, or several where the network takes several); returns their mean loss.</summary>
+    /// <summary>
+    /// An epoch's batches for a supervised network, as DevNet's <c>BalancedBatchSampler</c> draws them: each of the
+    /// <paramref name="steps"/> batches holds ⌊batch / 2⌋ normal images then the rest labelled anomalies, each side
+    /// taken in turn from seeded permutations of its images (a new permutation when one is used up). The permutations
+    /// restart each epoch (the official generators run on across epochs) so that an epoch depends on (seed, epoch) alone.
+    /// </summary>
+    private int[] BalancedOrder(int normals, int anomalies, int steps, int epoch, ulong seed)
+    {
+        int normalPerBatch = options.BatchSize / 2;
+        var normal = Cycle(normals, SeededRandom.Derive(SeededRandom.Derive(seed, "normal order"), epoch)).GetEnumerator();
+        var anomalous = Cycle(anomalies, SeededRandom.Derive(SeededRandom.Derive(seed, "anomaly order"), epoch)).GetEnumerator();
+        var order = new int[steps * options.BatchSize];
+        for (int k = 0; k < order.Length; k++)
+        {
+            bool takeNormal = k % options.BatchSize < normalPerBatch;
+            var source = takeNormal ? normal : anomalous;
+            source.MoveNext();
+            order[k] = takeNormal ? source.Current : normals + source.Current;
+        }
+        return order;
+
+        static IEnumerable<int> Cycle(int count, ulong seed)
+        {
+            for (long round = 0; ; round++)
+            {
+                var permutation = Enumerable.Range(0, count).ToArray();
+                SeededRandom.Shuffle(permutation, SeededRandom.Derive(seed, round));
+                foreach (int i in permutation) yield return i;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The optimizer steps of one batch (one, or several where the network takes several); returns their mean loss. A
+    /// supervised network's batch is labelled by index: from <paramref name="normals"/> on, the samples are anomalies.
+    /// </summary>
     private double TrainStep(ITrainableNetwork network, Optimizers optimizer, IReadOnlyList<TorchSharp.Modules.Parameter> parameters, TrainingInputs inputs,
-        int[] indices, LoopState loop, ulong seed, int stepsPerEpoch)
+        int[] indices, LoopState loop, ulong seed, int stepsPerEpoch, int normals)
     {
         using var scope = NewDisposeScope();
         var batch = inputs.Batch(indices, loop.Epoch);
         using var generator = new Generator(SeededRandom.Derive(SeededRandom.Derive(seed, "step"), (long)loop.Epoch * stepsPerEpoch + loop.Step));
         double sum = 0;
         int steps = 0;
-        network.TrainBatch(batch.Images, batch.Frozen, generator, loss =>
+        Action<Tensor> step = loss =>
         {
             double value = loss.item<float>();
             if (!double.IsFinite(value))
@@ -124,7 +165,10 @@ public sealed class GradientTrainer(GradientTrainingOptions options)
             optimizer.step();
             sum += value;
             steps++;
-        });
+        };
+        if (network is ISupervisedNetwork supervised)
+            step(supervised.Loss(batch.Images, batch.Frozen, tensor(indices.Select(i => i >= normals ? 1f : 0f).ToArray()), generator));
+        else network.TrainBatch(batch.Images, batch.Frozen, generator, step);
         if (steps == 0) throw new InvalidOperationException("The network took no optimizer step on a training batch.");
         return sum / steps;
     }

@@ -86,17 +86,23 @@ public abstract class TrainedDetector : ITrainedDetector, ITrainableNetwork
     /// <summary>An image's score from its grid scores [h, w] and its smoothed map at network resolution: the map's maximum, unless the reference code scores otherwise.</summary>
     protected virtual float ImageScore(Tensor gridScores, ScoreMap view) => view.Data.Max();
 
+    /// <summary>
+    /// A batch's grid maps (<see cref="Maps"/>) and, for a method whose image score reads more than that map (DevNet:
+    /// the score maps of every input scale), its image scores [N]; null scores: each image's <see cref="ImageScore"/>.
+    /// </summary>
+    protected virtual (Tensor Maps, Tensor? Scores) MapsAndScores(Tensor? images, IReadOnlyList<Tensor> frozen) => (Maps(images, frozen), null);
+
     public IReadOnlyList<Prediction> Predict(IReadOnlyList<ImageTensor> images)
     {
         var rgb = images.Select((image, i) => ImageOps.ToRgb(image, images.Count == 1 ? "The image" : $"Image #{i}")).ToList();
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var maps = Maps(NeedsImages ? TrainingInputs.ToBatch(Preprocessing, rgb) : null, Frozen(rgb));
+        var (maps, scores) = MapsAndScores(NeedsImages ? TrainingInputs.ToBatch(Preprocessing, rgb) : null, Frozen(rgb));
         var predictions = new Prediction[images.Count];
         for (int i = 0; i < images.Count; i++)
         {
             var (map, view) = AnomalyMaps.ToImage(maps[i], Preprocessing, images[i].Height, images[i].Width, MapSigma);
-            predictions[i] = new Prediction(ImageScore(maps[i], view), map) { View = view };
+            predictions[i] = new Prediction(scores is null ? ImageScore(maps[i], view) : scores[i].item<float>(), map) { View = view };
         }
         return predictions;
     }

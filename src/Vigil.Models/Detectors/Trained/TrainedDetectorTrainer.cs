@@ -39,6 +39,9 @@ public sealed class TrainedDetectorTrainer<TDetector>(GradientTrainingOptions op
         var detector = Create(context.Backbone, context.Seed);
         try
         {
+            if (detector is ISupervisedNetwork && data.Anomalies.Count == 0)
+                throw new VigilInputException($"{detector.Model} learns from labelled anomalies and was given none: run it in the supervised setting " +
+                    "(-s supervised:n=10, vigil train --setting supervised:n=10). The unsupervised, few-shot and noisy settings give no labelled anomalies.");
             // The run's identity for checkpoints: which model, all its options, and the exact backbone.
             string run = $"{detector.Model} {OptionSchema.For(options.GetType()).ToJson(options).ToJsonString()} {detector.Backbone.ToJson().ToJsonString()}";
             detector.Training = new GradientTrainer(options).Run(detector, data, context, run);

@@ -1,0 +1,133 @@
+using Vigil.Backbones;
+using Vigil.Backbones.Onnx;
+using Vigil.Data;
+using Vigil.Detectors;
+using Vigil.Detectors.DevNet;
+using Vigil.Metrics;
+using Vigil.Registry;
+using Vigil.Weights;
+using static TorchSharp.torch;
+
+namespace Vigil.Tests.Detectors.DevNet;
+
+/// <summary>
+/// DevNet: its deviation loss and top-k image score against hand-computed cases, and, as the detector contract checks
+/// the unsupervised detectors (whose harness gives no labelled anomalies), on synthetic textures with a few labelled
+/// anomalies: ranks defective images above normal ones, saves and loads, repeats with the same seed, and refuses
+/// training data without labelled anomalies, naming the supervised setting.
+/// </summary>
+public sealed class DevNetTests : IDisposable
+{
+    // A tiny schedule: 6 epochs of 5 balanced batches of 8 on frozen features, the official two scales.
+    private const string Quick = "devnet:finetune=false,epochs=6,steps=5,batch=8,augment=none,lr=0.01";
+    private readonly SyntheticTextures _data = new(seed: 11, trainCount: 12, testNormalCount: 8, testDefectiveCount: 12);
+
+    private IReadOnlyList<Sample> Labelled => _data.Test.Where(s => s.IsAnomalous).Take(6).ToList();
+    private IReadOnlyList<Sample> Test => _data.Test.Except(Labelled).ToList();
+    private TrainingData Supervised => new(_data.Train) { Anomalies = Labelled };
+
+    private static IBackboneProvider Backbone =>
+        new BackboneChoice("resnet18_imagenet", WeightSource.Pretrained, new FeatureExtractorOptions { Resize = 128 });
+
+    [Fact]
+    public void DeviationLossMatchesAHandComputedCase()
+    {
+        // Prior [-1, 1, 3]: mean 1, sample standard deviation √((4 + 0 + 4) / 2) = 2. Scores [1, 4, 11, 3] deviate by
+        // [0, 1.5, 5, 1]; the normal two cost |dev| = 0 and 1.5, the anomalous two max(0, 5 − dev) = 0 and 4: mean 5.5 / 4.
+        using var loss = DevNetDetector.DeviationLoss(tensor(new[] { 1f, 4f, 11f, 3f }), tensor(new[] { 0f, 0f, 1f, 1f }), tensor(new[] { -1f, 1f, 3f }), margin: 5);
+        Assert.Equal(1.375f, loss.item<float>(), 6);
+    }
+
+    [Fact]
+    public void ImageScoreIsTheMeanOfTheTopTenPercentAbsoluteScores()
+    {
+        // 20 positions: ⌊20 × 0.1⌋ = 2 largest |scores| are |−9| and 7: mean 8. topk = 0: the plain mean (−9 + 7 + 18 × 1) / 20 = 0.8.
+        var values = Enumerable.Repeat(1f, 20).ToArray();
+        (values[3], values[17]) = (-9f, 7f);
+        using var map = tensor(values, [1, 4, 5]);
+        Assert.Equal(8f, DevNetDetector.ImageScores(map, 0.1).item<float>(), 6);
+        Assert.Equal(0.8f, DevNetDetector.ImageScores(map, 0).item<float>(), 5);
+        // Fewer than ten positions still keep one: the largest |score|.
+        using var small = tensor(new[] { 0.5f, -2f, 1f }, [1, 1, 3]);
+        Assert.Equal(2f, DevNetDetector.ImageScores(small, 0.1).item<float>(), 6);
+    }
+
+    [Fact]
+    public void RanksDefectiveImagesAboveNormalOnesFromAFewLabelledAnomalies()
+    {
+        var model = DetectorRegistry.Parse(Quick);
+        using var detector = model.CreateTrainer().Fit(Supervised, new TrainingContext(0, Backbone));
+        var scores = Test.Select(s => (detector.Predict(s.LoadImage()).Score, s.IsAnomalous)).ToList();
+        double auroc = Auroc.MannWhitney(scores);
+        Assert.True(auroc > 0.9, $"DevNet image AUROC {auroc:F3} on the held-out textures");
+        var training = ((Vigil.Detectors.Trained.ITrainedDetector)detector).Training!;
+        Assert.Equal(_data.Train.Count + Labelled.Count, training.TrainImages);
+        Assert.True(training.Epochs[^1].Loss < training.Epochs[0].Loss, "the deviation loss falls");
+    }
+
+    [Fact]
+    public void SavesAndLoadsAndRepeatsWithTheSameSeed()
+    {
+        var model = DetectorRegistry.Parse(Quick);
+        using var first = model.CreateTrainer().Fit(Supervised, new TrainingContext(4, Backbone));
+        using var second = model.CreateTrainer().Fit(Supervised, new TrainingContext(4, Backbone));
+        var path = Path.Combine(Path.GetTempPath(), $"vigil-devnet-{Guid.NewGuid():N}.vgl");
+        try
+        {
+            first.Save(path);
+            using var loaded = DetectorTesting.Load(path, reference => Backbone.Open(reference.Layers));
+            foreach (var sample in Test.Take(3).Concat(Test.TakeLast(3)))
+            {
+                var image = sample.LoadImage();
+                var expected = first.Predict(image);
+                Assert.Equal(expected.Score, second.Predict(image).Score);
+                Assert.Equal(expected.Map.Data, second.Predict(image).Map.Data);
+                Assert.Equal(expected.Score, loaded.Predict(image).Score, 1e-5f * Math.Max(1f, Math.Abs(expected.Score)));
+                Assert.Equal((image.Height, image.Width), (expected.Map.Height, expected.Map.Width));
+            }
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void FineTuningTrainsTheBackboneAndSavesIt()
+    {
+        var model = DetectorRegistry.Parse("devnet:epochs=2,steps=2,batch=4,augment=none");
+        using var fitted = model.CreateTrainer().Fit(Supervised, new TrainingContext(2, Backbone));
+        using var frozen = DetectorRegistry.Parse("devnet:finetune=false,epochs=2,steps=2,batch=4,augment=none").CreateTrainer()
+            .Fit(Supervised, new TrainingContext(2, Backbone));
+        Assert.True(fitted.StateBytes > 100 * frozen.StateBytes, $"fine-tuned state {fitted.StateBytes} B holds the backbone, frozen {frozen.StateBytes} B the head");
+        var path = Path.Combine(Path.GetTempPath(), $"vigil-devnet-{Guid.NewGuid():N}.vgl");
+        try
+        {
+            fitted.Save(path);
+            using var loaded = DetectorTesting.Load(path, reference => Backbone.Open(reference.Layers));
+            var image = Test[^1].LoadImage();
+            var expected = fitted.Predict(image).Score;
+            Assert.Equal(expected, loaded.Predict(image).Score, 1e-5f * Math.Max(1f, Math.Abs(expected)));
+            // The backbone moved away from the pretrained weights it started from.
+            var tuned = ((DevNetDetector)fitted).Trained.Single(m => m.Name == "backbone").Module.state_dict()["layer4.0.conv1.weight"];
+            using var pretrained = ResNet18ImageNet.LoadNetwork(ResNet18ImageNet.DefaultPath());
+            Assert.False(tuned.allclose(pretrained.state_dict()["layer4.0.conv1.weight"]), "the fine-tuned layer4 equals the pretrained one");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void RefusesTrainingWithoutLabelledAnomaliesNamingTheSupervisedSetting()
+    {
+        var model = DetectorRegistry.Parse(Quick);
+        var error = Assert.Throws<VigilInputException>(() => model.CreateTrainer().Fit(new TrainingData(_data.Train), new TrainingContext(0, Backbone)));
+        Assert.Contains("devnet", error.Message);
+        Assert.Contains("supervised setting", error.Message);
+        Assert.Contains("-s supervised", error.Message);
+    }
+
+    public void Dispose() => _data.Dispose();
+}
