@@ -1,4 +1,3 @@
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Vigil.Components;
@@ -55,33 +54,33 @@ public static class KCenterGreedy
     }
 
     /// <summary>
-    /// The inputs <see cref="ApproximateCoreset"/> hands to <see cref="Select(PaddedRows, int, IReadOnlyList{int})"/>:
-    /// the projected rows, the number of picks and the start points (exposed so benchmarks can time the selection alone).
+    /// <see cref="ApproximateCoreset(Tensor, double, long, int, int, CancellationToken)"/> on rows already added to
+    /// <paramref name="projection"/> (all of them): the same picks as that call on the same rows with the projection's seed.
     /// </summary>
-    public static (PaddedRows Projected, int Count, int[] StartPoints) Prepare(Tensor features, double ratio, long seed, int projectionDimension = 128, int startPointCount = 10)
+    public static int[] ApproximateCoreset(CoresetProjection projection, double ratio, int startPointCount = 10, CancellationToken cancel = default)
     {
-        if (ratio is <= 0 or > 1) throw new ArgumentOutOfRangeException(nameof(ratio), $"Coreset ratio {ratio} must be in (0, 1].");
-        long n = features.shape[0], d = features.shape[1];
-        int count = Math.Max(1, (int)(n * ratio));
-        using var noGrad = no_grad();
-        using var scope = NewDisposeScope();
-        var generator = new Generator((ulong)seed);
-        var reduced = RandomProjection(features, projectionDimension, generator);
-        int starts = (int)Math.Min(startPointCount, n);
-        var startPoints = randperm(n, generator: generator).narrow(0, 0, starts).data<long>().Select(v => (int)v).ToArray();
-        return (PaddedRows.FromTensor(reduced), count, startPoints);
+        var rows = projection.Projected;
+        return Select(rows, PickCount(rows.Count, ratio), projection.StartPoints(rows.Count, startPointCount), cancel);
     }
 
     /// <summary>
-    /// The coreset's random projection of [N, D] features to <paramref name="dimension"/> columns: a bias-free linear map
-    /// initialised like torch.nn.Linear, U(±1/√D), drawn from <paramref name="generator"/>; the features themselves
-    /// (and nothing drawn) when they already have that many columns.
+    /// The inputs <see cref="ApproximateCoreset(Tensor, double, long, int, int, CancellationToken)"/> hands to
+    /// <see cref="Select(PaddedRows, int, IReadOnlyList{int}, CancellationToken)"/>: the projected rows, the number of
+    /// picks and the start points (exposed so benchmarks can time the selection alone).
     /// </summary>
-    public static Tensor RandomProjection(Tensor features, long dimension, Generator generator)
+    public static (PaddedRows Projected, int Count, int[] StartPoints) Prepare(Tensor features, double ratio, long seed, int projectionDimension = 128, int startPointCount = 10)
     {
-        long d = features.shape[1];
-        if (d == dimension) return features;
-        double bound = 1.0 / Math.Sqrt(d);
-        return features.matmul(rand(new long[] { d, dimension }, generator: generator) * (2 * bound) - bound);
+        int n = (int)features.shape[0];
+        int count = PickCount(n, ratio);
+        using var projection = new CoresetProjection(features.shape[1], projectionDimension, seed, n);
+        projection.Add(features);
+        return (projection.Projected, count, projection.StartPoints(n, startPointCount));
+    }
+
+    /// <summary>⌊N·ratio⌋ picks, at least one.</summary>
+    private static int PickCount(int n, double ratio)
+    {
+        if (ratio is <= 0 or > 1) throw new ArgumentOutOfRangeException(nameof(ratio), $"Coreset ratio {ratio} must be in (0, 1].");
+        return Math.Max(1, (int)(n * ratio));
     }
 }

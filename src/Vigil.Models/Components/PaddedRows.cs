@@ -39,18 +39,31 @@ public sealed class PaddedRows
     {
         if (rows.dim() != 2) throw new ArgumentException($"Expected [N, D] rows, got a tensor of rank {rows.dim()}.", nameof(rows));
         var rowsOut = new PaddedRows((int)rows.shape[0], (int)rows.shape[1]);
-        using var scope = NewDisposeScope();
-        var source = rows.to_type(ScalarType.Float32).contiguous();
-        var values = source.data<float>().ToArray(); // one bulk copy: element-wise accessor reads are slow
-        int d = rowsOut.Dimension;
-        for (int i = 0; i < rowsOut.Count; i++)
-        {
-            var row = values.AsSpan(i * d, d);
-            if (!AllFinite(row, out int bad))
-                throw new VigilInputException($"Feature row {i}, value {bad} is {row[bad]}; features must be finite numbers.");
-            row.CopyTo(rowsOut.Values.AsSpan((int)((long)i * rowsOut.Stride), d));
-        }
+        rowsOut.Fill(0, rows);
         return rowsOut;
+    }
+
+    /// <summary>Copies a float [n, D] tensor into rows <paramref name="firstRow"/> … firstRow + n − 1; non-finite values are rejected.</summary>
+    public void Fill(int firstRow, Tensor rows)
+    {
+        if (rows.dim() != 2 || rows.shape[1] != Dimension || firstRow < 0 || firstRow + rows.shape[0] > Count)
+            throw new ArgumentException($"Cannot copy [{string.Join(", ", rows.shape)}] rows to row {firstRow} of {Count} rows of {Dimension} values.", nameof(rows));
+        int d = Dimension;
+        // Chunks keep each span of the tensor's memory (read in place, no managed copy) below 2 GiB.
+        int chunkRows = Math.Max(1, (1 << 24) / d);
+        for (int start = 0; start < rows.shape[0]; start += chunkRows)
+        {
+            using var scope = NewDisposeScope();
+            var chunk = rows.narrow(0, start, Math.Min(chunkRows, rows.shape[0] - start)).to_type(ScalarType.Float32).contiguous();
+            var values = MemoryMarshal.Cast<byte, float>(chunk.bytes);
+            for (int i = 0; i < chunk.shape[0]; i++)
+            {
+                var row = values.Slice(i * d, d);
+                if (!AllFinite(row, out int bad))
+                    throw new VigilInputException($"Feature row {firstRow + start + i}, value {bad} is {row[bad]}; features must be finite numbers.");
+                row.CopyTo(Values.AsSpan((int)((long)(firstRow + start + i) * Stride), d));
+            }
+        }
     }
 
     private static bool AllFinite(ReadOnlySpan<float> values, out int firstBad)

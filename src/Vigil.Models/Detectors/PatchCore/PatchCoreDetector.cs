@@ -71,20 +71,55 @@ public sealed class PatchCoreDetector : FrozenFeatureDetector, IMemoryBankDetect
     /// Builds the memory bank from the images' coreset (denoised first when configured); with <paramref name="continual"/>,
     /// adds it to the bank and applies the bank cap.
     /// </summary>
+    /// <remarks>
+    /// Memory stays bounded by the projection, not the features: every patch feature is written to a temporary file
+    /// as it is embedded and only its random projection (what the coreset is chosen on) stays in memory; the chosen
+    /// rows are then read back. The bank is the one holding every feature in memory would give.
+    /// </remarks>
     internal override void Learn(IReadOnlyList<Sample> train, bool continual, IProgress<WorkProgress>? progress, CancellationToken cancel)
     {
         RequireTrainingImages(train, Options.DenoisingSettings is null ? 1 : 2);
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
-        var features = PatchFeatures(train, WorkProgress.ForPhase(progress, "features"), cancel);
-        long positions = features.shape[0] / train.Count; // every image has the same feature grid
-        if (continual && _gridPositions > 0) RequireSameGrid(_gridPositions, positions, "the new training images");
-        progress?.Report(new WorkProgress("coreset", 0, 1));
-        var (rows, weights) = Options.DenoisingSettings is { } denoising
-            ? DenoisedCoreset(features, train.Count, positions, denoising, cancel)
-            : (Options.CoresetRatio >= 1 ? features : features.index_select(0, Indices(KCenterGreedy.ApproximateCoreset(features,
-                Options.CoresetRatio, Seed, Options.CoresetProjectionDimension, Options.CoresetStartPoints, cancel))), null);
-        progress?.Report(new WorkProgress("coreset", 1, 1));
+        var (rows, weights, positions) = Coreset(train, continual, progress, cancel);
+        StoreBank(rows, weights, continual, positions);
+    }
+
+    /// <summary>The coreset rows of the images' patch features (and their SoftPatch weights), and the grid positions per image.</summary>
+    private (Tensor Rows, Tensor? Weights, long Positions) Coreset(IReadOnlyList<Sample> train, bool continual, IProgress<WorkProgress>? progress, CancellationToken cancel)
+    {
+        using var features = new SpilledRows(Options.TargetEmbedDimension);
+        bool project = Options.DenoisingSettings is not null || Options.CoresetRatio < 1;
+        CoresetProjection? projection = null;
+        try
+        {
+            ForEachImagePatches(train, WorkProgress.ForPhase(progress, "features"), cancel, rows =>
+            {
+                features.Append(rows);
+                if (!project) return;
+                projection ??= new CoresetProjection(Options.TargetEmbedDimension, Options.CoresetProjectionDimension, Seed, checked((int)(rows.shape[0] * train.Count)));
+                projection.Add(rows);
+            });
+            long positions = features.Count / train.Count; // every image has the same feature grid
+            if (continual && _gridPositions > 0) RequireSameGrid(_gridPositions, positions, "the new training images");
+            progress?.Report(new WorkProgress("coreset", 0, 1));
+            var (rows, weights) = Options.DenoisingSettings is { } denoising
+                ? DenoisedCoreset(features, projection!, train.Count, positions, denoising, cancel)
+                : (features.Gather(projection is null
+                    ? Enumerable.Range(0, (int)features.Count).Select(i => (long)i).ToArray()
+                    : KCenterGreedy.ApproximateCoreset(projection, Options.CoresetRatio, Options.CoresetStartPoints, cancel).Select(i => (long)i).ToArray()), null);
+            progress?.Report(new WorkProgress("coreset", 1, 1));
+            return (rows, weights, positions);
+        }
+        finally
+        {
+            projection?.Dispose();
+        }
+    }
+
+    /// <summary>Makes the coreset rows the bank (or adds them to it, continually, then applies the cap) and indexes it.</summary>
+    private void StoreBank(Tensor rows, Tensor? weights, bool continual, long positions)
+    {
         long added = rows.shape[0];
         bool continuing = continual && _memoryBank is not null;
         long offeredBefore = continuing ? _offered?[0].item<long>() ?? _memoryBank!.shape[0] : 0;
@@ -132,8 +167,7 @@ public sealed class PatchCoreDetector : FrozenFeatureDetector, IMemoryBankDetect
         var batches = new List<Tensor>();
         try
         {
-            FeatureMaps.ExtractInBatches(Extractor, samples, Options.BatchSize, progress, cancel,
-                layers => batches.Add(Keep(Embed(layers).Features.reshape(-1, Options.TargetEmbedDimension))));
+            ForEachImagePatches(samples, progress, cancel, rows => batches.Add(Keep(rows.alias())));
             return cat(batches, 0);
         }
         finally
@@ -141,6 +175,21 @@ public sealed class PatchCoreDetector : FrozenFeatureDetector, IMemoryBankDetect
             foreach (var b in batches) b.Dispose();
         }
     }
+
+    /// <summary>
+    /// Each image's patch features [h·w, target dimension], in order (disposed after <paramref name="consume"/>). Images
+    /// are extracted in batches but embedded one at a time: the embedding's temporaries (unfolded neighbourhoods, the
+    /// pooling windows) are several times the features, and every step of it is per image.
+    /// </summary>
+    private void ForEachImagePatches(IReadOnlyList<Sample> samples, IProgress<(int Done, int Total)>? progress, CancellationToken cancel, Action<Tensor> consume) =>
+        FeatureMaps.ExtractInBatches(Extractor, samples, Options.BatchSize, progress, cancel, layers =>
+        {
+            for (long i = 0; i < layers[0].shape[0]; i++)
+            {
+                using var scope = NewDisposeScope();
+                consume(Embed(layers.Select(l => l.narrow(0, i, 1)).ToList()).Features.reshape(-1, Options.TargetEmbedDimension));
+            }
+        });
 
     /// <summary>
     /// Brings the bank (the first <paramref name="keptBefore"/> rows are the old bank, the rest just offered) back to
@@ -157,26 +206,29 @@ public sealed class PatchCoreDetector : FrozenFeatureDetector, IMemoryBankDetect
     }
 
     /// <summary>
-    /// SoftPatch: outlier scores of every training patch among the patches at its grid position (on randomly
+    /// SoftPatch: outlier scores of every training patch among the patches at its grid position (on the randomly
     /// projected features), the top <see cref="PatchDenoising.DiscardRatio"/> discarded, then the coreset of the
     /// rest, sized by all patches (⌊N·P·ratio⌋) as SoftPatch's sampler. Returns the bank rows and, with soft
     /// weighting, their outlier scores clamped at 0.
     /// </summary>
-    private (Tensor Rows, Tensor? Weights) DenoisedCoreset(Tensor features, int images, long positions, PatchDenoising denoising, CancellationToken cancel)
+    private (Tensor Rows, Tensor? Weights) DenoisedCoreset(SpilledRows features, CoresetProjection projection, int images, long positions,
+        PatchDenoising denoising, CancellationToken cancel)
     {
-        var byPosition = Project(features).reshape(images, positions, -1).permute(1, 0, 2); // [P, N, d]
+        var padded = projection.Projected;
+        var projected = tensor(padded.Values, new long[] { padded.Count, padded.Stride }).narrow(1, 0, padded.Dimension);
+        var byPosition = projected.reshape(images, positions, -1).permute(1, 0, 2); // [P, N, d]
         var scores = PatchOutlierScores.Compute(byPosition, denoising.Method, denoising.Neighbours).t().reshape(-1); // image-major, as features
-        var inliers = Indices(PatchOutlierScores.Inliers(scores, denoising.DiscardRatio));
-        var candidates = features.index_select(0, inliers);
-        var candidateScores = scores.index_select(0, inliers).to_type(ScalarType.Float32).clamp_min(0);
-        long count = Math.Min(candidates.shape[0], Math.Max(1, (long)(features.shape[0] * Options.CoresetRatio)));
-        var (rows, weights) = Select(candidates, candidateScores, Indices(Coreset(candidates, count, cancel)));
-        return (rows, denoising.SoftWeighting ? weights : null);
+        var inliers = PatchOutlierScores.Inliers(scores, denoising.DiscardRatio);
+        var candidateScores = scores.index_select(0, Indices(inliers)).to_type(ScalarType.Float32).clamp_min(0);
+        int count = (int)Math.Min(inliers.Length, Math.Max(1, (long)(features.Count * Options.CoresetRatio)));
+        // The coreset of the inliers' projected rows, its start points drawn after the projection as for a coreset of all rows.
+        var picks = count == inliers.Length
+            ? Enumerable.Range(0, count).ToArray()
+            : KCenterGreedy.Select(PaddedRows.FromTensor(projected.index_select(0, Indices(inliers))), count,
+                projection.StartPoints(inliers.Length, Options.CoresetStartPoints), cancel);
+        var rows = features.Gather(picks.Select(p => inliers[p]).ToArray());
+        return (rows, denoising.SoftWeighting ? candidateScores.index_select(0, Indices(picks)) : null);
     }
-
-    /// <summary>The features randomly projected as the coreset does (seeded U(±1/√D) linear map), unless already that small.</summary>
-    private Tensor Project(Tensor features) =>
-        KCenterGreedy.RandomProjection(features, Options.CoresetProjectionDimension, new Generator((ulong)Seed));
 
     /// <summary>Exactly <paramref name="count"/> rows by the approximate greedy coreset (all rows when count ≥ N).</summary>
     private long[] Coreset(Tensor features, long count, CancellationToken cancel = default)
