@@ -59,7 +59,7 @@ public sealed class GradientTrainer(GradientTrainingOptions options)
         if (!resumed)
         {
             SetTraining(network, false);
-            using (no_grad()) network.StartTraining(AsGiven(trainInputs, context.Cancel));
+            using (no_grad()) network.StartTraining(AsGiven(trainInputs, train.Count, context.Cancel));
         }
         int stepsPerEpoch = supervised?.StepsPerEpoch ?? (train.Count + options.BatchSize - 1) / options.BatchSize;
         int totalSteps = stepsPerEpoch * options.Epochs;
@@ -104,7 +104,7 @@ public sealed class GradientTrainer(GradientTrainingOptions options)
             kept = loop.BestEpoch;
         }
         SetTraining(network, false);
-        using (no_grad()) network.FinishTraining(AsGiven(trainInputs, context.Cancel));
+        using (no_grad()) network.FinishTraining(AsGiven(trainInputs, train.Count, context.Cancel));
         context.Checkpoints?.Delete();
         return new TrainingLog(options.Epochs, loop.Log, kept, loop.StopReason, loop.Notes, samples.Count, validation.Count, trainInputs.Cached);
     }
@@ -173,14 +173,18 @@ public sealed class GradientTrainer(GradientTrainingOptions options)
         return sum / steps;
     }
 
-    /// <summary>The training images in order, as they are (not augmented), in batches; each batch's tensors are disposed when the next is drawn.</summary>
-    private IEnumerable<TrainingBatch> AsGiven(TrainingInputs inputs, CancellationToken cancel)
+    /// <summary>
+    /// The first <paramref name="count"/> inputs (the normal training images; a supervised network's labelled anomalies
+    /// follow them and stay out) in order, as they are (not augmented), in batches; each batch's tensors are disposed when
+    /// the next is drawn.
+    /// </summary>
+    private IEnumerable<TrainingBatch> AsGiven(TrainingInputs inputs, int count, CancellationToken cancel)
     {
-        for (int start = 0; start < inputs.Count; start += options.BatchSize)
+        for (int start = 0; start < count; start += options.BatchSize)
         {
             cancel.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
-            yield return inputs.Batch(Enumerable.Range(start, Math.Min(options.BatchSize, inputs.Count - start)).ToArray(), epoch: -1);
+            yield return inputs.Batch(Enumerable.Range(start, Math.Min(options.BatchSize, count - start)).ToArray(), epoch: -1);
         }
     }
 

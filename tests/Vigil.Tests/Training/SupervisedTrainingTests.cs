@@ -30,7 +30,7 @@ public sealed class SupervisedTrainingTests : IDisposable
         return new Sample(path, anomalous ? SampleLabel.Anomalous : SampleLabel.Normal, anomalous ? "defect" : "good", "test", "grey");
     }
 
-    private List<(int[] Levels, float[] Labels)> Train(long seed)
+    private Recorder Train(long seed)
     {
         var data = new TrainingData(Enumerable.Range(0, Normals).Select(i => Image(10 + i, false)).ToList())
         {
@@ -39,13 +39,13 @@ public sealed class SupervisedTrainingTests : IDisposable
         var options = new DevNetOptions { Epochs = 2, BatchSize = 4, Augment = "none", StepsPerEpoch = 3 };
         var network = new Recorder(options.StepsPerEpoch);
         new GradientTrainer(options).Run(network, data, new TrainingContext(seed, new TestBackbone()), "recorder");
-        return network.Batches;
+        return network;
     }
 
     [Fact]
     public void BatchesAreHalfNormalHalfAnomaliesWithEachImagesOwnLabel()
     {
-        var batches = Train(seed: 3);
+        var batches = Train(seed: 3).Batches;
         Assert.Equal(2 * 3, batches.Count);
         foreach (var (levels, labels) in batches)
         {
@@ -63,7 +63,17 @@ public sealed class SupervisedTrainingTests : IDisposable
             Assert.Equal(Enumerable.Range(200, Anomalies), anomalous.Take(Anomalies).Order());
             Assert.Equal(Enumerable.Range(200, Anomalies), anomalous.Skip(Anomalies).Order());
         }
-        Assert.Equal(batches.Select(b => string.Join(",", b.Levels)), Train(seed: 3).Select(b => string.Join(",", b.Levels)));
+        Assert.Equal(batches.Select(b => string.Join(",", b.Levels)), Train(seed: 3).Batches.Select(b => string.Join(",", b.Levels)));
+    }
+
+    [Fact]
+    public void StartAndFinishSeeTheNormalTrainingImagesOnly()
+    {
+        // Statistics a network takes from its training images before and after training (CFA's memory, CFlow's
+        // normalisation) describe normal data: the labelled anomalies stay out.
+        var network = Train(seed: 3);
+        Assert.Equal(Enumerable.Range(10, Normals), network.Started);
+        Assert.Equal(Enumerable.Range(10, Normals), network.Finished);
     }
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
@@ -74,6 +84,8 @@ public sealed class SupervisedTrainingTests : IDisposable
         private readonly TorchSharp.Modules.Linear _weight = nn.Linear(1, 1);
 
         public List<(int[] Levels, float[] Labels)> Batches { get; } = [];
+        public List<int> Started { get; } = [];
+        public List<int> Finished { get; } = [];
         public int StepsPerEpoch => steps;
         public IReadOnlyList<(string Name, nn.Module Module)> Trained => [("weight", _weight)];
         public Preprocessing Preprocessing { get; } = new FeatureExtractorOptions().Preprocessing();
@@ -84,9 +96,13 @@ public sealed class SupervisedTrainingTests : IDisposable
 
         public Tensor Loss(Tensor? images, IReadOnlyList<Tensor> frozen, Tensor labels, Generator generator)
         {
-            Batches.Add((frozen[0].data<float>().Select(v => (int)Math.Round(v * 255)).ToArray(), labels.data<float>().ToArray()));
+            Batches.Add((Levels(new TrainingBatch(images, frozen)), labels.data<float>().ToArray()));
             return _weight.forward(frozen[0]).mean();
         }
+
+        public void StartTraining(IEnumerable<TrainingBatch> training) => Started.AddRange(training.SelectMany(Levels));
+        public void FinishTraining(IEnumerable<TrainingBatch> training) => Finished.AddRange(training.SelectMany(Levels));
+        private static int[] Levels(TrainingBatch batch) => batch.Frozen[0].data<float>().Select(v => (int)Math.Round(v * 255)).ToArray();
 
         public Tensor Loss(Tensor? images, IReadOnlyList<Tensor> frozen, Generator generator) => throw new InvalidOperationException("trained with labels");
         public Tensor ValidationLoss(Tensor? images, IReadOnlyList<Tensor> frozen, Generator generator) => throw new InvalidOperationException("no validation");
