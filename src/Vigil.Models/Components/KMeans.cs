@@ -60,6 +60,5 @@ public static class KMeans
     }
 
     /// <summary>Squared Euclidean distances [N, C] of the rows to <paramref name="centres"/> [C, D], clamped at 0.</summary>
-    private static Tensor SquaredDistancesTo(Tensor rows, Tensor centres) =>
-        (rows.square().sum(1, keepdim: true) + centres.square().sum(1) - 2 * rows.matmul(centres.t())).clamp_min(0);
+    private static Tensor SquaredDistancesTo(Tensor rows, Tensor centres) => NearestNeighbours.SquaredDistances(rows, centres).clamp_min(0);
 }

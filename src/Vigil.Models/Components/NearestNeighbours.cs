@@ -13,6 +13,17 @@ public static class NearestNeighbours
     public const int DefaultBlockSize = 4096;
 
     /// <summary>
+    /// Every squared distance ‖q‖² + ‖c‖² − 2 q·c of the rows [..., D] to <paramref name="centres"/> [C, D]: [..., C], as one
+    /// matrix (for few centres, e.g. k-means or CFA's memory; not clamped at 0, and differentiable).
+    /// </summary>
+    public static Tensor SquaredDistances(Tensor rows, Tensor centres)
+    {
+        using var scope = NewDisposeScope();
+        var distances = rows.square().sum(-1, keepdim: true) + centres.square().sum(-1) - 2 * rows.matmul(centres.t());
+        return distances.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
     /// For each query row, the <paramref name="k"/> smallest squared distances to the bank rows (ascending) and
     /// their bank row indices. Ties keep the lowest index. Inputs are float [M, D] and [N, D]; k is capped at N.
     /// </summary>

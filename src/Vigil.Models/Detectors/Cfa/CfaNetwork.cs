@@ -69,14 +69,6 @@ public sealed class CfaNetwork : nn.Module
         memory.copy_(centroids);
     }
 
-    /// <summary>‖φ‖² + ‖c‖² − 2 φ·c of every feature row [N, P, D] to every centroid [M, D]: [N, P, M] (not clamped, as the official code).</summary>
-    public static Tensor SquaredDistances(Tensor features, Tensor centroids)
-    {
-        using var scope = NewDisposeScope();
-        var distances = features.square().sum(-1, keepdim: true) + centroids.square().sum(-1) - 2 * features.matmul(centroids.t());
-        return distances.MoveToOuterDisposeScope();
-    }
-
     /// <summary>
     /// _soft_boundary: of each feature's K + J nearest centroids (squared distances d, ascending), the K nearest are
     /// attracted into the hypersphere, L_att = mean(max(0, d_k − r²)) / ν, and the next J repelled beyond it with
@@ -85,7 +77,8 @@ public sealed class CfaNetwork : nn.Module
     public static Tensor SoftBoundaryLoss(Tensor features, Tensor centroids, Tensor radius, int k, int j, double alpha, double nu)
     {
         using var scope = NewDisposeScope();
-        var nearest = SquaredDistances(features, centroids).topk(k + j, dim: -1, largest: false, sorted: true).values;
+        // Squared distances not clamped at 0, as the official code.
+        var nearest = NearestNeighbours.SquaredDistances(features, centroids).topk(k + j, dim: -1, largest: false, sorted: true).values;
         var squaredRadius = radius.square();
         var loss = (nearest.narrow(-1, 0, k) - squaredRadius).clamp_min(0).mean() / nu;
         // The official code takes dist[:, :, J:], the same columns as [K:] at its K = J = 3; the paper's hard negatives are the (K+1)th..(K+J)th.
