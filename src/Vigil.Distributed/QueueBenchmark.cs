@@ -1,7 +1,9 @@
+using Vigil.Benchmark;
 using Vigil.Data;
 using Vigil.Records;
 using Vigil.Reporting;
 using Vigil.Results;
+using Vigil.Settings;
 using Vigil.UseCases;
 
 namespace Vigil.Distributed;
@@ -31,13 +33,22 @@ public static class QueueBenchmark
             .SelectMany(category =>
             {
                 skipped.AddRange(category.Skipped);
-                return request.Settings.SelectMany(setting => BenchmarkGrid.Cells(request, category, setting));
+                return request.Settings.SelectMany(setting => BenchmarkGrid.Cells(request, category, setting)
+                    .Where(cell => Applicable(cell, setting, display)));
             })
             .Select(cell => (Order: CellOrder.For(request, cell), Queue: CellOrder.QueueFor(cell.Model)))
             .ToList();
         using var store = ResultsStore.Open(request.ResultsStore, request.OutputDirectory);
         var outcome = queue.Enqueue(orders, store);
         return new QueuedGrid(orders.Select(o => o.Order).ToList(), skipped, outcome, store.Location);
+    }
+
+    /// <summary>A cell whose model cannot run its setting is not queued; its "not applicable" reason is noted (not stored: no worker runs it).</summary>
+    private static bool Applicable(GridCell cell, LearningSetting setting, IWorkDisplay display)
+    {
+        if (SettingSupport.WhyNot(cell.Model, setting) is not { } reason) return true;
+        display.Note($"{cell.Spec}: {reason}");
+        return false;
     }
 
     /// <summary>Polls the store and the queue every <paramref name="poll"/> until no cell of the grid is pending, noting each change.</summary>

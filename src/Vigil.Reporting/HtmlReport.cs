@@ -86,8 +86,11 @@ public static class HtmlReport
         html.Raw($"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{E(title)}</title>\n<style>{Style}</style></head>\n");
         html.Raw($"<body {BrokenImagesAttribute}=\"pending\">\n<h1>{E(title)}</h1>\n");
         html.Raw("<p id=\"broken-images\" class=\"note\" hidden></p>\n");
+        var notApplicable = cells.Where(c => c.NotApplicable is not null).ToList();
+        cells = [.. cells.Where(c => c.NotApplicable is null)];
         html.Raw($"<p>{Counted.Of(cells.Count, "cell")}; models {E(string.Join(", ", cells.Select(c => c.Key.Model).Distinct()))}; " +
                  $"datasets {E(string.Join(", ", cells.Select(c => c.Key.Dataset).Distinct()))}.</p>\n");
+        WriteNotApplicable(html, notApplicable);
 
         var tables = MetricTable.Build(cells);
         var locoTables = LocoTable.Build(cells);
@@ -110,6 +113,17 @@ public static class HtmlReport
             html.Raw("</section>\n");
         }
         html.Raw($"<script>{BrokenImageScript}</script>\n</body></html>\n");
+    }
+
+    /// <summary>The model × setting pairs a grid did not run because the model cannot (<see cref="CellResult.NotApplicable"/>).</summary>
+    private static void WriteNotApplicable(Page html, IReadOnlyList<CellResult> cells)
+    {
+        if (cells.Count == 0) return;
+        html.Raw("<section>\n<h2>Not applicable</h2>\n<table>\n<thead><tr><th>model</th><th>dataset</th><th>category</th><th>setting</th><th>seed</th><th>why</th></tr></thead>\n<tbody>\n");
+        foreach (var c in cells.OrderBy(c => c.Key.Model, StringComparer.Ordinal).ThenBy(c => c.Key.Dataset, StringComparer.Ordinal)
+                     .ThenBy(c => c.Key.Setting, StringComparer.Ordinal).ThenBy(c => c.Key.Category, StringComparer.Ordinal))
+            html.Raw($"<tr><td>{E(c.Key.Model)}</td><td>{E(c.Key.Dataset)}</td><td>{E(c.Key.Category)}</td><td>{E(c.Key.Setting)}</td><td>{c.Key.Seed}</td><td>{E(c.NotApplicable!)}</td></tr>\n");
+        html.Raw("</tbody></table>\n</section>\n");
     }
 
     /// <summary>A continual run: per metric the task × task matrix (row k = after learning task k), final average and forgetting.</summary>

@@ -25,9 +25,12 @@ public sealed record MetricRow(
 /// <param name="Model">The model's name, with its backbone in brackets when the cells use several backbones.</param>
 public sealed record MetricTable(string Model, string Dataset, string Setting, IReadOnlyList<MetricRow> Categories, MetricRow Mean)
 {
-    /// <summary>Tables of every (model, dataset, setting) among <paramref name="cells"/>, ordered by dataset, setting, model; categories in ordinal order.</summary>
+    /// <summary>
+    /// Tables of every (model, dataset, setting) among <paramref name="cells"/>, ordered by dataset, setting, model; categories
+    /// in ordinal order. "Not applicable" cells (<see cref="CellResult.NotApplicable"/>) hold no result and are left out.
+    /// </summary>
     public static IReadOnlyList<MetricTable> Build(IReadOnlyList<CellResult> cells) =>
-        cells.GroupBy(c => Group(c, cells))
+        cells.Where(c => c.NotApplicable is null).GroupBy(c => Group(c, cells))
             .OrderBy(g => g.Key.Dataset, StringComparer.Ordinal).ThenBy(g => g.Key.Setting, StringComparer.Ordinal)
             .ThenBy(g => g.Key.Model, StringComparer.Ordinal)
             .Select(g =>

@@ -24,19 +24,18 @@ public sealed record GridCell(CellSpec Spec, ModelSpec Model, BackboneChoice Bac
 public static class BenchmarkGrid
 {
     /// <summary>
-    /// Checks a request before anything is written: models and datasets named, every model able to run every setting asked
-    /// for (<see cref="SettingSupport"/>), known categories, the output writable.
+    /// Checks a request before anything is written: models and datasets named, at least one model able to run one of the
+    /// settings asked for (the pairs that cannot run become "not applicable" rows: <see cref="SettingSupport"/>), known
+    /// categories, the output writable.
     /// </summary>
     public static void Check(BenchmarkRequest request, IWorkDisplay display)
     {
         if (request.Models.Count == 0) throw new VigilInputException("No model to benchmark; name at least one with --models.");
         if (request.Datasets.Count == 0) throw new VigilInputException("No dataset to benchmark on; name at least one with --datasets.");
-        foreach (var model in request.Models)
-        {
-            if (request.Continual is not null && SettingSupport.WhyNotContinual(model) is { } continual) throw new VigilInputException(continual);
-            if (request.Settings.Select(s => SettingSupport.WhyNot(model, s)).FirstOrDefault(why => why is not null) is { } setting)
-                throw new VigilInputException(setting);
-        }
+        var reasons = request.Models.SelectMany(model => request.Settings.Select(setting => SettingSupport.WhyNot(model, setting))
+            .Concat(request.Continual is null ? [] : [SettingSupport.WhyNotContinual(model)])).ToList();
+        if (reasons.All(why => why is not null))
+            throw new VigilInputException($"Nothing in this grid can run: {string.Join("; ", reasons.Distinct())}. Add a model or setting that can, or leave these out.");
         foreach (var spec in request.Datasets)
             RunBenchmark.Categories(Datasets.Open(spec, new SplitOptions(request.TrainRatio), display), request.Categories);
         OutputChecks.RequireWritableDirectory(request.OutputDirectory, "the benchmark results");

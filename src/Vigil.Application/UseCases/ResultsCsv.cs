@@ -3,7 +3,10 @@ using Vigil.Records;
 
 namespace Vigil.UseCases;
 
-/// <summary>results.csv: one row per cell with every metric and cost, for spreadsheets and scripts.</summary>
+/// <summary>
+/// results.csv: one row per cell with every metric and cost, for spreadsheets and scripts; a "not applicable" cell has NaN
+/// metrics and times and its reason in the last column (empty for cells that ran).
+/// </summary>
 public static class ResultsCsv
 {
     public static readonly IReadOnlyList<string> Header =
@@ -11,7 +14,7 @@ public static class ResultsCsv
         "model", "dataset", "category", "setting", "seed", "backbone", "random_weights", "train", "test", "image_auroc", "image_ap",
         "image_f1_max", "pixel_auroc", "pixel_ap", "pixel_f1_max", "au_pro", "pro_fpr_limit", "resolution", "fit_s", "latency_median_ms",
         "latency_p95_ms", "throughput_images_per_s", "throughput_batch", "peak_working_set_bytes", "state_bytes", "model_file_bytes",
-        "spec_hash",
+        "spec_hash", "not_applicable",
     ];
 
     public static void Write(IReadOnlyList<CellResult> results, string path) =>
@@ -23,7 +26,7 @@ public static class ResultsCsv
                 r.Key.Model, r.Key.Dataset, r.Key.Category, r.Key.Setting, r.Key.Seed, r.Backbone, r.RandomWeights, r.TrainCount, r.TestCount,
                 m.ImageAuroc, m.ImageAveragePrecision, m.ImageF1Max.F1, m.PixelAuroc, m.PixelAveragePrecision, m.PixelF1Max.F1,
                 m.AuPro, m.ProFprLimit, m.Resolution, e.FitSeconds, e.LatencyMedianMs, e.LatencyP95Ms, e.ThroughputImagesPerSecond,
-                e.ThroughputBatchSize, e.PeakWorkingSetBytes, e.StateBytes, e.ModelFileBytes, r.Spec.Hash,
+                e.ThroughputBatchSize, e.PeakWorkingSetBytes, e.StateBytes, e.ModelFileBytes, r.Spec.Hash, r.NotApplicable,
             };
         })));
 }

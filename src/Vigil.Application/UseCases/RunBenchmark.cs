@@ -8,6 +8,7 @@ using Vigil.Records;
 using Vigil.Reporting;
 using Vigil.Settings;
 using Vigil.Training;
+using Vigil.Weights;
 
 namespace Vigil.UseCases;
 
@@ -91,6 +92,11 @@ public static class RunBenchmark
                     foreach (var cell in BenchmarkGrid.Cells(request, category, setting))
                     {
                         cancel.ThrowIfCancellationRequested();
+                        if (SettingSupport.WhyNot(cell.Model, setting) is { } reason)
+                        {
+                            cells.Add(RecordNotApplicable(cell.Spec, cell.Backbone, reason, run, display));
+                            continue;
+                        }
                         if (run.Store.TryFindCell(cell.Spec.Hash, out var done))
                         {
                             display.Note($"{cell.Spec}: finished earlier, kept");
@@ -103,7 +109,7 @@ public static class RunBenchmark
                     }
                 }
             }
-            var continual = request.Continual is null ? [] : RunContinual(request, request.Continual, continualTasks, run, skippedFiles.Count, display, cancel);
+            var continual = request.Continual is null ? [] : RunContinual(request, request.Continual, continualTasks, run, skippedFiles.Count, cells, display, cancel);
 
             var csv = Path.Combine(request.OutputDirectory, "results.csv");
             ResultsCsv.Write(cells, csv);
@@ -125,6 +131,18 @@ public static class RunBenchmark
     public static ICheckpointStore Checkpoints(string outputDirectory, CellSpec cell) =>
         new CheckpointFile(Path.Combine(outputDirectory, "checkpoints", cell.Hash + ".ckpt"));
 
+    /// <summary>
+    /// Saves (again on every run, never looked up: a later Vigil may run the pair) and notes the row of a model that cannot
+    /// run a cell's setting.
+    /// </summary>
+    private static CellResult RecordNotApplicable(CellSpec spec, BackboneChoice backbone, string reason, RecordedRun run, IWorkDisplay display)
+    {
+        display.Note($"{spec}: {reason}");
+        var result = CellResult.NotApplicableCell(spec, backbone.Weights.Kind == WeightSourceKind.Random, reason);
+        run.Save(result, new Dictionary<string, byte[]>());
+        return result;
+    }
+
     /// <summary>The categories to run: all of the dataset's, or the requested ones (which must all exist in it).</summary>
     public static IReadOnlyList<string> Categories(IDataset dataset, IReadOnlyList<string> requested)
     {
@@ -136,10 +154,13 @@ public static class RunBenchmark
         return requested;
     }
 
-    /// <summary>Per seed and model, one detector learns the run's categories in order (see <see cref="ContinualRunner"/>); kept when stored earlier.</summary>
+    /// <summary>
+    /// Per seed and model, one detector learns the run's categories in order (see <see cref="ContinualRunner"/>); kept when
+    /// stored earlier. A model that cannot learn task after task gets a "not applicable" row in <paramref name="notApplicable"/>.
+    /// </summary>
     private static List<ContinualResult> RunContinual(BenchmarkRequest request, ContinualSetting continual,
         Dictionary<int, List<(string Dataset, string Category, DatasetSplit Split)>> tasksBySeed, RecordedRun run, int skippedFiles,
-        IWorkDisplay display, CancellationToken cancel)
+        List<CellResult> notApplicable, IWorkDisplay display, CancellationToken cancel)
     {
         var results = new List<ContinualResult>();
         foreach (var (seed, available) in tasksBySeed)
@@ -153,6 +174,11 @@ public static class RunBenchmark
                 var spec = CellSpecs.For(model, backbone, string.Join("+", available.Select(a => a.Dataset).Distinct()),
                     string.Join("+", request.Datasets), string.Join("+", tasks.Select(t => t.Task)), ContinualSetting.Name, continual.Spec, seed,
                     request.TrainRatio, skippedFiles, request.Protocol.EvaluationFor(model, request.Evaluation));
+                if (SettingSupport.WhyNotContinual(model) is { } reason)
+                {
+                    notApplicable.Add(RecordNotApplicable(spec, backbone, reason, run, display));
+                    continue;
+                }
                 if (run.Store.TryFindContinual(spec.Hash, out var done))
                 {
                     display.Note($"{model.Label} continual seed {seed}: finished earlier, kept");

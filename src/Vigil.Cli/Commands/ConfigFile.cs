@@ -30,10 +30,12 @@ internal static class ConfigFile
     /// <summary>Built-in configurations, applied like a config file.</summary>
     public static IReadOnlyDictionary<string, (string Description, JsonObject Values)> Presets { get; } = new Dictionary<string, (string, JsonObject)>
     {
-        ["imiad-table13"] = ("the shape of IM-IAD Table XIII: PatchCore, PaDiM and SPADE on MTD and KolektorSDD, vanilla, noisy-0.15, few-shot-8 and continual (MTD then KSDD)",
+        // Every Vigil model that learns without labels (supervised ones have no cell in this table); a model that cannot
+        // learn task after task gets "not applicable" continual rows. The official schedules: -m overrides (e.g. stpm-cpu).
+        ["imiad-table13"] = ("the shape of IM-IAD Table XIII: every unsupervised model on MTD and KolektorSDD, vanilla, noisy-0.15, few-shot-8 and continual (MTD then KSDD)",
             new JsonObject
             {
-                ["models"] = new JsonArray("patchcore", "padim", "spade"),
+                ["models"] = new JsonArray("patchcore", "padim", "spade", "cfa", "stpm", "rd4ad", "fastflow", "cflow", "simplenet"),
                 ["datasets"] = new JsonArray("mtd", "ksdd"),
                 ["setting"] = new JsonArray("unsupervised", "noisy:ratio=0.15", "fewshot:k=8", "continual"),
             }),

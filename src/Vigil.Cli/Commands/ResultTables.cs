@@ -17,6 +17,12 @@ internal static class ResultTables
         if (wide) table.AddColumns("p95 ms", "img/s (batch)", "peak MiB", "model MiB");
         foreach (var r in results)
         {
+            if (r.NotApplicable is not null)
+            {
+                table.AddRow([Markup.Escape(r.Key.Model), Markup.Escape(r.Key.Dataset), Markup.Escape(r.Key.Category), Markup.Escape(r.Key.Setting), $"{r.Key.Seed}",
+                    .. Enumerable.Repeat("[grey]n/a[/]", table.Columns.Count - 5)]);
+                continue;
+            }
             var (m, e) = (r.Metrics, r.Efficiency);
             var row = new List<string> { Markup.Escape(r.Key.Model), Markup.Escape(r.Key.Dataset), Markup.Escape(r.Key.Category), Markup.Escape(r.Key.Setting), $"{r.Key.Seed}",
                 F(m.ImageAuroc), F(m.PixelAuroc), F(m.AuPro) };

@@ -30,6 +30,21 @@ public sealed record CellResult(
     /// </summary>
     public LocoEvaluationResult? Loco { get; init; }
 
+    /// <summary>
+    /// Why the cell's model cannot run its setting (e.g. a supervised model where the setting gives no labelled
+    /// anomaly); null for a cell that ran. Such a cell holds no result: NaN metrics and times, no images.
+    /// </summary>
+    public string? NotApplicable { get; init; }
+
+    /// <summary>The row a grid records for a model that cannot run the cell's setting: reported, never run otherwise.</summary>
+    public static CellResult NotApplicableCell(CellSpec spec, bool randomWeights, string reason)
+    {
+        var undefined = new F1Max(double.NaN, float.NaN);
+        var metrics = new EvaluationResult(double.NaN, double.NaN, undefined, double.NaN, double.NaN, undefined, double.NaN, double.NaN,
+            EvaluationResolution.GroundTruth, []);
+        return new CellResult(spec, randomWeights, 0, 0, metrics, new Efficiency(double.NaN, double.NaN, double.NaN, 0, 0, double.NaN, 0, 0), [], [reason]) { NotApplicable = reason };
+    }
+
     [JsonIgnore]
     public CellKey Key => Spec.Key;
 

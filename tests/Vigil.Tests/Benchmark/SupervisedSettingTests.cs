@@ -13,9 +13,9 @@ namespace Vigil.Tests.Benchmark;
 
 /// <summary>
 /// The supervised setting's wiring: a benchmark cell gives the setting's labelled anomalies (with their masks) to a
-/// detector that declares <see cref="DetectorCapabilities.Supervised"/>, and never to one that does not; a grid asking a
-/// supervised detector for a setting without labelled anomalies is refused before any work, as the continual setting
-/// refuses a detector without FitMore.
+/// detector that declares <see cref="DetectorCapabilities.Supervised"/>, and never to one that does not; a supervised
+/// detector cannot run a setting without labelled anomalies, as a detector without FitMore cannot run the continual one
+/// (a grid of nothing else is refused before any work; otherwise the pair is "not applicable": <see cref="NotApplicableTests"/>).
 /// </summary>
 public sealed class SupervisedSettingTests : IDisposable
 {
@@ -57,7 +57,7 @@ public sealed class SupervisedSettingTests : IDisposable
     }
 
     [Fact]
-    public void ASupervisedDetectorIsRefusedBeforeAnyWorkInASettingWithoutLabelledAnomalies()
+    public void ASupervisedDetectorCannotRunASettingWithoutLabelledAnomalies()
     {
         var devnet = DetectorRegistry.Parse("devnet");
         foreach (var setting in new LearningSetting[] { new Unsupervised(), new FewShot(2), new NoisyLabels(0.1) })
@@ -66,6 +66,7 @@ public sealed class SupervisedSettingTests : IDisposable
             Assert.Contains("'devnet'", error.Message);
             Assert.Contains(setting.Spec, error.Message);
             Assert.Contains("supervised", error.Message);
+            Assert.Contains(SettingSupport.WhyNot(devnet, setting)!, error.Message);
         }
         BenchmarkGrid.Check(Request(devnet, new FullySupervised(2)), new SilentDisplay());
         // Models without labels still run the supervised setting (on their normal images); only the continual setting refuses them.
