@@ -2,6 +2,7 @@ using Vigil.Detectors;
 using Vigil.Detectors.Cfa;
 using Vigil.Detectors.CFlow;
 using Vigil.Detectors.DevNet;
+using Vigil.Detectors.Dne;
 using Vigil.Detectors.FastFlow;
 using Vigil.Detectors.Options;
 using Vigil.Detectors.Padim;
@@ -34,6 +35,7 @@ public static class DetectorRegistry
         new CFlowModule(),
         new CfaModule(),
         new DevNetModule(),
+        new DneModule(),
     ];
 
     private static readonly List<IDetectorModule> Modules = [.. BuiltIn];
