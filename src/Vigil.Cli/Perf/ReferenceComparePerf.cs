@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Runtime;
+using System.Runtime.InteropServices;
 using Vigil.Backbones;
 using Vigil.Benchmark;
 using Vigil.Data;
@@ -19,9 +21,9 @@ namespace Vigil.Cli.Perf;
 /// </summary>
 /// <remarks>
 /// Peak memory is the growth of the process's resident high-water mark (VmHWM) over its resident size before the
-/// run, with the mark reset between runs (Linux: "5" written to /proc/self/clear_refs) after a full garbage collection;
-/// so each row is measured alone although all share one process. Memory the runtime kept from an earlier row lowers a
-/// row's growth a little, never raises it.
+/// run, with the mark reset between runs (Linux: "5" written to /proc/self/clear_refs) after a full garbage collection
+/// and glibc's malloc_trim; so each row is measured alone although all share one process. Memory an earlier row left
+/// in the process (the runtime's heap, libtorch's thread pools) can still lower a row's growth, never raise it.
 /// </remarks>
 public static class ReferenceComparePerf
 {
@@ -85,15 +87,23 @@ public static class ReferenceComparePerf
         }
     }
 
-    /// <summary>Collects garbage, resets the resident high-water mark to the current resident size and returns it (KiB).</summary>
+    /// <summary>
+    /// Collects garbage (compacting the large-object heap), hands freed native memory back to the system, resets the
+    /// resident high-water mark to the current resident size and returns it (KiB).
+    /// </summary>
     private static long ResetPeak()
     {
+        GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
         GC.Collect();
         GC.WaitForPendingFinalizers();
         GC.Collect();
+        malloc_trim(0); // libtorch's freed tensors stay in glibc's heap otherwise, and would hide the next row's growth
         File.WriteAllText("/proc/self/clear_refs", "5");
         return Resident("VmRSS");
     }
+
+    [DllImport("libc")]
+    private static extern int malloc_trim(nuint pad);
 
     /// <summary>A /proc/self/status memory line in KiB (VmRSS: resident now, VmHWM: its high-water mark).</summary>
     private static long Resident(string field)

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using TorchSharp;
@@ -15,8 +16,9 @@ namespace Vigil.Components;
 /// that cap (plus a rounding margin) can be nearest, and their distances are computed directly in the original
 /// coordinates (<see cref="PaddedRows.SquaredDistance(ReadOnlySpan{float}, ReadOnlySpan{float})"/>); the smallest
 /// wins, lowest row index on ties. Where the screen leaves many rows (features whose variance is spread over many
-/// axes, or small banks), the query block is screened again on all coordinates instead: one float32 matrix product
-/// ‖b‖² − 2 q·b, keeping the rows within its worst-case rounding of the block minimum for the same exact check.
+/// axes, small banks), screening on all coordinates is faster: one float32 matrix product ‖b‖² − 2 q·b, keeping the rows
+/// within its worst-case rounding of the row minimum for the same exact check. Both give the same answer, bit for bit;
+/// the index times both on its first query block and uses the faster from then on.
 /// </summary>
 public sealed class NearestNeighbourIndex : IDisposable
 {
@@ -29,18 +31,11 @@ public sealed class NearestNeighbourIndex : IDisposable
     /// <summary>Rows per query whose exact distance sets the cut: those with the smallest lower bounds.</summary>
     private const int Probes = 8;
 
-    /// <summary>
-    /// A screen that keeps more than 1/this of the pairs costs more in exact checks than the full product: one exact
-    /// distance (a bank row fetched from memory) cost about as much as a hundred of the matrix product's (MTD's
-    /// features, where the 128-d screen keeps 1–4 %: 0.5 s per image for a 4,704-row bank, the full product 0.13 s).
-    /// </summary>
-    private const int FullScreenBelowShare = 128;
-
     private readonly PaddedRows _bank;
     private readonly Tensor _rows, _norms;                          // the bank [N, D] as float32 and its squared norms [N]
     private readonly Tensor _mean, _axes, _head, _centredNorms; // _head: leading coordinates and the rest's norm, [N, p + 1]
     private readonly float _largestCentredNorm, _largestNorm;     // squared
-    private volatile bool _screenPays = true;                     // false once a query block showed the screen keeps too many rows
+    private volatile Strategy _strategy;                          // decided by timing both ways on the first query block
 
     private NearestNeighbourIndex(PaddedRows bank, Tensor rows, Tensor norms, Tensor mean, Tensor axes, Tensor head, Tensor centredNorms)
     {
@@ -89,62 +84,75 @@ public sealed class NearestNeighbourIndex : IDisposable
         int m = (int)queries.shape[0];
         var query = PaddedRows.FromTensor(queries);
         var candidates = new int[m][];
+        var distances = new float[m];
+        var indices = new long[m];
         for (int start = 0, length; start < m; start += length)
         {
             using var scope = NewDisposeScope();
+            var strategy = _strategy;
             // Without the screen, larger blocks make the product faster: up to 64 MiB of distances at a time.
-            length = Math.Min(_screenPays ? QueryBlock : Math.Max(QueryBlock, (1 << 24) / Count), m - start);
+            length = Math.Min(strategy == Strategy.FullProduct ? Math.Max(QueryBlock, (1 << 24) / Count) : QueryBlock, m - start);
             var block = queries.narrow(0, start, length).to_type(ScalarType.Float32);
-            if (!_screenPays)
+            var (first, count) = (start, length);
+            if (strategy == Strategy.Undecided)
             {
-                FullScreen(block, candidates, start);
+                // Both ways give the same answer; the first block times them on this bank and CPU, later ones take the faster.
+                double screened = Timing(() => { Screen(block, query, candidates, first); Resolve(query, candidates, first, count, distances, indices); });
+                double full = Timing(() => { FullScreen(block, candidates, first); Resolve(query, candidates, first, count, distances, indices); });
+                _strategy = screened <= full ? Strategy.Screen : Strategy.FullProduct;
                 continue;
             }
-            var centred = block - _mean;
-            var head = centred.matmul(_axes);
-            var centredNorms = centred.pow(2).sum(1, keepdim: true);
-            var tail = (centredNorms - head.pow(2).sum(1, keepdim: true)).clamp_min(0).sqrt();
-            // ‖c_b‖² − 2·(h_q·h_b + t_q·t_b): the lower bound minus the query's own norm, one matrix product.
-            var lower = _centredNorms.unsqueeze(0).addmm(cat([head, tail], 1), _head.t(), beta: 1, alpha: -2);
-            // The exact distance of the few rows with the smallest lower bounds caps the nearest distance.
-            var probes = lower.topk(Math.Min(Probes, Count), dim: 1, largest: false).indexes.contiguous().data<long>().ToArray();
-            var cap = new float[length];
-            for (int q = 0; q < length; q++)
-            {
-                float best = float.PositiveInfinity;
-                for (int j = 0; j < probes.Length / length; j++)
-                    best = Math.Min(best, PaddedRows.SquaredDistance(query.Row(start + q), _bank.Row((int)probes[q * (probes.Length / length) + j])));
-                cap[q] = best;
-            }
-            // Rounding of the screening grows with the vectors' size, so the margin is relative to it.
-            var scale = centredNorms + _largestCentredNorm;
-            var kept = lower <= tensor(cap).unsqueeze(1) - centredNorms + Margin * scale;
-            if (kept.sum().item<long>() * FullScreenBelowShare > (long)length * Count)
-            {
-                _screenPays = false; // this bank's features spread over too many axes: later blocks and searches skip the screen
-                FullScreen(block, candidates, start);
-                continue;
-            }
-            var pairs = kept.nonzero().contiguous();
-            var flat = pairs.data<long>().ToArray();
-            var counts = new int[length];
-            for (int i = 0; i < flat.Length; i += 2) counts[flat[i]]++;
-            for (int q = 0; q < length; q++) candidates[start + q] = new int[counts[q]];
-            Array.Clear(counts);
-            for (int i = 0; i < flat.Length; i += 2)
-            {
-                int q = (int)flat[i];
-                candidates[start + q][counts[q]++] = (int)flat[i + 1];
-            }
+            if (strategy == Strategy.Screen) Screen(block, query, candidates, start);
+            else FullScreen(block, candidates, start);
+            Resolve(query, candidates, start, length, distances, indices);
         }
-        var distances = new float[m];
-        var indices = new long[m];
-        Parallel.For(0, m, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, torch.get_num_threads()) }, q =>
+        return (tensor(distances), tensor(indices));
+    }
+
+    /// <summary>Sets the candidates of the queries [L, D] (rows start … start + L − 1) by the principal-axes screen.</summary>
+    private void Screen(Tensor block, PaddedRows query, int[][] candidates, int start)
+    {
+        int length = (int)block.shape[0];
+        var centred = block - _mean;
+        var head = centred.matmul(_axes);
+        var centredNorms = centred.pow(2).sum(1, keepdim: true);
+        var tail = (centredNorms - head.pow(2).sum(1, keepdim: true)).clamp_min(0).sqrt();
+        // ‖c_b‖² − 2·(h_q·h_b + t_q·t_b): the lower bound minus the query's own norm, one matrix product.
+        var lower = _centredNorms.unsqueeze(0).addmm(cat([head, tail], 1), _head.t(), beta: 1, alpha: -2);
+        // The exact distance of the few rows with the smallest lower bounds caps the nearest distance.
+        var probes = lower.topk(Math.Min(Probes, Count), dim: 1, largest: false).indexes.contiguous().data<long>().ToArray();
+        var cap = new float[length];
+        for (int q = 0; q < length; q++)
+        {
+            float best = float.PositiveInfinity;
+            for (int j = 0; j < probes.Length / length; j++)
+                best = Math.Min(best, PaddedRows.SquaredDistance(query.Row(start + q), _bank.Row((int)probes[q * (probes.Length / length) + j])));
+            cap[q] = best;
+        }
+        // Rounding of the screening grows with the vectors' size, so the margin is relative to it.
+        var scale = centredNorms + _largestCentredNorm;
+        var kept = lower <= tensor(cap).unsqueeze(1) - centredNorms + Margin * scale;
+        var pairs = kept.nonzero().contiguous();
+        var flat = pairs.data<long>().ToArray();
+        var counts = new int[length];
+        for (int i = 0; i < flat.Length; i += 2) counts[flat[i]]++;
+        for (int q = 0; q < length; q++) candidates[start + q] = new int[counts[q]];
+        Array.Clear(counts);
+        for (int i = 0; i < flat.Length; i += 2)
+        {
+            int q = (int)flat[i];
+            candidates[start + q][counts[q]++] = (int)flat[i + 1];
+        }
+    }
+
+    /// <summary>Each query's exact nearest among its candidates (ascending, so '&lt;' keeps the lowest index on ties).</summary>
+    private void Resolve(PaddedRows query, int[][] candidates, int start, int length, float[] distances, long[] indices) =>
+        Parallel.For(start, start + length, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, torch.get_num_threads()) }, q =>
         {
             float best = float.PositiveInfinity;
             int bestIndex = -1;
             var row = query.Row(q);
-            foreach (int b in candidates[q]) // ascending row order (nonzero is row-major), so '<' keeps the lowest index
+            foreach (int b in candidates[q])
             {
                 float d = PaddedRows.SquaredDistance(row, _bank.Row(b));
                 if (d < best) (best, bestIndex) = (d, b);
@@ -152,8 +160,15 @@ public sealed class NearestNeighbourIndex : IDisposable
             distances[q] = best;
             indices[q] = bestIndex;
         });
-        return (tensor(distances), tensor(indices));
+
+    private static double Timing(Action action)
+    {
+        long begin = Stopwatch.GetTimestamp();
+        action();
+        return Stopwatch.GetElapsedTime(begin).TotalMilliseconds;
     }
+
+    private enum Strategy { Undecided, Screen, FullProduct }
 
     /// <summary>
     /// Sets the candidates of the queries [L, D] (rows start … start + L − 1) by the all-coordinate product ‖b‖² − 2 q·b:

@@ -49,8 +49,9 @@ public class NearestNeighbourIndexTests
     }
 
     /// <summary>
-    /// Isotropic rows spread their variance over every axis, so the screen keeps too many rows and the index screens on
-    /// all coordinates instead; the answer must still be the lowest-index minimum of the exact distances, bit for bit.
+    /// Isotropic rows spread their variance over every axis, where the screen keeps many rows. The first query block is
+    /// answered both ways (the index times them), its final answer by the all-coordinate product, the rest by the faster:
+    /// every answer must be the lowest-index minimum of the exact distances, bit for bit.
     /// </summary>
     [Fact]
     public void WithoutAUsefulScreenTheAnswerIsStillTheExactMinimum()
