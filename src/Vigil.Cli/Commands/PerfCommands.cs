@@ -43,15 +43,25 @@ internal static class PerfCommands
         var source = new PerfSource("mtd");
         var trainCount = new Option<int>("--train") { Description = "Training images used (0 = all).", DefaultValueFactory = _ => 0 };
         var testCount = new Option<int>("--test") { Description = "Test images timed (0 = all).", DefaultValueFactory = _ => 50 };
+        var compare = new Option<bool>("--compare-reference")
+        {
+            Description = "Compare PatchCore, PaDiM and SPADE (or --models) with straightforward libtorch versions side by side; prints a markdown table.",
+        };
+        var compared = new Option<string?>("--models", "-m") { Description = "With --compare-reference: models, comma-separated, e.g. patchcore:coreset=0.01,padim,spade." };
         var detectors = new Command("detectors", "Fit time, predict latency (median, p95), memory and fitted-state size of every registered model with default options.")
         {
-            trainCount, testCount,
+            trainCount, testCount, compare, compared,
         };
         source.AddTo(detectors);
         detectors.SetAction(parse => CommandRunner.Run(_ =>
         {
             var split = source.Split(parse);
-            DetectorPerf.Run(Console.Out, source.Backbone(parse), Take(split.Train, parse.GetValue(trainCount)), Take(split.Test, parse.GetValue(testCount)));
+            var (train, test) = (Take(split.Train, parse.GetValue(trainCount)), Take(split.Test, parse.GetValue(testCount)));
+            if (parse.GetValue(compare))
+                ReferenceComparePerf.Run(Console.Out, SpecLists.Models([parse.GetValue(compared) ?? string.Join(",", ReferenceComparePerf.DefaultModels)])
+                    .Select(DetectorRegistry.Parse).ToList(), source.Backbone(parse), train, test);
+            else
+                DetectorPerf.Run(Console.Out, source.Backbone(parse), train, test);
             return 0;
         }));
         command.Subcommands.Add(detectors);

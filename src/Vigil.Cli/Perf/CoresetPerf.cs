@@ -22,7 +22,7 @@ public static class CoresetPerf
 
         var (picked, vigilSeconds, vigilCpu) = Timed(() => KCenterGreedy.Select(projected, count, starts));
         int steps = Math.Min(count, Math.Max(1, baselineSteps));
-        var (baseline, baselineSeconds, baselineCpu) = Timed(() => Straightforward(projected, steps, starts));
+        var (baseline, baselineSeconds, baselineCpu) = Timed(() => ReferencePatchCore.GreedyCoreset(projected, steps, starts));
         baselineSeconds *= (double)count / steps;
         baselineCpu *= (double)count / steps;
         int agreeing = picked.Zip(baseline).TakeWhile(p => p.First == p.Second).Count();
@@ -43,30 +43,5 @@ public static class CoresetPerf
         double wall = clock.Elapsed.TotalSeconds;
         process.Refresh();
         return (result, wall, (process.TotalProcessorTime - cpu).TotalSeconds);
-    }
-
-    /// <summary>The official sampler's loop: min-distance vector updated with a matrix-vector product per pick.</summary>
-    private static int[] Straightforward(PaddedRows rows, int count, int[] starts)
-    {
-        using var noGrad = no_grad();
-        using var scope = NewDisposeScope();
-        var features = tensor(rows.Values, rows.Count, rows.Stride).narrow(1, 0, rows.Dimension).contiguous();
-        var norms = features.pow(2).sum(1);
-        Tensor SquaredDistancesTo(long row)
-        {
-            var point = features[row];
-            return (norms - 2 * features.mv(point) + point.dot(point)).clamp_min(0);
-        }
-        var initial = zeros(rows.Count, dtype: ScalarType.Float32);
-        foreach (var s in starts) initial.add_(SquaredDistancesTo(s).sqrt());
-        var minSquared = (initial / starts.Length).pow(2);
-        var picked = new int[count];
-        for (int i = 0; i < count; i++)
-        {
-            using var step = NewDisposeScope();
-            picked[i] = (int)minSquared.argmax().item<long>();
-            minSquared.copy_(minSquared.minimum(SquaredDistancesTo(picked[i])));
-        }
-        return picked;
     }
 }

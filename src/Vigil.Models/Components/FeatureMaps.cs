@@ -46,16 +46,8 @@ public static class FeatureMaps
     public static Tensor AdaptiveAveragePool(Tensor rows, int length)
     {
         long inputLength = rows.shape[^1];
-        var starts = new long[length];
-        var counts = new float[length];
-        int width = 0;
-        for (int i = 0; i < length; i++)
-        {
-            starts[i] = i * inputLength / length;
-            long end = ((i + 1) * inputLength + length - 1) / length;
-            counts[i] = end - starts[i];
-            width = Math.Max(width, (int)counts[i]);
-        }
+        var (starts, counts) = AdaptivePoolWindows((int)inputLength, length);
+        int width = counts.Max();
         var indices = new long[length * width];
         for (int i = 0; i < length; i++)
             for (int j = 0; j < width; j++)
@@ -67,7 +59,20 @@ public static class FeatureMaps
         var outShape = rows.shape.ToArray();
         outShape[^1] = length;
         var windows = padded.index_select(-1, tensor(indices)).reshape([.. outShape, width]);
-        return (windows.sum(-1) / tensor(counts)).MoveToOuterDisposeScope();
+        return (windows.sum(-1) / tensor(counts.Select(c => (float)c).ToArray())).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>adaptive_avg_pool1d's windows from <paramref name="inputLength"/> to <paramref name="length"/> values: output i averages inputs starts[i] … starts[i] + counts[i] − 1.</summary>
+    public static (int[] Starts, int[] Counts) AdaptivePoolWindows(int inputLength, int length)
+    {
+        var starts = new int[length];
+        var counts = new int[length];
+        for (int i = 0; i < length; i++)
+        {
+            starts[i] = (int)((long)i * inputLength / length);
+            counts[i] = (int)(((long)(i + 1) * inputLength + length - 1) / length) - starts[i];
+        }
+        return (starts, counts);
     }
 
     /// <summary>[B, C, h, w] → [B, h·w, C]: one row per feature-grid position, row-major positions.</summary>

@@ -1,3 +1,6 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -12,7 +15,10 @@ namespace Vigil.Components;
 /// distances of a few probe rows (smallest bounds) cap the nearest distance; only rows whose bound does not exceed
 /// that cap (plus a rounding margin) can be nearest, and their distances are computed directly in the original
 /// coordinates (<see cref="PaddedRows.SquaredDistance(ReadOnlySpan{float}, ReadOnlySpan{float})"/>); the smallest
-/// wins, lowest row index on ties.
+/// wins, lowest row index on ties. Where the screen leaves many rows (features whose variance is spread over many
+/// axes, small banks), screening on all coordinates is faster: one float32 matrix product ‖b‖² − 2 q·b, keeping the rows
+/// within its worst-case rounding of the row minimum for the same exact check. Both give the same answer, bit for bit;
+/// the index times both on its first query block and uses the faster from then on.
 /// </summary>
 public sealed class NearestNeighbourIndex : IDisposable
 {
@@ -26,12 +32,15 @@ public sealed class NearestNeighbourIndex : IDisposable
     private const int Probes = 8;
 
     private readonly PaddedRows _bank;
+    private readonly Tensor _rows, _norms;                          // the bank [N, D] as float32 and its squared norms [N]
     private readonly Tensor _mean, _axes, _head, _centredNorms; // _head: leading coordinates and the rest's norm, [N, p + 1]
-    private readonly float _largestCentredNorm;                   // squared
+    private readonly float _largestCentredNorm, _largestNorm;     // squared
+    private volatile Strategy _strategy;                          // decided by timing both ways on the first query block
 
-    private NearestNeighbourIndex(PaddedRows bank, Tensor mean, Tensor axes, Tensor head, Tensor centredNorms, float largestCentredNorm)
+    private NearestNeighbourIndex(PaddedRows bank, Tensor rows, Tensor norms, Tensor mean, Tensor axes, Tensor head, Tensor centredNorms)
     {
-        (_bank, _mean, _axes, _head, _centredNorms, _largestCentredNorm) = (bank, mean, axes, head, centredNorms, largestCentredNorm);
+        (_bank, _rows, _norms, _mean, _axes, _head, _centredNorms) = (bank, rows, norms, mean, axes, head, centredNorms);
+        (_largestCentredNorm, _largestNorm) = (centredNorms.max().item<float>(), norms.max().item<float>());
     }
 
     /// <summary>Leading principal axes on which every bank row is screened.</summary>
@@ -57,9 +66,9 @@ public sealed class NearestNeighbourIndex : IDisposable
         var head = centred.matmul(axes);
         var centredNorms = centred.pow(2).sum(1);
         var tail = (centredNorms - head.pow(2).sum(1)).clamp_min(0).sqrt().unsqueeze(1);
-        return new NearestNeighbourIndex(PaddedRows.FromTensor(rows),
+        return new NearestNeighbourIndex(PaddedRows.FromTensor(rows), rows.DetachFromDisposeScope(), rows.pow(2).sum(1).DetachFromDisposeScope(),
             mean.DetachFromDisposeScope(), axes.DetachFromDisposeScope(), cat([head, tail], 1).contiguous().DetachFromDisposeScope(),
-            centredNorms.DetachFromDisposeScope(), centredNorms.max().item<float>());
+            centredNorms.DetachFromDisposeScope());
     }
 
     /// <summary>
@@ -75,48 +84,75 @@ public sealed class NearestNeighbourIndex : IDisposable
         int m = (int)queries.shape[0];
         var query = PaddedRows.FromTensor(queries);
         var candidates = new int[m][];
-        for (int start = 0; start < m; start += QueryBlock)
-        {
-            using var scope = NewDisposeScope();
-            int length = Math.Min(QueryBlock, m - start);
-            var centred = queries.narrow(0, start, length).to_type(ScalarType.Float32) - _mean;
-            var head = centred.matmul(_axes);
-            var centredNorms = centred.pow(2).sum(1, keepdim: true);
-            var tail = (centredNorms - head.pow(2).sum(1, keepdim: true)).clamp_min(0).sqrt();
-            // ‖c_b‖² − 2·(h_q·h_b + t_q·t_b): the lower bound minus the query's own norm, one matrix product.
-            var lower = _centredNorms.unsqueeze(0).addmm(cat([head, tail], 1), _head.t(), beta: 1, alpha: -2);
-            // The exact distance of the few rows with the smallest lower bounds caps the nearest distance.
-            var probes = lower.topk(Math.Min(Probes, Count), dim: 1, largest: false).indexes.contiguous().data<long>().ToArray();
-            var cap = new float[length];
-            for (int q = 0; q < length; q++)
-            {
-                float best = float.PositiveInfinity;
-                for (int j = 0; j < probes.Length / length; j++)
-                    best = Math.Min(best, PaddedRows.SquaredDistance(query.Row(start + q), _bank.Row((int)probes[q * (probes.Length / length) + j])));
-                cap[q] = best;
-            }
-            // Rounding of the screening grows with the vectors' size, so the margin is relative to it.
-            var scale = centredNorms + _largestCentredNorm;
-            var pairs = (lower <= tensor(cap).unsqueeze(1) - centredNorms + Margin * scale).nonzero().contiguous();
-            var flat = pairs.data<long>().ToArray();
-            var counts = new int[length];
-            for (int i = 0; i < flat.Length; i += 2) counts[flat[i]]++;
-            for (int q = 0; q < length; q++) candidates[start + q] = new int[counts[q]];
-            Array.Clear(counts);
-            for (int i = 0; i < flat.Length; i += 2)
-            {
-                int q = (int)flat[i];
-                candidates[start + q][counts[q]++] = (int)flat[i + 1];
-            }
-        }
         var distances = new float[m];
         var indices = new long[m];
-        Parallel.For(0, m, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, torch.get_num_threads()) }, q =>
+        for (int start = 0, length; start < m; start += length)
+        {
+            using var scope = NewDisposeScope();
+            var strategy = _strategy;
+            // Without the screen, larger blocks make the product faster: up to 64 MiB of distances at a time.
+            length = Math.Min(strategy == Strategy.FullProduct ? Math.Max(QueryBlock, (1 << 24) / Count) : QueryBlock, m - start);
+            var block = queries.narrow(0, start, length).to_type(ScalarType.Float32);
+            var (first, count) = (start, length);
+            if (strategy == Strategy.Undecided)
+            {
+                // Both ways give the same answer; the first block times them on this bank and CPU, later ones take the faster.
+                double screened = Timing(() => { Screen(block, query, candidates, first); Resolve(query, candidates, first, count, distances, indices); });
+                double full = Timing(() => { FullScreen(block, candidates, first); Resolve(query, candidates, first, count, distances, indices); });
+                _strategy = screened <= full ? Strategy.Screen : Strategy.FullProduct;
+                continue;
+            }
+            if (strategy == Strategy.Screen) Screen(block, query, candidates, start);
+            else FullScreen(block, candidates, start);
+            Resolve(query, candidates, start, length, distances, indices);
+        }
+        return (tensor(distances), tensor(indices));
+    }
+
+    /// <summary>Sets the candidates of the queries [L, D] (rows start … start + L − 1) by the principal-axes screen.</summary>
+    private void Screen(Tensor block, PaddedRows query, int[][] candidates, int start)
+    {
+        int length = (int)block.shape[0];
+        var centred = block - _mean;
+        var head = centred.matmul(_axes);
+        var centredNorms = centred.pow(2).sum(1, keepdim: true);
+        var tail = (centredNorms - head.pow(2).sum(1, keepdim: true)).clamp_min(0).sqrt();
+        // ‖c_b‖² − 2·(h_q·h_b + t_q·t_b): the lower bound minus the query's own norm, one matrix product.
+        var lower = _centredNorms.unsqueeze(0).addmm(cat([head, tail], 1), _head.t(), beta: 1, alpha: -2);
+        // The exact distance of the few rows with the smallest lower bounds caps the nearest distance.
+        var probes = lower.topk(Math.Min(Probes, Count), dim: 1, largest: false).indexes.contiguous().data<long>().ToArray();
+        var cap = new float[length];
+        for (int q = 0; q < length; q++)
+        {
+            float best = float.PositiveInfinity;
+            for (int j = 0; j < probes.Length / length; j++)
+                best = Math.Min(best, PaddedRows.SquaredDistance(query.Row(start + q), _bank.Row((int)probes[q * (probes.Length / length) + j])));
+            cap[q] = best;
+        }
+        // Rounding of the screening grows with the vectors' size, so the margin is relative to it.
+        var scale = centredNorms + _largestCentredNorm;
+        var kept = lower <= tensor(cap).unsqueeze(1) - centredNorms + Margin * scale;
+        var pairs = kept.nonzero().contiguous();
+        var flat = pairs.data<long>().ToArray();
+        var counts = new int[length];
+        for (int i = 0; i < flat.Length; i += 2) counts[flat[i]]++;
+        for (int q = 0; q < length; q++) candidates[start + q] = new int[counts[q]];
+        Array.Clear(counts);
+        for (int i = 0; i < flat.Length; i += 2)
+        {
+            int q = (int)flat[i];
+            candidates[start + q][counts[q]++] = (int)flat[i + 1];
+        }
+    }
+
+    /// <summary>Each query's exact nearest among its candidates (ascending, so '&lt;' keeps the lowest index on ties).</summary>
+    private void Resolve(PaddedRows query, int[][] candidates, int start, int length, float[] distances, long[] indices) =>
+        Parallel.For(start, start + length, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, torch.get_num_threads()) }, q =>
         {
             float best = float.PositiveInfinity;
             int bestIndex = -1;
             var row = query.Row(q);
-            foreach (int b in candidates[q]) // ascending row order (nonzero is row-major), so '<' keeps the lowest index
+            foreach (int b in candidates[q])
             {
                 float d = PaddedRows.SquaredDistance(row, _bank.Row(b));
                 if (d < best) (best, bestIndex) = (d, b);
@@ -124,11 +160,47 @@ public sealed class NearestNeighbourIndex : IDisposable
             distances[q] = best;
             indices[q] = bestIndex;
         });
-        return (tensor(distances), tensor(indices));
+
+    private static double Timing(Action action)
+    {
+        long begin = Stopwatch.GetTimestamp();
+        action();
+        return Stopwatch.GetElapsedTime(begin).TotalMilliseconds;
+    }
+
+    private enum Strategy { Undecided, Screen, FullProduct }
+
+    /// <summary>
+    /// Sets the candidates of the queries [L, D] (rows start … start + L − 1) by the all-coordinate product ‖b‖² − 2 q·b:
+    /// the rows within its rounding bound of the row minimum, ascending. A float32 dot product of D terms errs by at most
+    /// about D·2⁻²⁴·‖q‖‖b‖ (≤ half of D·2⁻²⁴·(‖q‖² + ‖b‖²)), and two such distances are compared, each also carrying the
+    /// rounding of ‖b‖²: 4·D·2⁻²⁴·(‖q‖² + max ‖b‖²) covers both.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // a few calls per image: too few for tiered compilation to optimise the scan in time
+    private void FullScreen(Tensor queries, int[][] candidates, int start)
+    {
+        using var scope = NewDisposeScope();
+        int length = (int)queries.shape[0], n = Count;
+        var partial = _norms.unsqueeze(0).addmm(queries, _rows.t(), beta: 1, alpha: -2).contiguous();
+        var queryNorms = queries.pow(2).sum(1).contiguous().data<float>().ToArray();
+        var values = MemoryMarshal.Cast<byte, float>(partial.bytes);
+        double relative = 4.0 * _bank.Dimension * Math.Pow(2, -24);
+        var kept = new List<int>();
+        for (int q = 0; q < length; q++)
+        {
+            var row = values.Slice(q * n, n);
+            float min = float.PositiveInfinity;
+            foreach (float v in row) min = Math.Min(min, v);
+            float cut = min + (float)(relative * (queryNorms[q] + _largestNorm));
+            kept.Clear();
+            for (int b = 0; b < n; b++)
+                if (row[b] <= cut) kept.Add(b);
+            candidates[start + q] = kept.ToArray();
+        }
     }
 
     public void Dispose()
     {
-        foreach (var t in new[] { _mean, _axes, _head, _centredNorms }) t.Dispose();
+        foreach (var t in new[] { _rows, _norms, _mean, _axes, _head, _centredNorms }) t.Dispose();
     }
 }

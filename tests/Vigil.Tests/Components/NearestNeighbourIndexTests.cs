@@ -48,6 +48,35 @@ public class NearestNeighbourIndexTests
         Assert.Equal(new float[] { 0, 0 }, distances.data<float>().ToArray());
     }
 
+    /// <summary>
+    /// Isotropic rows spread their variance over every axis, where the screen keeps many rows. The first query block is
+    /// answered both ways (the index times them), its final answer by the all-coordinate product, the rest by the faster:
+    /// every answer must be the lowest-index minimum of the exact distances, bit for bit.
+    /// </summary>
+    [Fact]
+    public void WithoutAUsefulScreenTheAnswerIsStillTheExactMinimum()
+    {
+        var random = new Random(6);
+        var bank = Uniform(random, 700, 48);
+        bank[650] = bank[12]; // a tie, to be resolved to the lower row
+        var queries = Uniform(random, 300, 48).Append(bank[650]).ToList();
+        using var scope = NewDisposeScope();
+        using var index = NearestNeighbourIndex.Build(Rows(bank), 4);
+        var (distances, indices) = index.Search(Rows(queries));
+        var rows = PaddedRows.FromTensor(Rows(bank));
+        var queryRows = PaddedRows.FromTensor(Rows(queries));
+        float[] dist = distances.data<float>().ToArray();
+        long[] idx = indices.data<long>().ToArray();
+        for (int q = 0; q < queries.Count; q++)
+        {
+            var exact = Enumerable.Range(0, bank.Count).Select(b => PaddedRows.SquaredDistance(queryRows.Row(q), rows.Row(b))).ToArray();
+            int best = Array.IndexOf(exact, exact.Min());
+            Assert.Equal(best, idx[q]);
+            Assert.Equal(exact[best], dist[q]);
+        }
+        Assert.Equal(12, idx[^1]);
+    }
+
     private static Tensor Rows(IReadOnlyList<float[]> rows) => tensor(rows.SelectMany(r => r).ToArray(), rows.Count, rows[0].Length);
 
     private static double Squared(float[] a, float[] b)
