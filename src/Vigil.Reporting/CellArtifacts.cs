@@ -89,7 +89,7 @@ public static class CellArtifacts
     /// The test images shown per role, most extreme first; equal scores keep test order, so the choice is
     /// deterministic. A missed anomaly is never also a top anomaly (few anomalous images).
     /// </summary>
-    internal static IReadOnlyList<(OverlayRole Role, IReadOnlyList<int> Indices)> Pick(IReadOnlyList<Sample> test, IReadOnlyList<float> scores, int perRole)
+    public static IReadOnlyList<(OverlayRole Role, IReadOnlyList<int> Indices)> Pick(IReadOnlyList<Sample> test, IReadOnlyList<float> scores, int perRole)
     {
         var anomalous = Enumerable.Range(0, test.Count).Where(i => test[i].IsAnomalous).OrderByDescending(i => scores[i]).ToList();
         var top = anomalous.Take(perRole).ToList();

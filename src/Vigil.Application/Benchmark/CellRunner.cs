@@ -105,6 +105,8 @@ public static class CellRunner
     /// <see cref="Score"/>). The test pixels are in <see cref="Pixels"/> (sorted runs on disk, deleted by
     /// <see cref="Dispose"/>); <see cref="Maps"/> and <see cref="Masks"/> are kept only as far as they are needed: at
     /// full resolution for the LOCO evaluation, at overlay size for the artifacts, else not at all (null).
+    /// <see cref="Thumbnails"/> (and the overlay-size maps and masks) are kept only for the images the overlays may
+    /// show; the other entries are null.
     /// <see cref="MapMin"/> and <see cref="MapMax"/> are the range of all full-resolution maps (the overlays' colour scale).
     /// </summary>
     public sealed record ScoredTest(float[] Scores, bool[] Labels, ScoreMap[]? Maps, BinaryMask[]? Masks, double[] LatenciesMs,
@@ -159,10 +161,30 @@ public static class CellRunner
                     ? (prediction.Map, mask)
                     : CellArtifacts.Shrink(prediction.Map, mask, thumbnailImages[i]);
             }
+            if (thumbnailImages is not null) DropOverlayNonCandidates(test, scores, i, thumbnailImages, keepFullMaps ? null : (maps!, masks!));
             if (i < ThroughputImages) throughputImages.Add(image);
             progress?.Report((i + 1, test.Count));
         }
         return new ScoredTest(scores, labels, maps, masks, latencies, thumbnailImages, throughputImages, pixels.Build(), min, max);
+    }
+
+    /// <summary>
+    /// Forgets the overlay data (thumbnail, overlay-size map and mask) of the images up to <paramref name="last"/> that
+    /// the overlays can no longer show: an image not among the overlay picks of the images so far is not among them once
+    /// more images come (each role takes the highest or lowest scores, ties in test order). So the cell holds overlay
+    /// data for a few images instead of every test image; the dropped entries are null and never read.
+    /// </summary>
+    private static void DropOverlayNonCandidates(IReadOnlyList<Sample> test, float[] scores, int last, ImageTensor[] thumbnails,
+        (ScoreMap[] Maps, BinaryMask[] Masks)? overlaySize)
+    {
+        var picked = CellArtifacts.Pick(test.Take(last + 1).ToArray(), new ArraySegment<float>(scores, 0, last + 1), CellArtifacts.DefaultPerRole)
+            .SelectMany(p => p.Indices).ToHashSet();
+        for (int j = 0; j <= last; j++)
+        {
+            if (picked.Contains(j) || thumbnails[j] is null) continue;
+            thumbnails[j] = null!;
+            if (overlaySize is var (maps, masks)) (maps[j], masks[j]) = (null!, null!);
+        }
     }
 
     /// <summary>Size of the model file <c>vigil train</c> would save: what a production line has to deploy.</summary>
