@@ -38,13 +38,25 @@ public static class CellArtifacts
     }
 
     /// <summary>
+    /// A map and mask at <paramref name="thumbnail"/>'s size, as the overlays draw them: what a cell keeps of each test
+    /// image's full-resolution map and mask for <see cref="Create"/> (which then needs the full maps' range).
+    /// </summary>
+    public static (ScoreMap Map, BinaryMask Mask) Shrink(ScoreMap map, BinaryMask mask, ImageTensor thumbnail)
+    {
+        int h = thumbnail.Height, w = thumbnail.Width;
+        return (map.Height == h && map.Width == w ? map : map.Resize(h, w), ImageOps.Resize(mask, h, w));
+    }
+
+    /// <summary>
     /// The artifacts of one cell: the index and the overlay PNGs by the names the index gives them.
     /// <paramref name="thumbnails"/> are the test images made by <see cref="Thumbnail"/>; <paramref name="pixels"/> the
-    /// cell's sorted pixels (from <see cref="Evaluation.Run(IReadOnlyList{float}, IReadOnlyList{bool}, IReadOnlyList{ScoreMap}, IReadOnlyList{BinaryMask}, EvaluationOptions?, out PixelScores)"/>).
+    /// cell's sorted pixels (from <see cref="Evaluation.Run(IReadOnlyList{float}, IReadOnlyList{bool}, IReadOnlyList{ScoreMap}, IReadOnlyList{BinaryMask}, EvaluationOptions?, out PixelScores)"/>
+    /// or <see cref="PixelScoresBuilder"/>). <paramref name="maps"/> and <paramref name="masks"/> may be full size or
+    /// <see cref="Shrink"/>ed; then <paramref name="mapRange"/> must give the full maps' range (null: the range of <paramref name="maps"/>).
     /// </summary>
     public static (CellArtifactIndex Index, IReadOnlyDictionary<string, byte[]> Files) Create(IReadOnlyList<Sample> test, IReadOnlyList<float> scores,
         IReadOnlyList<ScoreMap> maps, IReadOnlyList<BinaryMask> masks, IReadOnlyList<ImageTensor> thumbnails, PixelScores pixels, double proFprLimit,
-        int perRole = DefaultPerRole)
+        int perRole = DefaultPerRole, (float Min, float Max)? mapRange = null)
     {
         ArgumentNullException.ThrowIfNull(pixels);
         if (test.Count != scores.Count || test.Count != maps.Count || test.Count != masks.Count || test.Count != thumbnails.Count)
@@ -55,9 +67,10 @@ public static class CellArtifacts
         var roc = curvesDefined ? pixels.RocCurve() : null;
         var pro = curvesDefined ? pixels.ProCurve(proFprLimit) : null;
 
-        float min = float.PositiveInfinity, max = float.NegativeInfinity;
-        foreach (var map in maps)
-            foreach (float v in map.Data) { min = Math.Min(min, v); max = Math.Max(max, v); }
+        var (min, max) = mapRange ?? (float.PositiveInfinity, float.NegativeInfinity);
+        if (mapRange is null)
+            foreach (var map in maps)
+                foreach (float v in map.Data) { min = Math.Min(min, v); max = Math.Max(max, v); }
 
         var files = new Dictionary<string, byte[]>();
         var overlays = new List<OverlayImage>();
@@ -76,7 +89,7 @@ public static class CellArtifacts
     /// The test images shown per role, most extreme first; equal scores keep test order, so the choice is
     /// deterministic. A missed anomaly is never also a top anomaly (few anomalous images).
     /// </summary>
-    internal static IReadOnlyList<(OverlayRole Role, IReadOnlyList<int> Indices)> Pick(IReadOnlyList<Sample> test, IReadOnlyList<float> scores, int perRole)
+    public static IReadOnlyList<(OverlayRole Role, IReadOnlyList<int> Indices)> Pick(IReadOnlyList<Sample> test, IReadOnlyList<float> scores, int perRole)
     {
         var anomalous = Enumerable.Range(0, test.Count).Where(i => test[i].IsAnomalous).OrderByDescending(i => scores[i]).ToList();
         var top = anomalous.Take(perRole).ToList();
@@ -96,9 +109,7 @@ public static class CellArtifacts
     /// <summary>[thumbnail | thumbnail blended with the jet-coloured map] side by side, the ground-truth outline on both.</summary>
     private static byte[] Draw(ImageTensor thumbnail, ScoreMap map, BinaryMask mask, float min, float max)
     {
-        int h = thumbnail.Height, w = thumbnail.Width;
-        var scaledMap = map.Height == h && map.Width == w ? map : map.Resize(h, w);
-        var scaledMask = ImageOps.Resize(mask, h, w);
+        var (scaledMap, scaledMask) = Shrink(map, mask, thumbnail);
         return ImageIO.EncodePng(Heatmap.SideBySide(Heatmap.Outline(thumbnail, scaledMask), Heatmap.Overlay(thumbnail, scaledMap, min, max, scaledMask)));
     }
 }

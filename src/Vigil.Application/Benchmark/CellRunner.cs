@@ -66,10 +66,9 @@ public static class CellRunner
         IProgress<WorkProgress>? progress = null, CancellationToken cancel = default)
     {
         if (test.Count == 0) throw new VigilInputException($"{spec}: the test split is empty.");
-        var scored = Score(detector, test, artifacts, WorkProgress.ForPhase(progress, "test"), cancel, spec.Evaluation.Resolution == EvaluationResolution.View);
+        using var scored = Score(detector, test, artifacts, WorkProgress.ForPhase(progress, "test"), cancel, spec.Evaluation.Resolution);
         var (metrics, index, files) = EvaluateWithArtifacts(spec, test, scored, artifacts);
-        // After the pixel metrics' sorted pixels are gone: the LOCO evaluation sorts every test pixel again.
-        var loco = HasLocoGroundTruth(test) ? LocoDataset.Evaluate(test, scored.Maps, scored.Scores) : null;
+        var loco = HasLocoGroundTruth(test) ? LocoDataset.Evaluate(test, scored.Maps!, scored.Scores) : null;
         var latencies = scored.LatenciesMs.Order().ToArray();
         var (throughput, batchSize) = Timing.Throughput(scored.ThroughputImages, images => detector.Predict(images),
             WorkProgress.ForPhase(progress, "throughput"), cancel);
@@ -84,16 +83,14 @@ public static class CellRunner
         }, files);
     }
 
-    /// <summary>
-    /// The metrics and, with <paramref name="artifacts"/>, the overlays and pixel curves. The sorted test pixels they
-    /// share live only inside this call, so a later evaluation does not hold them at the same time.
-    /// </summary>
+    /// <summary>The metrics and, with <paramref name="artifacts"/>, the overlays and pixel curves.</summary>
     private static (EvaluationResult Metrics, CellArtifactIndex? Index, IReadOnlyDictionary<string, byte[]> Files) EvaluateWithArtifacts(
         CellSpec spec, IReadOnlyList<Sample> test, ScoredTest scored, bool artifacts)
     {
-        var metrics = scored.Evaluate(spec.Evaluation, out var pixels);
+        var metrics = scored.Evaluate(spec.Evaluation);
         if (!artifacts) return (metrics, null, new Dictionary<string, byte[]>());
-        var (index, files) = CellArtifacts.Create(test, scored.Scores, scored.Maps, scored.Masks, scored.Thumbnails!, pixels, metrics.ProFprLimit);
+        var (index, files) = CellArtifacts.Create(test, scored.Scores, scored.Maps!, scored.Masks!, scored.Thumbnails!, scored.Pixels,
+            metrics.ProFprLimit, mapRange: (scored.MapMin, scored.MapMax));
         return (metrics, index, files);
     }
 
@@ -105,15 +102,20 @@ public static class CellRunner
 
     /// <summary>
     /// One test set's predictions, each Predict call's latency, and what the cell keeps of the images (see
-    /// <see cref="Score"/>). <see cref="ViewMaps"/> and <see cref="ViewMasks"/> are the maps and masks in the network's
-    /// view (resized and cropped as the backbone does), kept when the cell evaluates there.
+    /// <see cref="Score"/>). The test pixels are in <see cref="Pixels"/> (sorted runs on disk, deleted by
+    /// <see cref="Dispose"/>); <see cref="Maps"/> and <see cref="Masks"/> are kept only as far as they are needed: at
+    /// full resolution for the LOCO evaluation, at overlay size for the artifacts, else not at all (null).
+    /// <see cref="Thumbnails"/> (and the overlay-size maps and masks) are kept only for the images the overlays may
+    /// show; the other entries are null.
+    /// <see cref="MapMin"/> and <see cref="MapMax"/> are the range of all full-resolution maps (the overlays' colour scale).
     /// </summary>
-    public sealed record ScoredTest(float[] Scores, bool[] Labels, ScoreMap[] Maps, BinaryMask[] Masks, double[] LatenciesMs,
-        ImageTensor[]? Thumbnails, IReadOnlyList<ImageTensor> ThroughputImages, ScoreMap[]? ViewMaps = null, BinaryMask[]? ViewMasks = null)
+    public sealed record ScoredTest(float[] Scores, bool[] Labels, ScoreMap[]? Maps, BinaryMask[]? Masks, double[] LatenciesMs,
+        ImageTensor[]? Thumbnails, IReadOnlyList<ImageTensor> ThroughputImages, PixelScores Pixels, float MapMin, float MapMax) : IDisposable
     {
-        /// <summary>Every metric of these predictions, in the network's view when it was kept.</summary>
-        public EvaluationResult Evaluate(EvaluationOptions options, out PixelScores pixels) =>
-            Evaluation.Run(Scores, Labels, ViewMaps ?? Maps, ViewMasks ?? Masks, options, out pixels);
+        /// <summary>Every metric of these predictions, at the resolution the pixels were collected at.</summary>
+        public EvaluationResult Evaluate(EvaluationOptions options) => Evaluation.Run(Scores, Labels, Pixels, options);
+
+        public void Dispose() => Pixels.Dispose();
     }
 
     /// <summary>Test images kept decoded for the throughput measurement (bounds the memory it needs).</summary>
@@ -122,33 +124,67 @@ public static class CellRunner
     /// <summary>
     /// Predicts every test image once (after one warm-up call: first-call allocations and lazy initialisation are not
     /// latency). Each image is decoded once: the first <see cref="ThroughputImages"/> are kept for throughput and, with
-    /// <paramref name="thumbnails"/>, a small copy of each for the overlays.
+    /// <paramref name="thumbnails"/>, a small copy of each (and of its map and mask) for the overlays. Each map and mask
+    /// goes at <paramref name="resolution"/> into the pixel metrics' runs on disk as soon as it is made (in the
+    /// network's view for <see cref="EvaluationResolution.View"/>), so the test set's full-resolution maps are not held
+    /// together, except for LOCO ground truth. Dispose the result to delete the runs.
     /// </summary>
     public static ScoredTest Score(IDetector detector, IReadOnlyList<Sample> test, bool thumbnails, IProgress<(int Done, int Total)>? progress,
-        CancellationToken cancel = default, bool inView = false)
+        CancellationToken cancel = default, EvaluationResolution resolution = EvaluationResolution.GroundTruth)
     {
-        var view = inView ? detector.Backbone?.Preprocessing : null;
-        var scored = new ScoredTest(new float[test.Count], new bool[test.Count], new ScoreMap[test.Count], new BinaryMask[test.Count],
-            new double[test.Count], thumbnails ? new ImageTensor[test.Count] : null, new List<ImageTensor>(),
-            view is null ? null : new ScoreMap[test.Count], view is null ? null : new BinaryMask[test.Count]);
+        var view = resolution == EvaluationResolution.View ? detector.Backbone?.Preprocessing : null;
+        bool keepFullMaps = HasLocoGroundTruth(test);
+        var (scores, labels, latencies) = (new float[test.Count], new bool[test.Count], new double[test.Count]);
+        var (maps, masks) = keepFullMaps || thumbnails ? (new ScoreMap[test.Count], new BinaryMask[test.Count]) : (null, null);
+        var thumbnailImages = thumbnails ? new ImageTensor[test.Count] : null;
+        var throughputImages = new List<ImageTensor>();
+        float min = float.PositiveInfinity, max = float.NegativeInfinity;
+        using var pixels = new PixelScoresBuilder(resolution);
         for (int i = 0; i < test.Count; i++)
         {
             cancel.ThrowIfCancellationRequested();
             var (image, mask) = test[i].Load();
             if (i == 0) detector.Predict(image);
             Prediction prediction = null!;
-            scored.LatenciesMs[i] = Timing.Milliseconds(() => prediction = detector.Predict(image));
-            (scored.Scores[i], scored.Maps[i], scored.Masks[i], scored.Labels[i]) = (prediction.Score, prediction.Map, mask, test[i].IsAnomalous);
+            latencies[i] = Timing.Milliseconds(() => prediction = detector.Predict(image));
+            (scores[i], labels[i]) = (prediction.Score, test[i].IsAnomalous);
+            Evaluation.ThrowIfNormalHasDefects(i, labels[i], mask);
             if (view is not null)
+                pixels.Add(prediction.View ?? throw new InvalidOperationException($"{detector.Model} gives no map in the network's view."), view.ApplyToMask(mask));
+            else
+                pixels.Add(prediction.Map, mask);
+            foreach (float v in prediction.Map.Data) { min = Math.Min(min, v); max = Math.Max(max, v); }
+            if (thumbnailImages is not null) thumbnailImages[i] = CellArtifacts.Thumbnail(image);
+            if (maps is not null && masks is not null)
             {
-                scored.ViewMaps![i] = prediction.View ?? throw new InvalidOperationException($"{detector.Model} gives no map in the network's view.");
-                scored.ViewMasks![i] = view.ApplyToMask(mask);
+                (maps[i], masks[i]) = keepFullMaps || thumbnailImages is null
+                    ? (prediction.Map, mask)
+                    : CellArtifacts.Shrink(prediction.Map, mask, thumbnailImages[i]);
             }
-            if (scored.Thumbnails is not null) scored.Thumbnails[i] = CellArtifacts.Thumbnail(image);
-            if (i < ThroughputImages) ((List<ImageTensor>)scored.ThroughputImages).Add(image);
+            if (thumbnailImages is not null) DropOverlayNonCandidates(test, scores, i, thumbnailImages, keepFullMaps ? null : (maps!, masks!));
+            if (i < ThroughputImages) throughputImages.Add(image);
             progress?.Report((i + 1, test.Count));
         }
-        return scored;
+        return new ScoredTest(scores, labels, maps, masks, latencies, thumbnailImages, throughputImages, pixels.Build(), min, max);
+    }
+
+    /// <summary>
+    /// Forgets the overlay data (thumbnail, overlay-size map and mask) of the images up to <paramref name="last"/> that
+    /// the overlays can no longer show: an image not among the overlay picks of the images so far is not among them once
+    /// more images come (each role takes the highest or lowest scores, ties in test order). So the cell holds overlay
+    /// data for a few images instead of every test image; the dropped entries are null and never read.
+    /// </summary>
+    private static void DropOverlayNonCandidates(IReadOnlyList<Sample> test, float[] scores, int last, ImageTensor[] thumbnails,
+        (ScoreMap[] Maps, BinaryMask[] Masks)? overlaySize)
+    {
+        var picked = CellArtifacts.Pick(test.Take(last + 1).ToArray(), new ArraySegment<float>(scores, 0, last + 1), CellArtifacts.DefaultPerRole)
+            .SelectMany(p => p.Indices).ToHashSet();
+        for (int j = 0; j <= last; j++)
+        {
+            if (picked.Contains(j) || thumbnails[j] is null) continue;
+            thumbnails[j] = null!;
+            if (overlaySize is var (maps, masks)) (maps[j], masks[j]) = (null!, null!);
+        }
     }
 
     /// <summary>Size of the model file <c>vigil train</c> would save: what a production line has to deploy.</summary>

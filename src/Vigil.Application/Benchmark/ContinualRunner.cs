@@ -62,9 +62,9 @@ public static class ContinualRunner
                 for (int j = 0; j <= k; j++)
                 {
                     var testClock = Stopwatch.StartNew();
-                    var scored = CellRunner.Score(detector, tasks[j].Split.Test, thumbnails: false,
-                        WorkProgress.ForPhase(progress, $"test {tasks[j].Task}"), cancel, spec.Evaluation.Resolution == EvaluationResolution.View);
-                    var result = scored.Evaluate(spec.Evaluation, out _);
+                    using var scored = CellRunner.Score(detector, tasks[j].Split.Test, thumbnails: false,
+                        WorkProgress.ForPhase(progress, $"test {tasks[j].Task}"), cancel, spec.Evaluation.Resolution);
+                    var result = scored.Evaluate(spec.Evaluation);
                     tests.Add(new ContinualTest(tasks[j].Task, tasks[j].Split.Test.Count, testClock.Elapsed.TotalSeconds, result));
                     (metrics[0][k, j], metrics[1][k, j], metrics[2][k, j]) = (result.ImageAuroc, result.PixelAuroc, result.AuPro);
                 }

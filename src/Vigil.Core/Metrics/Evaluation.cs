@@ -50,10 +50,36 @@ public static class Evaluation
         ArgumentNullException.ThrowIfNull(masks);
         if (imageScores.Count != masks.Count || labels.Count != masks.Count)
             throw new ArgumentException($"{imageScores.Count} image scores, {labels.Count} labels and {masks.Count} masks; give one of each per test image.", nameof(imageScores));
-        for (int i = 0; i < labels.Count; i++)
-            if (!labels[i] && masks[i].Data.AsSpan().Contains(true))
-                throw new ArgumentException($"Test image #{i} is labelled normal but its mask has defective pixels.", nameof(labels));
+        for (int i = 0; i < labels.Count; i++) ThrowIfNormalHasDefects(i, labels[i], masks[i]);
+        return Run(imageScores, labels, () => new PixelScores(maps, masks, options.Resolution), options, out pixels);
+    }
 
+    /// <summary>
+    /// As <see cref="Run(IReadOnlyList{float}, IReadOnlyList{bool}, IReadOnlyList{ScoreMap}, IReadOnlyList{BinaryMask}, EvaluationOptions?)"/>
+    /// with the pixels already collected, e.g. image by image by <see cref="PixelScoresBuilder"/> (whose caller checks
+    /// each mask with <see cref="ThrowIfNormalHasDefects"/>); their resolution is the result's. The caller keeps and disposes <paramref name="pixels"/>.
+    /// </summary>
+    public static EvaluationResult Run(IReadOnlyList<float> imageScores, IReadOnlyList<bool> labels, PixelScores pixels, EvaluationOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(pixels);
+        ArgumentNullException.ThrowIfNull(imageScores);
+        ArgumentNullException.ThrowIfNull(labels);
+        if (imageScores.Count != pixels.ImageCount || labels.Count != pixels.ImageCount)
+            throw new ArgumentException($"{imageScores.Count} image scores, {labels.Count} labels and {pixels.ImageCount} anomaly maps; give one of each per test image.", nameof(imageScores));
+        options = (options ?? new EvaluationOptions()) with { Resolution = pixels.Resolution };
+        return Run(imageScores, labels, () => pixels, options, out _);
+    }
+
+    /// <summary>A good test image must have an empty mask.</summary>
+    public static void ThrowIfNormalHasDefects(int index, bool label, BinaryMask mask)
+    {
+        if (!label && mask.Data.AsSpan().Contains(true))
+            throw new ArgumentException($"Test image #{index} is labelled normal but its mask has defective pixels.", "labels");
+    }
+
+    private static EvaluationResult Run(IReadOnlyList<float> imageScores, IReadOnlyList<bool> labels, Func<PixelScores> collectPixels,
+        EvaluationOptions options, out PixelScores pixels)
+    {
         var warnings = new List<string>();
         int anomalousImages = labels.Count(l => l);
         var nanF1 = new F1Max(double.NaN, float.NaN);
@@ -75,7 +101,7 @@ public static class Evaluation
                 imageAuroc = ImageScores.Auroc(imageScores, labels);
         }
 
-        pixels = new PixelScores(maps, masks, options.Resolution); // validates maps even when metrics are NaN
+        pixels = collectPixels(); // validates maps even when metrics are NaN
         double pixelAuroc = double.NaN, pixelAp = double.NaN, auPro = double.NaN;
         F1Max pixelF1 = nanF1;
         if (pixels.AnomalousPixels > 0)

@@ -45,7 +45,7 @@ public static class ImageScores
         return RankingMetrics.PrecisionRecallCurve(sorted, p);
     }
 
-    private static (ulong[] Sorted, long Positives, long Negatives) Rank(
+    private static (ISortedKeys Sorted, long Positives, long Negatives) Rank(
         IReadOnlyList<float> scores, IReadOnlyList<bool> labels, string metric, bool needNegatives)
     {
         ArgumentNullException.ThrowIfNull(scores);
@@ -69,6 +69,6 @@ public static class ImageScores
             throw new VigilInputException($"All {keys.Length} samples are normal; {metric} is undefined without anomalous samples.");
         if (needNegatives && negatives == 0)
             throw new VigilInputException($"All {keys.Length} samples are anomalous; {metric} is undefined without normal samples.");
-        return (RankedScores.SortByScore(keys), positives, negatives);
+        return (new SortedArray(RankedScores.SortByScore(keys)), positives, negatives);
     }
 }

@@ -22,11 +22,13 @@ public enum EvaluationResolution
 /// <summary>
 /// All test pixels of all images, sorted ONCE by score; pixel AUROC, AP, F1-max and AU-PRO reuse that order (each is
 /// one linear pass). A pixel is anomalous when its mask pixel is set; the ground-truth regions for PRO are the
-/// 8-connected components of each mask. See docs/metrics.md for the exact definitions.
+/// 8-connected components of each mask. See docs/metrics.md for the exact definitions. Made from all maps at once
+/// (in memory), or image by image by <see cref="PixelScoresBuilder"/> (on disk; dispose it to delete the files).
 /// </summary>
-public sealed class PixelScores
+public sealed class PixelScores : IDisposable
 {
-    private readonly ulong[] _sorted;     // payload: 0 = normal pixel, r > 0 = pixel of ground-truth region r
+    private readonly ISortedKeys _sorted; // payload: 0 = normal pixel, r > 0 = pixel of ground-truth region r
+    private readonly PixelRuns? _runs;    // when the pixels are on disk
     private readonly double[] _inverseRegionSize; // indexed by region id; [0] unused
 
     public PixelScores(IReadOnlyList<ScoreMap> maps, IReadOnlyList<BinaryMask> masks,
@@ -44,16 +46,11 @@ public sealed class PixelScores
         long total = 0;
         for (int i = 0; i < maps.Count; i++)
         {
-            var map = maps[i] ?? throw new ArgumentException($"Anomaly map #{i} is null.", nameof(maps));
-            var mask = masks[i] ?? throw new ArgumentException($"Mask #{i} is null.", nameof(masks));
-            ThrowIfNotFinite(map, i);
-            aligned[i] = resolution == EvaluationResolution.Model
-                ? (map.Data, ImageOps.Resize(mask, map.Height, map.Width))
-                : ((map.Height == mask.Height && map.Width == mask.Width ? map : map.Resize(mask.Height, mask.Width)).Data, mask);
+            aligned[i] = Align(maps[i], masks[i], resolution, i);
             total += aligned[i].Scores.Length;
         }
         if (total > Array.MaxLength)
-            throw new VigilInputException($"{total} test pixels are more than one evaluation can hold ({Array.MaxLength}); test fewer or smaller images at once, or compute pixel metrics in the network's view (--protocol reference).");
+            throw new VigilInputException($"{total} test pixels are more than one evaluation can hold in memory ({Array.MaxLength}); evaluate them image by image with {nameof(PixelScoresBuilder)}, or compute pixel metrics in the network's view (--protocol reference).");
 
         // Pack keys per image in parallel; region labels are local first and made global once all counts are known.
         var keys = GC.AllocateUninitializedArray<ulong>((int)total);
@@ -63,24 +60,8 @@ public sealed class PixelScores
         var positives = new long[maps.Count];
         Parallel.For(0, maps.Count, i =>
         {
-            var (scores, mask) = aligned[i];
-            var target = keys.AsSpan(offsets[i], scores.Length); // a local span, not the captured array, in the loops
-            if (!mask.Data.AsSpan().Contains(true)) // good image: no labelling needed
-            {
-                for (int j = 0; j < scores.Length; j++) target[j] = RankedScores.Pack(scores[j], 0);
-                regionSizes[i] = [];
-                return;
-            }
-            var labels = ConnectedComponents.Label(mask, out int count);
-            var sizes = new int[count];
-            for (int j = 0; j < scores.Length; j++)
-            {
-                int l = labels[j];
-                if (l != 0) sizes[l - 1]++;
-                target[j] = RankedScores.Pack(scores[j], (uint)l);
-            }
-            regionSizes[i] = sizes;
-            positives[i] = sizes.Sum(s => (long)s);
+            regionSizes[i] = Pack(aligned[i].Scores, aligned[i].Mask, keys.AsSpan(offsets[i], aligned[i].Scores.Length));
+            positives[i] = regionSizes[i].Sum(s => (long)s);
         });
 
         var regionOffsets = new uint[maps.Count];
@@ -98,12 +79,53 @@ public sealed class PixelScores
                 if ((uint)key != 0) key += shift;
         });
 
-        _sorted = RankedScores.SortByScore(keys);
+        _sorted = new SortedArray(RankedScores.SortByScore(keys));
         _inverseRegionSize = inverse.ToArray();
         RegionCount = inverse.Count - 1;
         AnomalousPixels = positives.Sum();
         NormalPixels = total - AnomalousPixels;
         ImageCount = maps.Count;
+    }
+
+    /// <summary>Pixels merged from per-image runs on disk (see <see cref="PixelScoresBuilder"/>), which this then owns.</summary>
+    internal PixelScores(PixelRuns runs, double[] inverseRegionSize, long anomalousPixels, long normalPixels, int imageCount,
+        EvaluationResolution resolution)
+    {
+        (_sorted, _runs, _inverseRegionSize) = (runs, runs, inverseRegionSize);
+        (RegionCount, AnomalousPixels, NormalPixels, ImageCount, Resolution) = (inverseRegionSize.Length - 1, anomalousPixels, normalPixels, imageCount, resolution);
+    }
+
+    /// <summary>A map and its mask at the resolution the pixels are compared at (validated).</summary>
+    internal static (float[] Scores, BinaryMask Mask) Align(ScoreMap map, BinaryMask mask, EvaluationResolution resolution, int index)
+    {
+        if (map is null) throw new ArgumentException($"Anomaly map #{index} is null.", "maps");
+        if (mask is null) throw new ArgumentException($"Mask #{index} is null.", "masks");
+        ThrowIfNotFinite(map, index);
+        return resolution == EvaluationResolution.Model
+            ? (map.Data, ImageOps.Resize(mask, map.Height, map.Width))
+            : ((map.Height == mask.Height && map.Width == mask.Width ? map : map.Resize(mask.Height, mask.Width)).Data, mask);
+    }
+
+    /// <summary>
+    /// Packs one image's pixels into <paramref name="target"/> with their region label local to the image (0 = normal,
+    /// 1..R = 8-connected component) and returns the regions' sizes.
+    /// </summary>
+    internal static int[] Pack(float[] scores, BinaryMask mask, Span<ulong> target)
+    {
+        if (!mask.Data.AsSpan().Contains(true)) // good image: no labelling needed
+        {
+            for (int j = 0; j < scores.Length; j++) target[j] = RankedScores.Pack(scores[j], 0);
+            return [];
+        }
+        var labels = ConnectedComponents.Label(mask, out int count);
+        var sizes = new int[count];
+        for (int j = 0; j < scores.Length; j++)
+        {
+            int l = labels[j];
+            if (l != 0) sizes[l - 1]++;
+            target[j] = RankedScores.Pack(scores[j], (uint)l);
+        }
+        return sizes;
     }
 
     /// <summary>Which resolution the pixels were compared at.</summary>
@@ -173,7 +195,7 @@ public sealed class PixelScores
         RequireAnomalous("AU-PRO");
         RequireNormal("AU-PRO");
         var v = new ProVisitor(_inverseRegionSize, NormalPixels, RegionCount, fprLimit, curve);
-        RankedScores.Sweep(_sorted, ref v);
+        _sorted.Sweep(ref v);
         return v;
     }
 
@@ -194,6 +216,9 @@ public sealed class PixelScores
             return !Area.Done;
         }
     }
+
+    /// <summary>Deletes the temporary files of pixels kept on disk (nothing to do for pixels in memory).</summary>
+    public void Dispose() => _runs?.Dispose();
 
     private void RequireAnomalous(string metric)
     {

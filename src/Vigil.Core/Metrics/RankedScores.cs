@@ -21,7 +21,7 @@ internal static class RankedScores
         return (bits & 0x8000_0000u) != 0 ? ~bits : bits | 0x8000_0000u;
     }
 
-    private static float FromOrderedBits(uint key) =>
+    internal static float FromOrderedBits(uint key) =>
         BitConverter.UInt32BitsToSingle((key & 0x8000_0000u) != 0 ? key & 0x7FFF_FFFFu : ~key);
 
     /// <summary>
@@ -115,6 +115,21 @@ internal static class RankedScores
             if (!visitor.OnThreshold(FromOrderedBits((uint)high), positives, last - i - positives)) return;
         }
     }
+}
+
+/// <summary>
+/// Keys sorted by score that can be walked like <see cref="RankedScores.Sweep{T}"/>: an array in memory
+/// (<see cref="SortedArray"/>) or per-image runs merged from disk (<see cref="PixelRuns"/>).
+/// </summary>
+internal interface ISortedKeys
+{
+    void Sweep<T>(ref T visitor) where T : struct, ISweepVisitor;
+}
+
+/// <summary>A key array sorted by <see cref="RankedScores.SortByScore"/>.</summary>
+internal sealed class SortedArray(ulong[] sorted) : ISortedKeys
+{
+    public void Sweep<T>(ref T visitor) where T : struct, ISweepVisitor => RankedScores.Sweep(sorted, ref visitor);
 }
 
 /// <summary>Callback of <see cref="RankedScores.Sweep{T}"/>; a struct so the JIT inlines it into the loop.</summary>

@@ -3,36 +3,36 @@ namespace Vigil.Metrics;
 /// <summary>The best F1 over all thresholds and the threshold that reaches it (predict anomalous when score &gt;= Threshold).</summary>
 public readonly record struct F1Max(double F1, float Threshold);
 
-/// <summary>AUROC, AP and F1-max over a sorted key array (see <see cref="RankedScores"/>); shared by image and pixel level.</summary>
+/// <summary>AUROC, AP and F1-max over keys sorted by score (see <see cref="RankedScores"/>); shared by image and pixel level.</summary>
 internal static class RankingMetrics
 {
-    public static double Auroc(ulong[] sorted, long positives, long negatives)
+    public static double Auroc(ISortedKeys sorted, long positives, long negatives)
     {
         var v = new AurocVisitor();
-        RankedScores.Sweep(sorted, ref v);
+        sorted.Sweep(ref v);
         // Integer trapezoid sums are exact in double up to 2^53; divide once at the end.
         return v.TwiceArea / (2.0 * positives * negatives);
     }
 
-    public static double AveragePrecision(ulong[] sorted, long positives)
+    public static double AveragePrecision(ISortedKeys sorted, long positives)
     {
         var v = new ApVisitor();
-        RankedScores.Sweep(sorted, ref v);
+        sorted.Sweep(ref v);
         return v.Sum / positives;
     }
 
-    public static F1Max F1Max(ulong[] sorted, long positives)
+    public static F1Max F1Max(ISortedKeys sorted, long positives)
     {
         var v = new F1Visitor { Positives = positives, BestDenominator = 1 };
-        RankedScores.Sweep(sorted, ref v);
+        sorted.Sweep(ref v);
         return new F1Max(2.0 * v.BestTp / v.BestDenominator, v.BestThreshold);
     }
 
     /// <summary>The ROC points (FPR, TPR) that <see cref="Auroc"/> integrates, from (0, 0), thinned by <paramref name="step"/> (0 keeps every point).</summary>
-    public static Curve RocCurve(ulong[] sorted, long positives, long negatives, double step)
+    public static Curve RocCurve(ISortedKeys sorted, long positives, long negatives, double step)
     {
         var v = new RocCurveVisitor(new CurveBuilder(step), positives, negatives);
-        RankedScores.Sweep(sorted, ref v);
+        sorted.Sweep(ref v);
         return v.Curve.Build();
     }
 
@@ -40,10 +40,10 @@ internal static class RankingMetrics
     /// The (recall, precision) point of every distinct threshold, in the order <see cref="AveragePrecision"/> sums them,
     /// up to the first point of full recall (as sklearn precision_recall_curve; later points add nothing to AP).
     /// </summary>
-    public static Curve PrecisionRecallCurve(ulong[] sorted, long positives)
+    public static Curve PrecisionRecallCurve(ISortedKeys sorted, long positives)
     {
         var v = new PrCurveVisitor(new CurveBuilder(0, startAtOrigin: false), positives);
-        RankedScores.Sweep(sorted, ref v);
+        sorted.Sweep(ref v);
         return v.Curve.Build();
     }
 
