@@ -18,7 +18,7 @@ public class BenchCommandTests
     private const string Header =
         "model,dataset,category,setting,seed,backbone,random_weights,train,test,image_auroc,image_ap,image_f1_max,pixel_auroc,pixel_ap," +
         "pixel_f1_max,au_pro,pro_fpr_limit,resolution,fit_s,latency_median_ms,latency_p95_ms,throughput_images_per_s,throughput_batch," +
-        "peak_working_set_bytes,state_bytes,model_file_bytes,spec_hash";
+        "peak_working_set_bytes,state_bytes,model_file_bytes,spec_hash,not_applicable";
 
     [Fact]
     public void WritesOneCsvRowPerCellAndARepeatedRunKeepsTheFinishedCells()
@@ -47,6 +47,7 @@ public class BenchCommandTests
             Assert.InRange(double.Parse(row[9], CultureInfo.InvariantCulture), 0, 1); // image AUROC
             Assert.InRange(double.Parse(row[12], CultureInfo.InvariantCulture), 0, 1); // pixel AUROC
             Assert.True(double.Parse(row[19], CultureInfo.InvariantCulture) > 0); // latency
+            Assert.Equal("", row[^1]); // a cell that ran: no "not applicable" reason
         }
 
         using (var store = ResultsStore.Open(null, output))
