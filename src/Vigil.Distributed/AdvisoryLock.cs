@@ -39,6 +39,22 @@ internal sealed class AdvisoryLock : IDisposable
         }
     }
 
-    /// <summary>Closing the session releases the lock.</summary>
-    public void Dispose() => _connection.Dispose();
+    /// <summary>
+    /// Releases the lock before closing the session: the server ends a closed session (and frees its locks) a moment
+    /// after the client has returned, so another session asking at once could still find it held. A lost connection
+    /// has freed it already.
+    /// </summary>
+    public void Dispose()
+    {
+        try
+        {
+            using var command = new NpgsqlCommand("SELECT pg_advisory_unlock_all()", _connection);
+            command.ExecuteNonQuery();
+        }
+        catch (Exception e) when (e is NpgsqlException or InvalidOperationException) { } // the session is gone, and its lock with it
+        finally
+        {
+            _connection.Dispose();
+        }
+    }
 }
