@@ -175,11 +175,6 @@ public sealed class DneDetector : FrozenFeatureDetector
             : detector._mean is not null && (detector._mean.shape[0] != d || !detector._precision!.shape.SequenceEqual([d, d]))
                 ? "the DNE scoring Gaussian does not match the task statistics"
             : null;
-        if (problem != null)
-        {
-            detector.DisposeState(); // the caller disposes the extractor it resolved
-            throw archive.Corrupt(problem);
-        }
-        return detector;
+        return Checked(detector, archive, problem);
     }
 }

@@ -103,6 +103,17 @@ public abstract class FrozenFeatureDetector : IDetector
             throw new VigilInputException($"{Model} needs at least {Counted.Of(minimum, "training image")}; got {train.Count}. Add normal training images.");
     }
 
+    /// <summary>
+    /// The end of a Restore: <paramref name="detector"/> when its state passed the checks, else its state freed and the
+    /// file reported corrupt with <paramref name="problem"/> (the caller disposes the extractor it resolved).
+    /// </summary>
+    protected static TDetector Checked<TDetector>(TDetector detector, ModelArchiveReader archive, string? problem) where TDetector : FrozenFeatureDetector
+    {
+        if (problem is null) return detector;
+        detector.DisposeState();
+        throw archive.Corrupt(problem);
+    }
+
     /// <summary>Frees the fitted tensors (the extractor stays).</summary>
     protected virtual void DisposeState()
     {

@@ -204,11 +204,8 @@ public sealed class PadimDetector : FrozenFeatureDetector
                 ? "the PaDiM running statistics do not match the model's shape"
             : null;
         if (problem != null)
-        {
-            detector.DisposeState(); // the caller disposes the extractor it resolved
             foreach (var t in new[] { count, runningMean, scatter }) t?.Dispose();
-            throw archive.Corrupt(problem);
-        }
+        Checked(detector, archive, problem);
         if (count is not null)
         {
             detector._sampleCount = count;

@@ -324,11 +324,6 @@ public sealed class PatchCoreDetector : FrozenFeatureDetector, IMemoryBankDetect
             : (detector.Options.BankCap is null) != (detector._offered is null) || (detector._offered is not null && detector._offered.shape[0] != 1)
                 ? "the count of offered patches does not match the bank cap in the options"
             : null;
-        if (problem != null)
-        {
-            detector.DisposeState(); // the caller disposes the extractor it resolved
-            throw archive.Corrupt(problem);
-        }
-        return detector;
+        return Checked(detector, archive, problem);
     }
 }

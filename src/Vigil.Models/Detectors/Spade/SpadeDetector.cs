@@ -121,11 +121,7 @@ public sealed class SpadeDetector : FrozenFeatureDetector, IMemoryBankDetector
         var detector = new SpadeDetector(extractor, options);
         detector._global = archive.ReadTensor(GlobalTensor, 2);
         detector._pyramid = options.PyramidLayers.Select(layer => archive.ReadTensor(PyramidTensor(layer), 3)).ToArray();
-        if (detector._pyramid.Any(p => p.shape[0] != detector._global.shape[0]))
-        {
-            detector.DisposeState(); // the caller disposes the extractor it resolved
-            throw archive.Corrupt("the SPADE global and pyramid features hold different numbers of training images");
-        }
-        return detector;
+        return Checked(detector, archive, detector._pyramid.Any(p => p.shape[0] != detector._global.shape[0])
+            ? "the SPADE global and pyramid features hold different numbers of training images" : null);
     }
 }
