@@ -1,10 +1,10 @@
-using Vigil.Detectors.Options;
+using Vigil.Detectors.Trained;
 using Vigil.Training;
 
 namespace Vigil.Detectors.CFlow;
 
 /// <summary>CFlow-AD settings; defaults follow the official code (gudovskiy/cflow-ad, config.py, main.py, train.py).</summary>
-public sealed record CFlowOptions : GradientTrainingOptions
+public sealed record CFlowOptions : ConditionalFlowOptions
 {
     public CFlowOptions()
     {
@@ -24,33 +24,5 @@ public sealed record CFlowOptions : GradientTrainingOptions
         WarmupFrom = 0.1;
     }
 
-    [Option("layers", "Backbone layers, one decoder each (pool_layers=3: layer2, layer3, layer4 of a ResNet).")]
-    public IReadOnlyList<string> Layers { get; init; } = ["layer2", "layer3", "layer4"];
-
-    [Option("coupling_blocks", "Conditional coupling blocks per decoder (-cb, 8).")]
-    public int CouplingBlocks { get; init; } = 8;
-
-    [Option("clamp_alpha", "Soft clamping of the coupling's log-scale (1.9).")]
-    public double ClampAlpha { get; init; } = 1.9;
-
-    [Option("condition_vec", "Channels of the 2D positional encoding the decoders are conditioned on (128; a multiple of 4).")]
-    public int ConditionChannels { get; init; } = 128;
-
-    [Option("fiber_batch", "Feature vectors (positions) per optimizer step, drawn at random from a batch's positions (N = 256).")]
-    public int FiberBatch { get; init; } = 256;
-
-    [Option("sigma", "σ (network-input pixels) of a Gaussian smoothing of the map; 0 = none, as the official code.")]
-    public double MapSigma { get; init; }
-
-    public override void Validate()
-    {
-        base.Validate();
-        if (Layers.Count == 0) throw new VigilInputException("CFlow needs at least one layer (layer2+layer3+layer4 in the official code).");
-        if (CouplingBlocks < 1) throw new VigilInputException($"CFlow coupling_blocks={CouplingBlocks} must be at least 1 (8 in the official code).");
-        if (!(ClampAlpha > 0)) throw new VigilInputException($"CFlow clamp_alpha={ClampAlpha} must be positive (1.9 in the official code).");
-        if (ConditionChannels <= 0 || ConditionChannels % 4 != 0)
-            throw new VigilInputException($"CFlow condition_vec={ConditionChannels} must be a positive multiple of 4 (128 in the official code).");
-        if (FiberBatch < 1) throw new VigilInputException($"CFlow fiber_batch={FiberBatch} must be at least 1 (256 in the official code).");
-        if (MapSigma < 0) throw new VigilInputException($"CFlow sigma={MapSigma} must not be negative (0 = no smoothing).");
-    }
+    protected override string Method => "CFlow";
 }
