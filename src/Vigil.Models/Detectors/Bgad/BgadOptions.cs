@@ -1,6 +1,5 @@
 using Vigil.Detectors.Options;
 using Vigil.Detectors.Trained;
-using Vigil.Training;
 
 namespace Vigil.Detectors.Bgad;
 
@@ -12,18 +11,7 @@ public sealed record BgadOptions : ConditionalFlowOptions
 {
     public BgadOptions()
     {
-        // config.py: 25 meta-epochs of 8 sub-epochs (a sub-epoch is one pass over the loader), batch 32, Adam lr 2e-4;
-        // utils/model_utils.py: the cosine schedule and warm-up of CFlow (lr_cosine, lr_warm_epochs 2, lr_decay_rate 0.1).
-        Epochs = 25 * 8;
-        BatchSize = 32;
-        Optimizer = OptimizerKind.Adam;
-        LearningRate = 2e-4;
-        Schedule = ScheduleKind.Cosine;
-        MinLearningRate = 1e-3;
-        CosineEvery = 8;
-        CosineFromStart = true;
-        WarmupEpochs = 2 * 8;
-        WarmupFrom = 0.1;
+        // config.py and utils/model_utils.py: CFlow's schedule (ConditionalFlowOptions).
         // timm features_only out_indices [1, 2, 3]: the strides 4, 8, 16 maps (a ResNet's layer1..layer3); bgad_fas_train_engine.py N_batch 4096.
         Layers = ["layer1", "layer2", "layer3"];
         FiberBatch = 4096;

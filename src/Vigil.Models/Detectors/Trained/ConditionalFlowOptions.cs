@@ -9,6 +9,25 @@ namespace Vigil.Detectors.Trained;
 /// </summary>
 public abstract record ConditionalFlowOptions : GradientTrainingOptions
 {
+    protected ConditionalFlowOptions()
+    {
+        // CFlow's config.py (BGAD's keeps it): 25 meta-epochs of 8 sub-epochs (a sub-epoch is one pass over the loader),
+        // batch 32, Adam lr 2e-4.
+        Epochs = 25 * 8;
+        BatchSize = 32;
+        Optimizer = OptimizerKind.Adam;
+        LearningRate = 2e-4;
+        // main.py + utils.py: cosine from lr to lr · 0.1³ over the 25 meta-epochs, set once per meta-epoch
+        // (adjust_learning_rate), and a per-step linear warm-up over the first 2 meta-epochs from lr / 10 to the cosine's
+        // value at meta-epoch 2 (warmup_learning_rate).
+        Schedule = ScheduleKind.Cosine;
+        MinLearningRate = 1e-3;
+        CosineEvery = 8;
+        CosineFromStart = true;
+        WarmupEpochs = 2 * 8;
+        WarmupFrom = 0.1;
+    }
+
     /// <summary>The method's name in error messages.</summary>
     protected abstract string Method { get; }
 

@@ -19,14 +19,12 @@ public sealed class BgadTests : IDisposable
 {
     // A tiny schedule: 4 epochs (the first on normal images only) of batches of 4 at 128 × 128, fibre batches of 256.
     private const string Quick = "bgad:epochs=4,batch=4,warmup=1,cosine_every=1,normal_epochs=1,fiber_batch=256";
-    private readonly SyntheticTextures _data = new(seed: 11, trainCount: 12, testNormalCount: 8, testDefectiveCount: 12);
+    private readonly LabelledTextures _data = new();
 
-    private IReadOnlyList<Sample> Labelled => _data.Test.Where(s => s.IsAnomalous).Take(6).ToList();
-    private IReadOnlyList<Sample> Test => _data.Test.Except(Labelled).ToList();
-    private TrainingData Supervised => new(_data.Train) { Anomalies = Labelled };
-
-    private static IBackboneProvider Backbone =>
-        new BackboneChoice("resnet18_imagenet", WeightSource.Pretrained, new FeatureExtractorOptions { Resize = 128 });
+    private IReadOnlyList<Sample> Labelled => _data.Labelled;
+    private IReadOnlyList<Sample> Test => _data.Test;
+    private TrainingData Supervised => _data.Supervised;
+    private static IBackboneProvider Backbone => LabelledTextures.Backbone;
 
     // Normal log-likelihoods [-5, -1, -3, -2, -4] / 10; abnormal [-2, -6, -4.5] / 10.
     private static Tensor Normal => tensor(new[] { -5f, -1f, -3f, -2f, -4f });
@@ -90,30 +88,7 @@ public sealed class BgadTests : IDisposable
     }
 
     [Fact]
-    public void SavesAndLoadsAndRepeatsWithTheSameSeed()
-    {
-        var model = DetectorRegistry.Parse(Quick);
-        using var first = model.CreateTrainer().Fit(Supervised, new TrainingContext(4, Backbone));
-        using var second = model.CreateTrainer().Fit(Supervised, new TrainingContext(4, Backbone));
-        var path = Path.Combine(Path.GetTempPath(), $"vigil-bgad-{Guid.NewGuid():N}.vgl");
-        try
-        {
-            first.Save(path);
-            using var loaded = DetectorTesting.Load(path, reference => Backbone.Open(reference.Layers));
-            foreach (var sample in Test.Take(2).Concat(Test.TakeLast(2)))
-            {
-                var image = sample.LoadImage();
-                var expected = first.Predict(image);
-                Assert.Equal(expected.Score, second.Predict(image).Score);
-                Assert.Equal(expected.Map.Data, second.Predict(image).Map.Data);
-                Assert.Equal(expected.Score, loaded.Predict(image).Score, 1e-5f * Math.Max(1f, Math.Abs(expected.Score)));
-            }
-        }
-        finally
-        {
-            File.Delete(path);
-        }
-    }
+    public void SavesAndLoadsAndRepeatsWithTheSameSeed() => _data.AssertSavesLoadsAndRepeats(Quick);
 
     [Fact]
     public void RefusesLabelledAnomaliesWithoutMasksNamingTheImage()
