@@ -3,6 +3,7 @@ using Vigil.Detectors.Cfa;
 using Vigil.Detectors.CFlow;
 using Vigil.Detectors.DevNet;
 using Vigil.Detectors.Dne;
+using Vigil.Detectors.Draem;
 using Vigil.Detectors.FastFlow;
 using Vigil.Detectors.Options;
 using Vigil.Detectors.Padim;
@@ -36,6 +37,7 @@ public static class DetectorRegistry
         new CfaModule(),
         new DevNetModule(),
         new DneModule(),
+        new DraemModule(),
     ];
 
     private static readonly List<IDetectorModule> Modules = [.. BuiltIn];
