@@ -4,6 +4,7 @@ using Vigil.Detectors.Cfa;
 using Vigil.Detectors.CFlow;
 using Vigil.Detectors.DevNet;
 using Vigil.Detectors.Dne;
+using Vigil.Detectors.Draem;
 using Vigil.Detectors.FastFlow;
 using Vigil.Detectors.Options;
 using Vigil.Detectors.Padim;
@@ -38,6 +39,7 @@ public static class DetectorRegistry
         new DevNetModule(),
         new BgadModule(),
         new DneModule(),
+        new DraemModule(),
     ];
 
     private static readonly List<IDetectorModule> Modules = [.. BuiltIn];

@@ -15,6 +15,9 @@ public enum ScheduleKind
 
     /// <summary>Cosine annealing from the learning rate to 0 over the epochs after warm-up.</summary>
     Cosine,
+
+    /// <summary>Multiplied by gamma at each milestone (a fraction of the epochs), as torch's MultiStepLR stepped per epoch.</summary>
+    MultiStep,
 }
 
 /// <summary>Which weights a finished training keeps.</summary>
@@ -73,6 +76,20 @@ public abstract record GradientTrainingOptions : IDetectorOptions
     [Option("gamma", "With the step schedule: the factor.")]
     public double Gamma { get; init; } = 0.1;
 
+    /// <summary>
+    /// With the multistep schedule: the epochs, as fractions of all epochs, at which the rate is multiplied by gamma;
+    /// an option only of the detectors whose reference code uses that schedule (DRAEM), so the other detectors' option
+    /// sets (and cell identities) stay as they are.
+    /// </summary>
+    public virtual string Milestones { get; init; } = "";
+
+    /// <summary>The epochs <see cref="Milestones"/> names: ⌈fraction · epochs⌉ each, in order.</summary>
+    public IReadOnlyList<int> MilestoneEpochs => Milestones.Split('+', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+        .Select(text => double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double f) && f is > 0 and < 1
+            ? (int)Math.Ceiling(f * Epochs - 1e-9)
+            : throw new VigilInputException($"Milestone '{text}' must be a fraction of the epochs in (0, 1), milestones joined with '+' (e.g. 0.8+0.9)."))
+        .Order().ToArray();
+
     [Option("warmup", "Epochs of linear warm-up, per step, from warmup_from · lr to the schedule's rate at the warm-up's end.")]
     public int WarmupEpochs { get; init; }
 
@@ -129,5 +146,7 @@ public abstract record GradientTrainingOptions : IDetectorOptions
         if (Patience < 1) throw new VigilInputException($"patience={Patience} must be at least 1, or none.");
         if (CheckpointEvery < 1) throw new VigilInputException($"checkpoint_every={CheckpointEvery} must be at least 1.");
         _ = Augmentations;
+        if (Schedule == ScheduleKind.MultiStep && MilestoneEpochs.Count == 0)
+            throw new VigilInputException("The multistep schedule needs milestones (fractions of the epochs joined with '+', e.g. milestones=0.8+0.9).");
     }
 }

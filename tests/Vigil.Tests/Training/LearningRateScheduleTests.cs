@@ -58,4 +58,23 @@ public class LearningRateScheduleTests
     [InlineData("cosine_every=-1", "cosine_every")]
     public void BadScheduleOptionsAreClearErrors(string option, string key) =>
         Assert.Contains(key, Assert.Throws<VigilInputException>(() => Vigil.Registry.DetectorRegistry.Parse("stpm:" + option)).Message);
+
+    /// <summary>
+    /// torch's MultiStepLR([0.8·700, 0.9·700], gamma 0.2) stepped per epoch, as DRAEM's train_DRAEM.py: epochs 0 … 559
+    /// at lr, 560 … 629 at 0.2·lr, 630 … 699 at 0.04·lr.
+    /// </summary>
+    [Fact]
+    public void MultiStepMultipliesByGammaAtEachMilestone()
+    {
+        var options = new Vigil.Detectors.Draem.DraemOptions { LearningRate = 1 };
+        Assert.Equal([560, 630], options.MilestoneEpochs);
+        Assert.Equal(1, LearningRateSchedule.At(options, 559, 0.99), 12);
+        Assert.Equal(0.2, LearningRateSchedule.At(options, 560, 0), 12);
+        Assert.Equal(0.2, LearningRateSchedule.At(options, 629, 0.5), 12);
+        Assert.Equal(0.04, LearningRateSchedule.At(options, 630, 0), 12);
+        Assert.Equal(0.04, LearningRateSchedule.At(options, 699, 0.9), 12);
+        Assert.Equal([48, 54], (options with { Epochs = 60 }).MilestoneEpochs); // the cpu variant: ⌈0.8·60⌉, ⌈0.9·60⌉
+        Assert.Contains("milestone", Assert.Throws<VigilInputException>(() => Vigil.Registry.DetectorRegistry.Parse("draem:milestones=0.8+1.5")).Message,
+            StringComparison.OrdinalIgnoreCase);
+    }
 }

@@ -21,7 +21,8 @@ public interface ITrainedDetector : IDetector
 
 /// <summary>
 /// Common shell of the detectors that train networks on top of a frozen pretrained backbone (STPM's student, Reverse
-/// Distillation's bottleneck and decoder, FastFlow's and CFlow's flows): owns the feature extractor and the trained
+/// Distillation's bottleneck and decoder, FastFlow's and CFlow's flows), or without one (DRAEM's two networks, trained
+/// from scratch on the preprocessed images): owns the feature extractor, if any, and the trained
 /// modules (and disposes them), is the <see cref="ITrainableNetwork"/> that <see cref="GradientTrainer"/> trains, turns
 /// a batch's grid maps into anomaly maps at each image's size, and saves every trained module's state by name.
 /// </summary>
@@ -29,9 +30,22 @@ public abstract class TrainedDetector : ITrainedDetector, ITrainableNetwork
 {
     private const string TrainingEntry = "training";
 
+    private readonly IFeatureExtractor? _extractor;
+
     protected TrainedDetector(IFeatureExtractor extractor, GradientTrainingOptions options)
+        : this(extractor ?? throw new ArgumentNullException(nameof(extractor)), extractor.Preprocessing, options)
     {
-        Extractor = extractor ?? throw new ArgumentNullException(nameof(extractor));
+    }
+
+    /// <summary>A detector that brings its own networks (DRAEM): no frozen backbone; images reach them through <paramref name="preprocessing"/>.</summary>
+    protected TrainedDetector(Preprocessing preprocessing, GradientTrainingOptions options) : this(null, preprocessing, options)
+    {
+    }
+
+    private TrainedDetector(IFeatureExtractor? extractor, Preprocessing preprocessing, GradientTrainingOptions options)
+    {
+        _extractor = extractor;
+        Preprocessing = preprocessing;
         options.Validate();
         Options = options;
         TorchThreads.Configure();
@@ -40,10 +54,11 @@ public abstract class TrainedDetector : ITrainedDetector, ITrainableNetwork
     public abstract string Model { get; }
     public IDetectorOptions Options { get; }
 
-    /// <summary>The frozen backbone; owned by the detector.</summary>
-    public IFeatureExtractor Extractor { get; }
+    /// <summary>The frozen backbone; owned by the detector. A detector without one (<see cref="Backbone"/> null) has none to give.</summary>
+    public IFeatureExtractor Extractor => _extractor ?? throw new InvalidOperationException($"{Model} has no frozen backbone.");
 
-    public BackboneReference Backbone => BackboneReference.Of(Extractor);
+    /// <summary>The frozen backbone's reference; null for a detector that brings its own networks.</summary>
+    public BackboneReference? Backbone => _extractor is null ? null : BackboneReference.Of(_extractor);
 
     public TrainingLog? Training { get; internal set; }
 
@@ -51,12 +66,15 @@ public abstract class TrainedDetector : ITrainedDetector, ITrainableNetwork
 
     public virtual IReadOnlyDictionary<string, OptimizerSettings> OwnOptimizers => new Dictionary<string, OptimizerSettings>();
 
-    public Preprocessing Preprocessing => Extractor.Preprocessing;
+    public Preprocessing Preprocessing { get; }
 
     public abstract bool NeedsImages { get; }
 
-    /// <summary>The backbone's layers, unless the network's frozen part goes further (SimpleNet: the aggregated patch features, cached once).</summary>
-    public virtual IReadOnlyList<Tensor> Frozen(IReadOnlyList<ImageTensor> images) => Extractor.Extract(images);
+    /// <summary>
+    /// The backbone's layers, unless the network's frozen part goes further (SimpleNet: the aggregated patch features,
+    /// cached once); none without a backbone.
+    /// </summary>
+    public virtual IReadOnlyList<Tensor> Frozen(IReadOnlyList<ImageTensor> images) => _extractor?.Extract(images) ?? [];
 
     public abstract Tensor Loss(Tensor? images, IReadOnlyList<Tensor> frozen, Generator generator);
 
@@ -151,7 +169,7 @@ public abstract class TrainedDetector : ITrainedDetector, ITrainableNetwork
     public void Dispose()
     {
         foreach (var (_, module) in Trained) module.Dispose();
-        Extractor.Dispose();
+        _extractor?.Dispose();
         GC.SuppressFinalize(this);
     }
 }

@@ -15,23 +15,39 @@ public interface IGradientTrainer : IDetectorTrainer
 
 /// <summary>
 /// The trainer of the detectors built on <see cref="TrainedDetector"/>: opens the run's backbone with the layers the
-/// detector reads, builds the detector's networks from the seed, and trains them with <see cref="GradientTrainer"/>.
+/// detector reads (none for a detector that brings its own networks), builds the detector's networks from the seed,
+/// and trains them with <see cref="GradientTrainer"/>.
 /// </summary>
-public sealed class TrainedDetectorTrainer<TDetector>(GradientTrainingOptions options, IReadOnlyList<string> layers, Func<IFeatureExtractor, long, TDetector> create)
-    : IGradientTrainer where TDetector : TrainedDetector
+public sealed class TrainedDetectorTrainer<TDetector> : IGradientTrainer where TDetector : TrainedDetector
 {
-    public GradientTrainingOptions Options => options;
+    private readonly GradientTrainingOptions _options;
+    private readonly Func<IBackboneProvider, long, TDetector> _create;
 
-    public TrainedDetector Create(IBackboneProvider backbone, long seed)
+    public TrainedDetectorTrainer(GradientTrainingOptions options, IReadOnlyList<string> layers, Func<IFeatureExtractor, long, TDetector> create)
     {
-        var extractor = backbone.Open(layers);
-        try { return create(extractor, seed); }
-        catch
+        _options = options;
+        _create = (backbone, seed) =>
         {
-            extractor.Dispose();
-            throw;
-        }
+            var extractor = backbone.Open(layers);
+            try { return create(extractor, seed); }
+            catch
+            {
+                extractor.Dispose();
+                throw;
+            }
+        };
     }
+
+    /// <summary>A detector without a frozen backbone (DRAEM): the run's backbone is not opened.</summary>
+    public TrainedDetectorTrainer(GradientTrainingOptions options, Func<long, TDetector> create)
+    {
+        _options = options;
+        _create = (_, seed) => create(seed);
+    }
+
+    public GradientTrainingOptions Options => _options;
+
+    public TrainedDetector Create(IBackboneProvider backbone, long seed) => _create(backbone, seed);
 
     public IDetector Fit(TrainingData data, TrainingContext context)
     {
@@ -43,8 +59,8 @@ public sealed class TrainedDetectorTrainer<TDetector>(GradientTrainingOptions op
                 throw new VigilInputException($"{detector.Model} learns from labelled anomalies and was given none: run it in the supervised setting " +
                     "(-s supervised:n=10, vigil train --setting supervised:n=10). The unsupervised, few-shot and noisy settings give no labelled anomalies.");
             // The run's identity for checkpoints: which model, all its options, and the exact backbone.
-            string run = $"{detector.Model} {OptionSchema.For(options.GetType()).ToJson(options).ToJsonString()} {detector.Backbone.ToJson().ToJsonString()}";
-            detector.Training = new GradientTrainer(options).Run(detector, data, context, run);
+            string run = $"{detector.Model} {OptionSchema.For(_options.GetType()).ToJson(_options).ToJsonString()} {detector.Backbone?.ToJson().ToJsonString() ?? "(its own networks)"}";
+            detector.Training = new GradientTrainer(_options).Run(detector, data, context, run);
             return detector;
         }
         catch
