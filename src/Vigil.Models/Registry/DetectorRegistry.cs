@@ -1,6 +1,7 @@
 using Vigil.Detectors;
 using Vigil.Detectors.Cfa;
 using Vigil.Detectors.CFlow;
+using Vigil.Detectors.CutPaste;
 using Vigil.Detectors.DevNet;
 using Vigil.Detectors.Dne;
 using Vigil.Detectors.FastFlow;
@@ -36,6 +37,7 @@ public static class DetectorRegistry
         new CfaModule(),
         new DevNetModule(),
         new DneModule(),
+        new CutPasteModule(),
     ];
 
     private static readonly List<IDetectorModule> Modules = [.. BuiltIn];

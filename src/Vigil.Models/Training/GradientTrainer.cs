@@ -61,14 +61,17 @@ public sealed class GradientTrainer(GradientTrainingOptions options)
             SetTraining(network, false);
             using (no_grad()) network.StartTraining(AsGiven(trainInputs, train.Count, context.Cancel));
         }
-        int stepsPerEpoch = supervised?.StepsPerEpoch ?? (train.Count + options.BatchSize - 1) / options.BatchSize;
+        int stepsPerEpoch = supervised?.StepsPerEpoch ?? network.BatchesPerEpoch ?? (train.Count + options.BatchSize - 1) / options.BatchSize;
         int totalSteps = stepsPerEpoch * options.Epochs;
 
         while (loop.Epoch < options.Epochs && loop.StopReason is null)
         {
             SetTraining(network, true);
-            var order = supervised is null ? Enumerable.Range(0, train.Count).ToArray() : BalancedOrder(train.Count, data.Anomalies.Count, stepsPerEpoch, loop.Epoch, seed);
-            if (supervised is null) SeededRandom.Shuffle(order, SeededRandom.Derive(SeededRandom.Derive(seed, "order"), loop.Epoch));
+            ulong orderSeed = SeededRandom.Derive(SeededRandom.Derive(seed, "order"), loop.Epoch);
+            var order = supervised is not null ? BalancedOrder(train.Count, data.Anomalies.Count, stepsPerEpoch, loop.Epoch, seed)
+                : network.BatchesPerEpoch is not null ? Cycle(train.Count, orderSeed).Take(stepsPerEpoch * options.BatchSize).ToArray()
+                : Enumerable.Range(0, train.Count).ToArray();
+            if (supervised is null && network.BatchesPerEpoch is null) SeededRandom.Shuffle(order, orderSeed);
             var clock = Stopwatch.StartNew();
             double lr = 0;
             for (; loop.Step < stepsPerEpoch; loop.Step++)
@@ -129,15 +132,16 @@ public sealed class GradientTrainer(GradientTrainingOptions options)
             order[k] = takeNormal ? source.Current : normals + source.Current;
         }
         return order;
+    }
 
-        static IEnumerable<int> Cycle(int count, ulong seed)
+    /// <summary>0 … <paramref name="count"/> − 1 in seeded permutations one after another, without end.</summary>
+    private static IEnumerable<int> Cycle(int count, ulong seed)
+    {
+        for (long round = 0; ; round++)
         {
-            for (long round = 0; ; round++)
-            {
-                var permutation = Enumerable.Range(0, count).ToArray();
-                SeededRandom.Shuffle(permutation, SeededRandom.Derive(seed, round));
-                foreach (int i in permutation) yield return i;
-            }
+            var permutation = Enumerable.Range(0, count).ToArray();
+            SeededRandom.Shuffle(permutation, SeededRandom.Derive(seed, round));
+            foreach (int i in permutation) yield return i;
         }
     }
 

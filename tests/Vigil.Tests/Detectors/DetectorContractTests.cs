@@ -36,6 +36,7 @@ public class DetectorContractTests(TexturesFixture fixture) : IClassFixture<Text
         ["cflow"] = "cflow:epochs=4,batch=4,warmup=1,cosine_every=1,fiber_batch=64",
         ["cfa"] = "cfa:epochs=20,batch=4,lr=0.01",
         ["dne"] = "dne:batch=5", // already fast; batches of 5 make a task's embeddings span several extraction batches
+        ["cutpaste"] = "cutpaste:epochs=2,steps=2,batch=4,head_layers=1,head_width=32,embedding=16",
     };
 
     [Theory]
