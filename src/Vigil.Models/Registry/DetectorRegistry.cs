@@ -1,4 +1,5 @@
 using Vigil.Detectors;
+using Vigil.Detectors.Bgad;
 using Vigil.Detectors.Cfa;
 using Vigil.Detectors.CFlow;
 using Vigil.Detectors.CutPaste;
@@ -36,6 +37,7 @@ public static class DetectorRegistry
         new CFlowModule(),
         new CfaModule(),
         new DevNetModule(),
+        new BgadModule(),
         new DneModule(),
         new CutPasteModule(),
     ];

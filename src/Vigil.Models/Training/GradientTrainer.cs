@@ -30,7 +30,7 @@ public sealed class GradientTrainer(GradientTrainingOptions options)
     /// <summary>
     /// Trains <paramref name="network"/> on <paramref name="data"/>'s normal images (validation: its validation images,
     /// else the options' share of the normal images), and on its labelled anomalies too when the network is an
-    /// <see cref="ISupervisedNetwork"/> (balanced batches). <paramref name="run"/> identifies the run (model, options, backbone)
+    /// <see cref="ISupervisedNetwork"/> (batches as its <see cref="ISupervisedNetwork.Sampling"/> says). <paramref name="run"/> identifies the run (model, options, backbone)
     /// so a checkpoint of another run is never resumed. Leaves the trained modules in eval mode.
     /// </summary>
     public TrainingLog Run(ITrainableNetwork network, TrainingData data, TrainingContext context, string run)
@@ -61,17 +61,16 @@ public sealed class GradientTrainer(GradientTrainingOptions options)
             SetTraining(network, false);
             using (no_grad()) network.StartTraining(AsGiven(trainInputs, train.Count, context.Cancel));
         }
-        int stepsPerEpoch = supervised?.StepsPerEpoch ?? network.BatchesPerEpoch ?? (train.Count + options.BatchSize - 1) / options.BatchSize;
-        int totalSteps = stepsPerEpoch * options.Epochs;
+        var steps = Enumerable.Range(0, options.Epochs).Select(e => StepsIn(network, supervised?.Sampling, e, train.Count, data.Anomalies.Count)).ToArray();
+        // Each step's generator is drawn from (epoch · stride + step): distinct for every step, whatever an epoch's length.
+        int stepStride = steps.Max();
+        int totalSteps = steps.Sum();
 
         while (loop.Epoch < options.Epochs && loop.StopReason is null)
         {
             SetTraining(network, true);
-            ulong orderSeed = SeededRandom.Derive(SeededRandom.Derive(seed, "order"), loop.Epoch);
-            var order = supervised is not null ? BalancedOrder(train.Count, data.Anomalies.Count, stepsPerEpoch, loop.Epoch, seed)
-                : network.BatchesPerEpoch is not null ? Cycle(train.Count, orderSeed).Take(stepsPerEpoch * options.BatchSize).ToArray()
-                : Enumerable.Range(0, train.Count).ToArray();
-            if (supervised is null && network.BatchesPerEpoch is null) SeededRandom.Shuffle(order, orderSeed);
+            int stepsPerEpoch = steps[loop.Epoch];
+            var order = Order(network, supervised?.Sampling, train.Count, data.Anomalies.Count, stepsPerEpoch, loop.Epoch, seed);
             var clock = Stopwatch.StartNew();
             double lr = 0;
             for (; loop.Step < stepsPerEpoch; loop.Step++)
@@ -85,10 +84,10 @@ public sealed class GradientTrainer(GradientTrainingOptions options)
                 lr = LearningRateSchedule.At(options, loop.Epoch, (double)loop.Step / stepsPerEpoch);
                 optimizer.SetRates(lr / options.LearningRate);
                 double loss = TrainStep(network, optimizer, parameters, trainInputs,
-                    order.Skip(loop.Step * options.BatchSize).Take(options.BatchSize).ToArray(), loop, seed, stepsPerEpoch, train.Count);
+                    order.Skip(loop.Step * options.BatchSize).Take(options.BatchSize).ToArray(), loop, seed, stepStride, train.Count);
                 loop.LossSum += loss;
                 loop.LossSteps++;
-                int global = loop.Epoch * stepsPerEpoch + loop.Step + 1;
+                int global = steps.Take(loop.Epoch).Sum() + loop.Step + 1;
                 context.Progress?.Report(new WorkProgress("train", global, totalSteps, Detail(loop, loss)));
             }
             double? validationLoss = validation.Count > 0 ? Validate(network, validationInputs, seed) : null;
@@ -110,6 +109,32 @@ public sealed class GradientTrainer(GradientTrainingOptions options)
         using (no_grad()) network.FinishTraining(AsGiven(trainInputs, train.Count, context.Cancel));
         context.Checkpoints?.Delete();
         return new TrainingLog(options.Epochs, loop.Log, kept, loop.StopReason, loop.Notes, samples.Count, validation.Count, trainInputs.Cached);
+    }
+
+    /// <summary>
+    /// The batches of <paramref name="epoch"/>: a pass over the normal images, the network's fixed number, or what a
+    /// supervised network's sampling says.
+    /// </summary>
+    private int StepsIn(ITrainableNetwork network, SupervisedSampling? sampling, int epoch, int normals, int anomalies) => sampling switch
+    {
+        BalancedSampling balanced => balanced.StepsPerEpoch,
+        PooledSampling pooled => Batches(normals + (epoch < pooled.NormalOnlyEpochs ? 0 : pooled.AnomalyRepeats * anomalies)),
+        _ => network.BatchesPerEpoch ?? Batches(normals),
+    };
+
+    private int Batches(int images) => (images + options.BatchSize - 1) / options.BatchSize;
+
+    /// <summary>The sample indices of <paramref name="epoch"/> in batch order (labelled anomalies from <paramref name="normals"/> on).</summary>
+    private int[] Order(ITrainableNetwork network, SupervisedSampling? sampling, int normals, int anomalies, int steps, int epoch, ulong seed)
+    {
+        if (sampling is BalancedSampling) return BalancedOrder(normals, anomalies, steps, epoch, seed);
+        ulong orderSeed = SeededRandom.Derive(SeededRandom.Derive(seed, "order"), epoch);
+        if (sampling is null && network.BatchesPerEpoch is not null) return Cycle(normals, orderSeed).Take(steps * options.BatchSize).ToArray();
+        var order = sampling is PooledSampling pooled && epoch >= pooled.NormalOnlyEpochs
+            ? [.. Enumerable.Range(0, normals), .. Enumerable.Repeat(0, pooled.AnomalyRepeats).SelectMany(_ => Enumerable.Range(normals, anomalies))]
+            : Enumerable.Range(0, normals).ToArray();
+        SeededRandom.Shuffle(order, orderSeed);
+        return order;
     }
 
     /// <summary>
@@ -150,11 +175,11 @@ public sealed class GradientTrainer(GradientTrainingOptions options)
     /// supervised network's batch is labelled by index: from <paramref name="normals"/> on, the samples are anomalies.
     /// </summary>
     private double TrainStep(ITrainableNetwork network, Optimizers optimizer, IReadOnlyList<TorchSharp.Modules.Parameter> parameters, TrainingInputs inputs,
-        int[] indices, LoopState loop, ulong seed, int stepsPerEpoch, int normals)
+        int[] indices, LoopState loop, ulong seed, int stepStride, int normals)
     {
         using var scope = NewDisposeScope();
         var batch = inputs.Batch(indices, loop.Epoch);
-        using var generator = new Generator(SeededRandom.Derive(SeededRandom.Derive(seed, "step"), (long)loop.Epoch * stepsPerEpoch + loop.Step));
+        using var generator = new Generator(SeededRandom.Derive(SeededRandom.Derive(seed, "step"), (long)loop.Epoch * stepStride + loop.Step));
         double sum = 0;
         int steps = 0;
         Action<Tensor> step = loss =>
@@ -170,8 +195,9 @@ public sealed class GradientTrainer(GradientTrainingOptions options)
             sum += value;
             steps++;
         };
-        if (network is ISupervisedNetwork supervised)
-            step(supervised.Loss(batch.Images, batch.Frozen, tensor(indices.Select(i => i >= normals ? 1f : 0f).ToArray()), generator));
+        // A pooled sampling's first epochs see normal images only, trained as an unsupervised network.
+        if (network is ISupervisedNetwork supervised && !(supervised.Sampling is PooledSampling pooled && loop.Epoch < pooled.NormalOnlyEpochs))
+            supervised.TrainBatch(batch, tensor(indices.Select(i => i >= normals ? 1f : 0f).ToArray()), generator, step);
         else network.TrainBatch(batch.Images, batch.Frozen, generator, step);
         if (steps == 0) throw new InvalidOperationException("The network took no optimizer step on a training batch.");
         return sum / steps;

@@ -6,8 +6,11 @@ using static TorchSharp.torch;
 
 namespace Vigil.Training;
 
-/// <summary>A mini-batch: preprocessed images (when the network reads them) and frozen features per layer.</summary>
-public sealed record TrainingBatch(Tensor? Images, IReadOnlyList<Tensor> Frozen);
+/// <summary>
+/// A mini-batch: preprocessed images (when the network reads them), frozen features per layer, and masks [N, 1, H, W]
+/// (1 = defective) at the network input's size when a supervised network learns from them.
+/// </summary>
+public sealed record TrainingBatch(Tensor? Images, IReadOnlyList<Tensor> Frozen, Tensor? Masks = null);
 
 /// <summary>
 /// The training or validation images of a gradient training as batches. Without augmentation every image gives the
@@ -30,8 +33,10 @@ public sealed class TrainingInputs : IDisposable
     private readonly IReadOnlyList<Sample> _samples;
     private readonly AugmentationKinds _augmentations;
     private readonly ulong _seed;
+    private readonly bool _masks;
     private Tensor? _images;
     private Tensor[]? _frozen;
+    private Tensor? _maskTensor;
 
     private TrainingInputs(ITrainableNetwork network, IReadOnlyList<Sample> samples, AugmentationKinds augmentations, ulong seed)
     {
@@ -39,6 +44,13 @@ public sealed class TrainingInputs : IDisposable
         _samples = samples;
         _augmentations = augmentations;
         _seed = seed;
+        _masks = network is ISupervisedNetwork { NeedsMasks: true };
+        // The augmentations move pixels without moving the mask with them.
+        if (_masks && augmentations != AugmentationKinds.None)
+            throw new VigilInputException("This model learns from the masks of its labelled anomalies and trains without augmentation: set augment=none.");
+        if (_masks && samples.FirstOrDefault(s => s.IsAnomalous && s.Mask is null) is { } unmasked)
+            throw new VigilInputException($"This model learns from the masks of its labelled anomalies, and '{unmasked.SourcePath}' has no mask: " +
+                "give every labelled anomaly its ground-truth mask, or use a model that learns from image labels only (devnet).");
     }
 
     public int Count => _samples.Count;
@@ -66,16 +78,17 @@ public sealed class TrainingInputs : IDisposable
         if (_frozen is not null)
         {
             var index = tensor(indices.Select(i => (long)i).ToArray());
-            return new TrainingBatch(_images?.index_select(0, index), _frozen.Select(f => f.index_select(0, index)).ToArray());
+            return new TrainingBatch(_images?.index_select(0, index), _frozen.Select(f => f.index_select(0, index)).ToArray(), _maskTensor?.index_select(0, index));
         }
         var images = new ImageTensor[indices.Count];
         Parallel.For(0, indices.Count, k => images[k] = Load(indices[k], epoch));
-        return Compute(images);
+        return Compute(images, indices);
     }
 
     private void Cache(long budget, string phase, IProgress<WorkProgress>? progress, CancellationToken cancel)
     {
         var images = new List<Tensor>();
+        var masks = new List<Tensor>();
         var frozen = new List<Tensor[]>();
         long used = 0;
         try
@@ -86,45 +99,70 @@ public sealed class TrainingInputs : IDisposable
                 int count = Math.Min(LoadChunk, _samples.Count - start);
                 var loaded = new ImageTensor[count];
                 Parallel.For(0, count, k => loaded[k] = Load(start + k, epoch: -1));
-                var batch = Compute(loaded);
+                var batch = Compute(loaded, Enumerable.Range(start, count).ToArray());
                 if (batch.Images is not null) images.Add(batch.Images.DetachFromDisposeScope());
+                if (batch.Masks is not null) masks.Add(batch.Masks.DetachFromDisposeScope());
                 frozen.Add(batch.Frozen.Select(f => f.DetachFromDisposeScope()).ToArray());
                 used += Bytes(batch);
                 // Stop caching as soon as the projection over all images exceeds the budget; batches are then computed as drawn.
                 if (used * _samples.Count / (start + count) > budget)
                 {
-                    Free(images, frozen);
+                    Free(images, masks, frozen);
                     return;
                 }
                 progress?.Report(new WorkProgress(phase, start + count, _samples.Count));
             }
-            _images = images.Count == 0 ? null : images.Count == 1 ? images[0] : cat(images, 0).DetachFromDisposeScope();
+            _images = Joined(images);
+            _maskTensor = Joined(masks);
             _frozen = Enumerable.Range(0, frozen[0].Length)
                 .Select(l => frozen.Count == 1 ? frozen[0][l] : cat(frozen.Select(f => f[l]).ToArray(), 0).DetachFromDisposeScope()).ToArray();
-            if (images.Count > 1 || frozen.Count > 1) Free(images, frozen);
+            if (frozen.Count > 1) Free(images, masks, frozen);
         }
         catch
         {
-            Free(images, frozen);
+            Free(images, masks, frozen);
             throw;
         }
     }
 
-    private static long Bytes(TrainingBatch batch) =>
-        (batch.Images is { } i ? i.numel() * i.ElementSize : 0) + batch.Frozen.Sum(f => f.numel() * f.ElementSize);
+    private static Tensor? Joined(List<Tensor> parts) => parts.Count == 0 ? null : parts.Count == 1 ? parts[0] : cat(parts, 0).DetachFromDisposeScope();
 
-    private static void Free(List<Tensor> images, List<Tensor[]> frozen)
+    private static long Bytes(TrainingBatch batch) =>
+        new[] { batch.Images, batch.Masks }.Sum(t => t is null ? 0 : t.numel() * t.ElementSize) + batch.Frozen.Sum(f => f.numel() * f.ElementSize);
+
+    private static void Free(List<Tensor> images, List<Tensor> masks, List<Tensor[]> frozen)
     {
-        foreach (var t in images) t.Dispose();
-        foreach (var t in frozen.SelectMany(f => f)) t.Dispose();
+        foreach (var t in images.Concat(masks).Concat(frozen.SelectMany(f => f))) t.Dispose();
         images.Clear();
+        masks.Clear();
         frozen.Clear();
     }
 
-    private TrainingBatch Compute(IReadOnlyList<ImageTensor> images)
+    /// <summary>The batch of loaded <paramref name="images"/> of samples <paramref name="indices"/>.</summary>
+    private TrainingBatch Compute(IReadOnlyList<ImageTensor> images, IReadOnlyList<int> indices)
     {
         var frozen = _network.Frozen(images);
-        return new TrainingBatch(_network.NeedsImages ? ToBatch(_network.Preprocessing, images) : null, frozen);
+        return new TrainingBatch(_network.NeedsImages ? ToBatch(_network.Preprocessing, images) : null, frozen,
+            _masks ? Masks(indices, images) : null);
+    }
+
+    /// <summary>
+    /// The samples' masks at the network input's size [N, 1, H, W] (1 = defective), geometry as the preprocessing gives
+    /// masks; empty for normal images.
+    /// </summary>
+    private Tensor Masks(IReadOnlyList<int> indices, IReadOnlyList<ImageTensor> images)
+    {
+        var preprocessing = _network.Preprocessing;
+        int h = preprocessing.OutputHeight, w = preprocessing.OutputWidth;
+        var data = new float[indices.Count * h * w];
+        Parallel.For(0, indices.Count, k =>
+        {
+            var sample = _samples[indices[k]];
+            if (!sample.IsAnomalous) return;
+            var mask = preprocessing.ApplyToMask(sample.LoadMask(images[k].Height, images[k].Width));
+            for (int p = 0; p < h * w; p++) data[k * h * w + p] = mask.Data[p] ? 1f : 0f;
+        });
+        return tensor(data, [indices.Count, 1, h, w]);
     }
 
     /// <summary>RGB images preprocessed into one network input tensor [N, 3, H, W].</summary>
@@ -151,6 +189,7 @@ public sealed class TrainingInputs : IDisposable
     public void Dispose()
     {
         _images?.Dispose();
+        _maskTensor?.Dispose();
         foreach (var t in _frozen ?? []) t.Dispose();
     }
 }

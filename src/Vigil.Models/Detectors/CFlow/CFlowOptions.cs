@@ -1,56 +1,9 @@
-using Vigil.Detectors.Options;
-using Vigil.Training;
+using Vigil.Detectors.Trained;
 
 namespace Vigil.Detectors.CFlow;
 
-/// <summary>CFlow-AD settings; defaults follow the official code (gudovskiy/cflow-ad, config.py, main.py, train.py).</summary>
-public sealed record CFlowOptions : GradientTrainingOptions
+/// <summary>CFlow-AD settings; defaults follow the official code (gudovskiy/cflow-ad, config.py, main.py, train.py): <see cref="ConditionalFlowOptions"/>'s.</summary>
+public sealed record CFlowOptions : ConditionalFlowOptions
 {
-    public CFlowOptions()
-    {
-        // config.py: 25 meta-epochs of 8 sub-epochs (a sub-epoch is one pass over the loader), batch 32, Adam lr 2e-4.
-        Epochs = 25 * 8;
-        BatchSize = 32;
-        Optimizer = OptimizerKind.Adam;
-        LearningRate = 2e-4;
-        // main.py + utils.py: cosine from lr to lr · 0.1³ over the 25 meta-epochs, set once per meta-epoch
-        // (adjust_learning_rate), and a per-step linear warm-up over the first 2 meta-epochs from lr / 10 to the cosine's
-        // value at meta-epoch 2 (warmup_learning_rate).
-        Schedule = ScheduleKind.Cosine;
-        MinLearningRate = 1e-3;
-        CosineEvery = 8;
-        CosineFromStart = true;
-        WarmupEpochs = 2 * 8;
-        WarmupFrom = 0.1;
-    }
-
-    [Option("layers", "Backbone layers, one decoder each (pool_layers=3: layer2, layer3, layer4 of a ResNet).")]
-    public IReadOnlyList<string> Layers { get; init; } = ["layer2", "layer3", "layer4"];
-
-    [Option("coupling_blocks", "Conditional coupling blocks per decoder (-cb, 8).")]
-    public int CouplingBlocks { get; init; } = 8;
-
-    [Option("clamp_alpha", "Soft clamping of the coupling's log-scale (1.9).")]
-    public double ClampAlpha { get; init; } = 1.9;
-
-    [Option("condition_vec", "Channels of the 2D positional encoding the decoders are conditioned on (128; a multiple of 4).")]
-    public int ConditionChannels { get; init; } = 128;
-
-    [Option("fiber_batch", "Feature vectors (positions) per optimizer step, drawn at random from a batch's positions (N = 256).")]
-    public int FiberBatch { get; init; } = 256;
-
-    [Option("sigma", "σ (network-input pixels) of a Gaussian smoothing of the map; 0 = none, as the official code.")]
-    public double MapSigma { get; init; }
-
-    public override void Validate()
-    {
-        base.Validate();
-        if (Layers.Count == 0) throw new VigilInputException("CFlow needs at least one layer (layer2+layer3+layer4 in the official code).");
-        if (CouplingBlocks < 1) throw new VigilInputException($"CFlow coupling_blocks={CouplingBlocks} must be at least 1 (8 in the official code).");
-        if (!(ClampAlpha > 0)) throw new VigilInputException($"CFlow clamp_alpha={ClampAlpha} must be positive (1.9 in the official code).");
-        if (ConditionChannels <= 0 || ConditionChannels % 4 != 0)
-            throw new VigilInputException($"CFlow condition_vec={ConditionChannels} must be a positive multiple of 4 (128 in the official code).");
-        if (FiberBatch < 1) throw new VigilInputException($"CFlow fiber_batch={FiberBatch} must be at least 1 (256 in the official code).");
-        if (MapSigma < 0) throw new VigilInputException($"CFlow sigma={MapSigma} must not be negative (0 = no smoothing).");
-    }
+    protected override string Method => "CFlow";
 }

@@ -67,7 +67,7 @@ public sealed class DevNetDetector : TrainedDetector, ISupervisedNetwork
 
     public override bool NeedsImages => Options.FineTune;
 
-    public int StepsPerEpoch => Options.StepsPerEpoch;
+    public SupervisedSampling Sampling => new BalancedSampling(Options.StepsPerEpoch);
 
     protected override double MapSigma => 0;
 
@@ -79,7 +79,10 @@ public sealed class DevNetDetector : TrainedDetector, ISupervisedNetwork
         return Features(TrainingInputs.ToBatch(Preprocessing, images.Select((image, i) => ImageOps.ToRgb(image, $"Image #{i}")).ToList()));
     }
 
-    public Tensor Loss(Tensor? images, IReadOnlyList<Tensor> frozen, Tensor labels, Generator generator) =>
+    public void TrainBatch(TrainingBatch batch, Tensor labels, Generator generator, Action<Tensor> step) =>
+        step(Loss(batch.Images, batch.Frozen, labels, generator));
+
+    private Tensor Loss(Tensor? images, IReadOnlyList<Tensor> frozen, Tensor labels, Generator generator) =>
         DeviationLoss(ScoresAndMap(images, frozen).Scores, labels, randn(new long[] { Options.PriorSamples }, generator: generator), Options.Margin);
 
     /// <summary>The loss of normal images (the validation images): every label 0.</summary>

@@ -67,7 +67,7 @@ public class CFlowTests
         for (int l = 0; l < 2; l++)
         {
             var features = frozen[l + 1];
-            var (z, logDet) = ((CFlowNetwork)detector.Trained[0].Module).Decoder(l).Forward(
+            var (z, logDet) = ((ConditionalFlows)detector.Trained[0].Module).Decoder(l).Forward(
                 CFlowDecoder.Fibers(features), CFlowDecoder.Conditions(8, 2, (int)features.shape[2], (int)features.shape[3]));
             Assert.Equal(CFlowDecoder.Loss(CFlowDecoder.LogLikelihoodPerDimension(z, logDet)).mean().item<float>(), losses[l], 4);
         }

@@ -20,14 +20,12 @@ public sealed class DevNetTests : IDisposable
 {
     // A tiny schedule: 6 epochs of 5 balanced batches of 8 on frozen features, the official two scales.
     private const string Quick = "devnet:finetune=false,epochs=6,steps=5,batch=8,augment=none,lr=0.01";
-    private readonly SyntheticTextures _data = new(seed: 11, trainCount: 12, testNormalCount: 8, testDefectiveCount: 12);
+    private readonly LabelledTextures _data = new();
 
-    private IReadOnlyList<Sample> Labelled => _data.Test.Where(s => s.IsAnomalous).Take(6).ToList();
-    private IReadOnlyList<Sample> Test => _data.Test.Except(Labelled).ToList();
-    private TrainingData Supervised => new(_data.Train) { Anomalies = Labelled };
-
-    private static IBackboneProvider Backbone =>
-        new BackboneChoice("resnet18_imagenet", WeightSource.Pretrained, new FeatureExtractorOptions { Resize = 128 });
+    private IReadOnlyList<Sample> Labelled => _data.Labelled;
+    private IReadOnlyList<Sample> Test => _data.Test;
+    private TrainingData Supervised => _data.Supervised;
+    private static IBackboneProvider Backbone => LabelledTextures.Backbone;
 
     [Fact]
     public void DeviationLossMatchesAHandComputedCase()
@@ -66,31 +64,7 @@ public sealed class DevNetTests : IDisposable
     }
 
     [Fact]
-    public void SavesAndLoadsAndRepeatsWithTheSameSeed()
-    {
-        var model = DetectorRegistry.Parse(Quick);
-        using var first = model.CreateTrainer().Fit(Supervised, new TrainingContext(4, Backbone));
-        using var second = model.CreateTrainer().Fit(Supervised, new TrainingContext(4, Backbone));
-        var path = Path.Combine(Path.GetTempPath(), $"vigil-devnet-{Guid.NewGuid():N}.vgl");
-        try
-        {
-            first.Save(path);
-            using var loaded = DetectorTesting.Load(path, reference => Backbone.Open(reference.Layers));
-            foreach (var sample in Test.Take(3).Concat(Test.TakeLast(3)))
-            {
-                var image = sample.LoadImage();
-                var expected = first.Predict(image);
-                Assert.Equal(expected.Score, second.Predict(image).Score);
-                Assert.Equal(expected.Map.Data, second.Predict(image).Map.Data);
-                Assert.Equal(expected.Score, loaded.Predict(image).Score, 1e-5f * Math.Max(1f, Math.Abs(expected.Score)));
-                Assert.Equal((image.Height, image.Width), (expected.Map.Height, expected.Map.Width));
-            }
-        }
-        finally
-        {
-            File.Delete(path);
-        }
-    }
+    public void SavesAndLoadsAndRepeatsWithTheSameSeed() => _data.AssertSavesLoadsAndRepeats(Quick);
 
     [Fact]
     public void FineTuningTrainsTheBackboneAndSavesIt()
