@@ -4,6 +4,7 @@ using Vigil.Detectors.Cfa;
 using Vigil.Detectors.CFlow;
 using Vigil.Detectors.CutPaste;
 using Vigil.Detectors.DevNet;
+using Vigil.Detectors.Dra;
 using Vigil.Detectors.Dne;
 using Vigil.Detectors.FastFlow;
 using Vigil.Detectors.Options;
@@ -38,6 +39,7 @@ public static class DetectorRegistry
         new CfaModule(),
         new DevNetModule(),
         new BgadModule(),
+        new DraModule(),
         new DneModule(),
         new CutPasteModule(),
     ];
