@@ -25,4 +25,26 @@ public static class TrainableResNet
         foreach (var (key, tensor) in copy.state_dict()) tensor.copy_(source[key]);
         return copy;
     }
+
+    /// <summary>Freezes <paramref name="network"/>: eval mode (BatchNorm on its running statistics), no gradients.</summary>
+    public static void Freeze(ResNet network)
+    {
+        network.eval();
+        foreach (var p in network.parameters()) p.requires_grad = false;
+    }
+
+    /// <summary>
+    /// The feature map of <paramref name="stage"/> at each scale s = 0 … <paramref name="scales"/> − 1 of preprocessed
+    /// images [N, 3, H, W]: scale s reads the images resized to (H / 2^s, W / 2^s) by F.interpolate's default nearest
+    /// neighbour, as DevNet's and DRA's net.py do.
+    /// </summary>
+    public static Tensor[] ScaledFeatures(ResNet network, Tensor images, int stage, int scales)
+    {
+        long h = images.shape[2], w = images.shape[3];
+        return Enumerable.Range(0, scales).Select(s =>
+        {
+            var scaled = s == 0 ? images : nn.functional.interpolate(images, [h >> s, w >> s], mode: InterpolationMode.Nearest);
+            return network.ForwardStages(scaled, stage)[stage - 1];
+        }).ToArray();
+    }
 }

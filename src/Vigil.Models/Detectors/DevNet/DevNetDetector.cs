@@ -51,11 +51,7 @@ public sealed class DevNetDetector : TrainedDetector, ISupervisedNetwork
             _backbone.Dispose();
             throw;
         }
-        if (!options.FineTune)
-        {
-            _backbone.eval();
-            foreach (var p in _backbone.parameters()) p.requires_grad = false;
-        }
+        if (!options.FineTune) TrainableResNet.Freeze(_backbone);
     }
 
     public override string Model => ModelName;
@@ -112,19 +108,8 @@ public sealed class DevNetDetector : TrainedDetector, ISupervisedNetwork
         return (scores, Options.TopK > 0 ? maps[0].abs() : maps[0]);
     }
 
-    /// <summary>
-    /// The backbone's feature map at each scale s = 0 … scales − 1 of the preprocessed images [N, 3, H, W]: scale s reads
-    /// the images resized to (H / 2^s, W / 2^s) by F.interpolate's default nearest neighbour, as net.py does.
-    /// </summary>
-    private Tensor[] Features(Tensor images)
-    {
-        long h = images.shape[2], w = images.shape[3];
-        return Enumerable.Range(0, Options.Scales).Select(s =>
-        {
-            var scaled = s == 0 ? images : nn.functional.interpolate(images, [h >> s, w >> s], mode: InterpolationMode.Nearest);
-            return _backbone.ForwardStages(scaled, _stage)[_stage - 1];
-        }).ToArray();
-    }
+    /// <summary>The backbone's feature map at each scale (<see cref="TrainableResNet.ScaledFeatures"/>).</summary>
+    private Tensor[] Features(Tensor images) => TrainableResNet.ScaledFeatures(_backbone, images, _stage, Options.Scales);
 
     /// <summary>
     /// modeling/net.py: the mean of the ⌊h·w·<paramref name="topK"/>⌋ (at least 1) largest |scores| of each map

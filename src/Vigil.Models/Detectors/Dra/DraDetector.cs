@@ -44,11 +44,7 @@ public sealed class DraDetector : TrainedDetector, ISupervisedNetwork
             _backbone.Dispose();
             throw;
         }
-        if (!options.FineTune)
-        {
-            _backbone.eval();
-            foreach (var p in _backbone.parameters()) p.requires_grad = false;
-        }
+        if (!options.FineTune) TrainableResNet.Freeze(_backbone);
         _mean = tensor(Preprocessing.Mean.ToArray()).reshape(1, -1, 1, 1);
         _std = tensor(Preprocessing.Std.ToArray()).reshape(1, -1, 1, 1);
     }
@@ -197,16 +193,8 @@ public sealed class DraDetector : TrainedDetector, ISupervisedNetwork
         return (_heads.SeenMaps(features[0]).abs(), -heads[0] + heads[1] + heads[2] + heads[3]);
     }
 
-    /// <summary>The backbone's layer4 map at each scale s: the images resized to (H / 2^s, W / 2^s), nearest neighbour, as net.py.</summary>
-    private Tensor[] Features(Tensor images)
-    {
-        long h = images.shape[2], w = images.shape[3];
-        return Enumerable.Range(0, Options.Scales).Select(s =>
-        {
-            var scaled = s == 0 ? images : nn.functional.interpolate(images, [h >> s, w >> s], mode: InterpolationMode.Nearest);
-            return _backbone.ForwardStages(scaled, Stage)[Stage - 1];
-        }).ToArray();
-    }
+    /// <summary>The backbone's layer4 map at each scale (<see cref="TrainableResNet.ScaledFeatures"/>, as net.py).</summary>
+    private Tensor[] Features(Tensor images) => TrainableResNet.ScaledFeatures(_backbone, images, Stage, Options.Scales);
 
     /// <summary>A ResNet's layer4 side for an input side: five stride-2 stages (conv1, maxpool, layer2..4), each ⌈n / 2⌉.</summary>
     private static long Layer4Size(int side)

@@ -91,6 +91,29 @@ public sealed class DraTests : IDisposable
     public void SavesAndLoadsAndRepeatsWithTheSameSeed() => _data.AssertSavesLoadsAndRepeats(Quick);
 
     [Fact]
+    public void FineTuningTrainsTheBackboneAndSavesItWithTheReference()
+    {
+        var model = DetectorRegistry.Parse("dra:epochs=1,steps=2,batch=6,augment=none");
+        using var fitted = model.CreateTrainer().Fit(_data.Supervised, new TrainingContext(2, LabelledTextures.Backbone));
+        using var frozen = DetectorRegistry.Parse("dra:finetune=false,epochs=1,steps=2,batch=6,augment=none").CreateTrainer()
+            .Fit(_data.Supervised, new TrainingContext(2, LabelledTextures.Backbone));
+        Assert.True(fitted.StateBytes > 5 * frozen.StateBytes, $"fine-tuned state {fitted.StateBytes} B holds the backbone, frozen {frozen.StateBytes} B the heads");
+        var path = Path.Combine(Path.GetTempPath(), $"vigil-dra-{Guid.NewGuid():N}.vgl");
+        try
+        {
+            fitted.Save(path);
+            using var loaded = DetectorTesting.Load(path, reference => LabelledTextures.Backbone.Open(reference.Layers));
+            var image = _data.Test[^1].LoadImage();
+            var expected = fitted.Predict(image).Score;
+            Assert.Equal(expected, loaded.Predict(image).Score, 1e-5f * Math.Max(1f, Math.Abs(expected)));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public void RefusesTrainingWithoutLabelledAnomaliesNamingTheSupervisedSetting()
     {
         var model = DetectorRegistry.Parse(Quick);
