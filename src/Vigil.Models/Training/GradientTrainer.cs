@@ -127,7 +127,7 @@ public sealed class GradientTrainer(GradientTrainingOptions options)
     /// <summary>The sample indices of <paramref name="epoch"/> in batch order (labelled anomalies from <paramref name="normals"/> on).</summary>
     private int[] Order(ITrainableNetwork network, SupervisedSampling? sampling, int normals, int anomalies, int steps, int epoch, ulong seed)
     {
-        if (sampling is BalancedSampling) return BalancedOrder(normals, anomalies, steps, epoch, seed);
+        if (sampling is BalancedSampling balanced) return BalancedOrder(balanced, normals, anomalies, steps, epoch, seed);
         ulong orderSeed = SeededRandom.Derive(SeededRandom.Derive(seed, "order"), epoch);
         if (sampling is null && network.BatchesPerEpoch is not null) return Cycle(normals, orderSeed).Take(steps * options.BatchSize).ToArray();
         var order = sampling is PooledSampling pooled && epoch >= pooled.NormalOnlyEpochs
@@ -139,13 +139,13 @@ public sealed class GradientTrainer(GradientTrainingOptions options)
 
     /// <summary>
     /// An epoch's batches for a supervised network, as DevNet's <c>BalancedBatchSampler</c> draws them: each of the
-    /// <paramref name="steps"/> batches holds ⌊batch / 2⌋ normal images then the rest labelled anomalies, each side
+    /// <paramref name="steps"/> batches holds the sampling's share of normal images then the rest labelled anomalies, each side
     /// taken in turn from seeded permutations of its images (a new permutation when one is used up). The permutations
     /// restart each epoch (the official generators run on across epochs) so that an epoch depends on (seed, epoch) alone.
     /// </summary>
-    private int[] BalancedOrder(int normals, int anomalies, int steps, int epoch, ulong seed)
+    private int[] BalancedOrder(BalancedSampling sampling, int normals, int anomalies, int steps, int epoch, ulong seed)
     {
-        int normalPerBatch = options.BatchSize / 2;
+        int normalPerBatch = options.BatchSize * sampling.NormalParts / sampling.AllParts;
         var normal = Cycle(normals, SeededRandom.Derive(SeededRandom.Derive(seed, "normal order"), epoch)).GetEnumerator();
         var anomalous = Cycle(anomalies, SeededRandom.Derive(SeededRandom.Derive(seed, "anomaly order"), epoch)).GetEnumerator();
         var order = new int[steps * options.BatchSize];

@@ -59,7 +59,8 @@ public sealed class DraDetector : TrainedDetector, ISupervisedNetwork
     /// <summary>The pseudo anomalies are made from the preprocessed images, with a frozen backbone too.</summary>
     public override bool NeedsImages => true;
 
-    public SupervisedSampling Sampling => new BalancedSampling(Options.StepsPerEpoch);
+    /// <summary>dataloaders/utlis.py: n_normal = 2 · batch_size // 3 (32 of 48), the rest labelled anomalies.</summary>
+    public SupervisedSampling Sampling => new BalancedSampling(Options.StepsPerEpoch, NormalParts: 2, AllParts: 3);
 
     protected override double MapSigma => 0;
 
