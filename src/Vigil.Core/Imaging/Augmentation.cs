@@ -140,7 +140,7 @@ public sealed record Augmentation(
     }
 
     /// <summary>ITU-R 601 luma (torchvision rgb_to_grayscale) for RGB; a single-channel image is its own grey.</summary>
-    private static float[] Grey(ImageTensor image)
+    internal static float[] Grey(ImageTensor image)
     {
         int plane = image.Height * image.Width;
         if (image.Channels != 3) return image.Plane(0).ToArray();

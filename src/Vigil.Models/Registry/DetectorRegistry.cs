@@ -2,7 +2,9 @@ using Vigil.Detectors;
 using Vigil.Detectors.Bgad;
 using Vigil.Detectors.Cfa;
 using Vigil.Detectors.CFlow;
+using Vigil.Detectors.CutPaste;
 using Vigil.Detectors.DevNet;
+using Vigil.Detectors.Dra;
 using Vigil.Detectors.Dne;
 using Vigil.Detectors.Draem;
 using Vigil.Detectors.FastFlow;
@@ -38,8 +40,10 @@ public static class DetectorRegistry
         new CfaModule(),
         new DevNetModule(),
         new BgadModule(),
+        new DraModule(),
         new DneModule(),
         new DraemModule(),
+        new CutPasteModule(),
     ];
 
     private static readonly List<IDetectorModule> Modules = [.. BuiltIn];

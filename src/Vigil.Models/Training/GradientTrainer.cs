@@ -61,7 +61,7 @@ public sealed class GradientTrainer(GradientTrainingOptions options)
             SetTraining(network, false);
             using (no_grad()) network.StartTraining(AsGiven(trainInputs, train.Count, context.Cancel));
         }
-        var steps = Enumerable.Range(0, options.Epochs).Select(e => StepsIn(supervised?.Sampling, e, train.Count, data.Anomalies.Count)).ToArray();
+        var steps = Enumerable.Range(0, options.Epochs).Select(e => StepsIn(network, supervised?.Sampling, e, train.Count, data.Anomalies.Count)).ToArray();
         // Each step's generator is drawn from (epoch · stride + step): distinct for every step, whatever an epoch's length.
         int stepStride = steps.Max();
         int totalSteps = steps.Sum();
@@ -70,7 +70,7 @@ public sealed class GradientTrainer(GradientTrainingOptions options)
         {
             SetTraining(network, true);
             int stepsPerEpoch = steps[loop.Epoch];
-            var order = Order(supervised?.Sampling, train.Count, data.Anomalies.Count, stepsPerEpoch, loop.Epoch, seed);
+            var order = Order(network, supervised?.Sampling, train.Count, data.Anomalies.Count, stepsPerEpoch, loop.Epoch, seed);
             var clock = Stopwatch.StartNew();
             double lr = 0;
             for (; loop.Step < stepsPerEpoch; loop.Step++)
@@ -111,36 +111,41 @@ public sealed class GradientTrainer(GradientTrainingOptions options)
         return new TrainingLog(options.Epochs, loop.Log, kept, loop.StopReason, loop.Notes, samples.Count, validation.Count, trainInputs.Cached);
     }
 
-    /// <summary>The batches of <paramref name="epoch"/>: a pass over the normal images, or what a supervised network's sampling says.</summary>
-    private int StepsIn(SupervisedSampling? sampling, int epoch, int normals, int anomalies) => sampling switch
+    /// <summary>
+    /// The batches of <paramref name="epoch"/>: a pass over the normal images, the network's fixed number, or what a
+    /// supervised network's sampling says.
+    /// </summary>
+    private int StepsIn(ITrainableNetwork network, SupervisedSampling? sampling, int epoch, int normals, int anomalies) => sampling switch
     {
         BalancedSampling balanced => balanced.StepsPerEpoch,
         PooledSampling pooled => Batches(normals + (epoch < pooled.NormalOnlyEpochs ? 0 : pooled.AnomalyRepeats * anomalies)),
-        _ => Batches(normals),
+        _ => network.BatchesPerEpoch ?? Batches(normals),
     };
 
     private int Batches(int images) => (images + options.BatchSize - 1) / options.BatchSize;
 
     /// <summary>The sample indices of <paramref name="epoch"/> in batch order (labelled anomalies from <paramref name="normals"/> on).</summary>
-    private int[] Order(SupervisedSampling? sampling, int normals, int anomalies, int steps, int epoch, ulong seed)
+    private int[] Order(ITrainableNetwork network, SupervisedSampling? sampling, int normals, int anomalies, int steps, int epoch, ulong seed)
     {
-        if (sampling is BalancedSampling) return BalancedOrder(normals, anomalies, steps, epoch, seed);
+        if (sampling is BalancedSampling balanced) return BalancedOrder(balanced, normals, anomalies, steps, epoch, seed);
+        ulong orderSeed = SeededRandom.Derive(SeededRandom.Derive(seed, "order"), epoch);
+        if (sampling is null && network.BatchesPerEpoch is not null) return Cycle(normals, orderSeed).Take(steps * options.BatchSize).ToArray();
         var order = sampling is PooledSampling pooled && epoch >= pooled.NormalOnlyEpochs
             ? [.. Enumerable.Range(0, normals), .. Enumerable.Repeat(0, pooled.AnomalyRepeats).SelectMany(_ => Enumerable.Range(normals, anomalies))]
             : Enumerable.Range(0, normals).ToArray();
-        SeededRandom.Shuffle(order, SeededRandom.Derive(SeededRandom.Derive(seed, "order"), epoch));
+        SeededRandom.Shuffle(order, orderSeed);
         return order;
     }
 
     /// <summary>
     /// An epoch's batches for a supervised network, as DevNet's <c>BalancedBatchSampler</c> draws them: each of the
-    /// <paramref name="steps"/> batches holds ⌊batch / 2⌋ normal images then the rest labelled anomalies, each side
+    /// <paramref name="steps"/> batches holds the sampling's share of normal images then the rest labelled anomalies, each side
     /// taken in turn from seeded permutations of its images (a new permutation when one is used up). The permutations
     /// restart each epoch (the official generators run on across epochs) so that an epoch depends on (seed, epoch) alone.
     /// </summary>
-    private int[] BalancedOrder(int normals, int anomalies, int steps, int epoch, ulong seed)
+    private int[] BalancedOrder(BalancedSampling sampling, int normals, int anomalies, int steps, int epoch, ulong seed)
     {
-        int normalPerBatch = options.BatchSize / 2;
+        int normalPerBatch = options.BatchSize * sampling.NormalParts / sampling.AllParts;
         var normal = Cycle(normals, SeededRandom.Derive(SeededRandom.Derive(seed, "normal order"), epoch)).GetEnumerator();
         var anomalous = Cycle(anomalies, SeededRandom.Derive(SeededRandom.Derive(seed, "anomaly order"), epoch)).GetEnumerator();
         var order = new int[steps * options.BatchSize];
@@ -152,15 +157,16 @@ public sealed class GradientTrainer(GradientTrainingOptions options)
             order[k] = takeNormal ? source.Current : normals + source.Current;
         }
         return order;
+    }
 
-        static IEnumerable<int> Cycle(int count, ulong seed)
+    /// <summary>0 … <paramref name="count"/> − 1 in seeded permutations one after another, without end.</summary>
+    private static IEnumerable<int> Cycle(int count, ulong seed)
+    {
+        for (long round = 0; ; round++)
         {
-            for (long round = 0; ; round++)
-            {
-                var permutation = Enumerable.Range(0, count).ToArray();
-                SeededRandom.Shuffle(permutation, SeededRandom.Derive(seed, round));
-                foreach (int i in permutation) yield return i;
-            }
+            var permutation = Enumerable.Range(0, count).ToArray();
+            SeededRandom.Shuffle(permutation, SeededRandom.Derive(seed, round));
+            foreach (int i in permutation) yield return i;
         }
     }
 

@@ -33,9 +33,10 @@ public abstract record SupervisedSampling;
 
 /// <summary>
 /// DevNet's <c>BalancedBatchSampler</c>: <paramref name="StepsPerEpoch"/> batches per epoch (an epoch is not a pass over
-/// the images), each ⌊batch / 2⌋ normal images then labelled anomalies, each side cycling through seeded permutations.
+/// the images), each ⌊batch · <paramref name="NormalParts"/> / <paramref name="AllParts"/>⌋ normal images (DevNet: half;
+/// DRA: 2·batch // 3) then labelled anomalies, each side cycling through seeded permutations.
 /// </summary>
-public sealed record BalancedSampling(int StepsPerEpoch) : SupervisedSampling;
+public sealed record BalancedSampling(int StepsPerEpoch, int NormalParts = 1, int AllParts = 2) : SupervisedSampling;
 
 /// <summary>
 /// BGAD's few-abnormal-sample loader: each epoch is one shuffled pass over the normal images and

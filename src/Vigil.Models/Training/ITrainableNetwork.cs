@@ -20,6 +20,13 @@ public interface ITrainableNetwork
     /// </summary>
     IReadOnlyDictionary<string, OptimizerSettings> OwnOptimizers => new Dictionary<string, OptimizerSettings>();
 
+    /// <summary>
+    /// Optimizer steps per epoch when the reference code counts epochs in steps rather than passes over the images
+    /// (CutPaste: 256 steps an epoch), each batch drawn in turn from seeded permutations of the training images (a new
+    /// permutation when one is used up); null (the default): an epoch is one pass over the shuffled images.
+    /// </summary>
+    int? BatchesPerEpoch => null;
+
     /// <summary>The network input: how raw images become the tensors <see cref="Loss"/> receives as images.</summary>
     Preprocessing Preprocessing { get; }
 

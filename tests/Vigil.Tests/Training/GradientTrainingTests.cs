@@ -145,6 +145,46 @@ public class GradientTrainingTests(TexturesFixture fixture) : IClassFixture<Text
     }
 
     [Fact]
+    public void AnEpochOfFixedStepsCyclesThroughTheImages()
+    {
+        // 9 images, 5 steps of 4 an epoch (CutPaste's epochs are steps, not passes): 20 draws = two whole permutations
+        // and 2 images of a third, so every image is drawn 2 or 3 times, exactly two of them 3 times.
+        var options = new StpmOptions { Epochs = 2, BatchSize = 4, Optimizer = OptimizerKind.Sgd, LearningRate = 0.1, ValidationRatio = 0 };
+        var network = new DrawRecorder();
+        var train = fixture.Data.Train.Take(9).ToList();
+        new GradientTrainer(options).Run(network, new TrainingData(train), new TrainingContext(0, new TestBackbone()), "draws");
+        Assert.Equal(10, network.Batches.Count);
+        Assert.All(network.Batches, b => Assert.Equal(4, b.Length));
+        foreach (var epoch in network.Batches.Chunk(5))
+        {
+            var counts = epoch.SelectMany(b => b).GroupBy(v => v).Select(g => g.Count()).ToList();
+            Assert.Equal(9, counts.Count);
+            Assert.All(counts, c => Assert.InRange(c, 2, 3));
+            Assert.Equal(2, counts.Count(c => c == 3));
+        }
+    }
+
+    /// <summary>A network of fixed steps per epoch that records each batch's images (by their mean value).</summary>
+    private sealed class DrawRecorder : ITrainableNetwork
+    {
+        private readonly TorchSharp.Modules.Linear _module = nn.Linear(1, 1, hasBias: false);
+        public List<float[]> Batches { get; } = [];
+        public int? BatchesPerEpoch => 5;
+        public IReadOnlyList<(string Name, nn.Module Module)> Trained => [("w", _module)];
+        public Vigil.Imaging.Preprocessing Preprocessing { get; } = new(8, 8);
+        public bool NeedsImages => false;
+        public IReadOnlyList<Tensor> Frozen(IReadOnlyList<Vigil.Imaging.ImageTensor> images) => [tensor(images.Select(i => i.Data.Average()).ToArray())];
+
+        public Tensor Loss(Tensor? images, IReadOnlyList<Tensor> frozen, Generator generator)
+        {
+            Batches.Add(frozen[0].data<float>().ToArray());
+            return _module.weight!.square().sum();
+        }
+
+        public Tensor ValidationLoss(Tensor? images, IReadOnlyList<Tensor> frozen, Generator generator) => Loss(images, frozen, generator);
+    }
+
+    [Fact]
     public void CachedInputsAreTheInputsComputedAsDrawn()
     {
         using var detector = Fit(Stpm("epochs=1,batch=4,validation=0"), fixture.Data.Train);

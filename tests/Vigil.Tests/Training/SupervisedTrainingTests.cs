@@ -78,6 +78,25 @@ public sealed class SupervisedTrainingTests : IDisposable
     }
 
     [Fact]
+    public void ABalancedSamplingOfTwoThirdsTakesTwoNormalImagesPerThreeAsDrasSampler()
+    {
+        // dataloaders/utlis.py (DRA): n_normal = 2 · batch_size // 3; with batch 7: 4 normal images, then 3 anomalies.
+        var data = new TrainingData(Enumerable.Range(0, Normals).Select(i => Image(10 + i, false)).ToList())
+        {
+            Anomalies = Enumerable.Range(0, Anomalies).Select(j => Image(200 + j, true)).ToList(),
+        };
+        var network = new Recorder(new BalancedSampling(2, NormalParts: 2, AllParts: 3));
+        new GradientTrainer(new DevNetOptions { Epochs = 1, BatchSize = 7, Augment = "none" }).Run(network, data, new TrainingContext(1, new TestBackbone()), "recorder");
+        Assert.Equal(2, network.Batches.Count);
+        foreach (var (levels, labels) in network.Batches)
+        {
+            Assert.Equal([0f, 0f, 0f, 0f, 1f, 1f, 1f], labels);
+            Assert.All(levels[..4], level => Assert.InRange(level, 10, 10 + Normals - 1));
+            Assert.All(levels[4..], level => Assert.InRange(level, 200, 200 + Anomalies - 1));
+        }
+    }
+
+    [Fact]
     public void StartAndFinishSeeTheNormalTrainingImagesOnly()
     {
         // Statistics a network takes from its training images before and after training (CFA's memory, CFlow's

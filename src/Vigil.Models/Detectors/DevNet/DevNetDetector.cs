@@ -1,7 +1,6 @@
 using TorchSharp;
 using TorchSharp.Modules;
 using Vigil.Backbones;
-using Vigil.Backbones.Onnx;
 using Vigil.Detectors.Persistence;
 using Vigil.Detectors.Trained;
 using Vigil.Imaging;
@@ -35,7 +34,7 @@ public sealed class DevNetDetector : TrainedDetector, ISupervisedNetwork
             "layer1" => 1, "layer2" => 2, "layer3" => 3, "layer4" => 4,
             _ => throw new VigilInputException($"DevNet layer '{options.Layer}' is not a ResNet stage (layer1..layer4; layer4 in the paper)."),
         };
-        _backbone = TorchCopy(extractor);
+        _backbone = TrainableResNet.CopyOf(extractor, "DevNet", "to fine-tune it and to score the half-size image, as the official code does");
         try
         {
             int channels = _backbone.Architecture.StageChannels(_stage);
@@ -52,11 +51,7 @@ public sealed class DevNetDetector : TrainedDetector, ISupervisedNetwork
             _backbone.Dispose();
             throw;
         }
-        if (!options.FineTune)
-        {
-            _backbone.eval();
-            foreach (var p in _backbone.parameters()) p.requires_grad = false;
-        }
+        if (!options.FineTune) TrainableResNet.Freeze(_backbone);
     }
 
     public override string Model => ModelName;
@@ -113,19 +108,8 @@ public sealed class DevNetDetector : TrainedDetector, ISupervisedNetwork
         return (scores, Options.TopK > 0 ? maps[0].abs() : maps[0]);
     }
 
-    /// <summary>
-    /// The backbone's feature map at each scale s = 0 … scales − 1 of the preprocessed images [N, 3, H, W]: scale s reads
-    /// the images resized to (H / 2^s, W / 2^s) by F.interpolate's default nearest neighbour, as net.py does.
-    /// </summary>
-    private Tensor[] Features(Tensor images)
-    {
-        long h = images.shape[2], w = images.shape[3];
-        return Enumerable.Range(0, Options.Scales).Select(s =>
-        {
-            var scaled = s == 0 ? images : nn.functional.interpolate(images, [h >> s, w >> s], mode: InterpolationMode.Nearest);
-            return _backbone.ForwardStages(scaled, _stage)[_stage - 1];
-        }).ToArray();
-    }
+    /// <summary>The backbone's feature map at each scale (<see cref="TrainableResNet.ScaledFeatures"/>).</summary>
+    private Tensor[] Features(Tensor images) => TrainableResNet.ScaledFeatures(_backbone, images, _stage, Options.Scales);
 
     /// <summary>
     /// modeling/net.py: the mean of the ⌊h·w·<paramref name="topK"/>⌋ (at least 1) largest |scores| of each map
@@ -147,26 +131,6 @@ public sealed class DevNetDetector : TrainedDetector, ISupervisedNetwork
     {
         var deviation = (scores - prior.mean()) / prior.std();
         return ((1 - labels) * deviation.abs() + labels * (margin - deviation).clamp_min(0)).mean();
-    }
-
-    /// <summary>
-    /// The run's backbone as a TorchSharp ResNet without classifier, which DevNet can fine-tune and run on the half-size
-    /// image: a copy of a torchvision ResNet extractor's network, or the ImageNet ResNet18 read from its file when the
-    /// run uses its ONNX form (the same weights and numbers, <see cref="ResNet18ImageNet"/>; its shuffled random form has
-    /// no TorchSharp twin and is refused).
-    /// </summary>
-    private static ResNet TorchCopy(IFeatureExtractor extractor)
-    {
-        if (extractor is OnnxFeatureExtractor { Name: ResNet18ImageNet.Name, IsRandomlyInitialised: false })
-            return ResNet18ImageNet.LoadNetwork(ResNet18ImageNet.DefaultPath());
-        if (extractor is not ResNetFeatureExtractor torchResNet)
-            throw new VigilInputException($"DevNet runs its backbone as a TorchSharp ResNet (to fine-tune it and to score the half-size image, as the official code " +
-                $"does); backbone '{extractor.Name}' is not one: use resnet18_imagenet (the default, with its pretrained weights) or a torchvision ResNet.");
-        var copy = new ResNet(torchResNet.Network.Architecture, classes: 0);
-        var source = torchResNet.Network.state_dict();
-        using var noGrad = no_grad();
-        foreach (var (key, tensor) in copy.state_dict()) tensor.copy_(source[key]);
-        return copy;
     }
 
     /// <summary>Rebuilds a saved DevNet on <paramref name="extractor"/>.</summary>

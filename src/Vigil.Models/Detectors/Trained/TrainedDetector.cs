@@ -66,6 +66,8 @@ public abstract class TrainedDetector : ITrainedDetector, ITrainableNetwork
 
     public virtual IReadOnlyDictionary<string, OptimizerSettings> OwnOptimizers => new Dictionary<string, OptimizerSettings>();
 
+    public virtual int? BatchesPerEpoch => null;
+
     public Preprocessing Preprocessing { get; }
 
     public abstract bool NeedsImages { get; }
