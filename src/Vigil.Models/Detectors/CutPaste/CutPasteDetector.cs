@@ -22,7 +22,6 @@ public sealed class CutPasteDetector : TrainedDetector
 {
     public const string ModelName = "cutpaste";
     private readonly CutPasteNetwork _network;
-    private readonly Tensor _mean, _std; // the preprocessing's normalisation, [1, 3, 1, 1]
 
     public CutPasteDetector(IFeatureExtractor extractor, CutPasteOptions options, long seed) : base(extractor, options)
     {
@@ -37,8 +36,6 @@ public sealed class CutPasteDetector : TrainedDetector
             backbone.Dispose();
             throw;
         }
-        _mean = tensor(Preprocessing.Mean.ToArray()).reshape(1, -1, 1, 1);
-        _std = tensor(Preprocessing.Std.ToArray()).reshape(1, -1, 1, 1);
     }
 
     public override string Model => ModelName;
@@ -76,8 +73,11 @@ public sealed class CutPasteDetector : TrainedDetector
         int n = (int)images.shape[0], c = (int)images.shape[1], h = (int)images.shape[2], w = (int)images.shape[3], size = c * h * w;
         int viewCount = o.Variant == CutPasteVariant.ThreeWay ? 3 : 2;
         ulong batchSeed = (ulong)randint(long.MaxValue, [1], generator: generator).item<long>();
+        // The preprocessing's normalisation, undone for the augmentation (which works on [0, 1] values) and redone after.
+        var mean = tensor(Preprocessing.Mean.ToArray()).reshape(1, -1, 1, 1);
+        var std = tensor(Preprocessing.Std.ToArray()).reshape(1, -1, 1, 1);
         float[] raw;
-        using (no_grad()) raw = (images * _std + _mean).contiguous().data<float>().ToArray();
+        using (no_grad()) raw = (images * std + mean).contiguous().data<float>().ToArray();
         var data = new float[viewCount * n * size];
         var labels = new long[viewCount * n];
         Parallel.For(0, n, i =>
@@ -102,7 +102,7 @@ public sealed class CutPasteDetector : TrainedDetector
                 labels[v * n + i] = v;
             }
         });
-        return ((tensor(data, [viewCount * n, c, h, w]) - _mean) / _std, tensor(labels));
+        return ((tensor(data, [viewCount * n, c, h, w]) - mean) / std, tensor(labels));
     }
 
     /// <summary>eval.py: the density of the training images' L2-normalised pooled features, with the trained network.</summary>
