@@ -94,10 +94,10 @@ public class DetectorRegistryTests
             Assert.Matches("^[a-z0-9_]+$", info.Name);
             Assert.StartsWith("https://github.com/", info.OfficialCode);
             Assert.False(string.IsNullOrWhiteSpace(info.Paper));
-            // Every detector maps anomalies, except image-level methods: supervised DevNet, whose map is a coarse upsampled
-            // score map, and DNE, one embedding per image, whose map is its image score everywhere.
+            // Every detector maps anomalies, except image-level methods: supervised DevNet and DRA, whose maps are coarse
+            // upsampled score maps, and DNE and CutPaste, one embedding per image, whose map is the image score everywhere.
             Assert.True(info.Capabilities.HasFlag(DetectorCapabilities.PixelMaps) || info.Capabilities.HasFlag(DetectorCapabilities.Supervised)
-                || info.Name == "dne", info.Name);
+                || info.Name is "dne" or "cutpaste", info.Name);
             Assert.NotEmpty(module.Schema.Options);
             Assert.All(module.Schema.Options, o => Assert.False(string.IsNullOrWhiteSpace(o.Description), $"{info.Name}.{o.Key}"));
             module.Schema.Defaults.Validate();
