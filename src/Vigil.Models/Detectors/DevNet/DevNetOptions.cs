@@ -1,56 +1,21 @@
 using Vigil.Detectors.Options;
-using Vigil.Training;
 
 namespace Vigil.Detectors.DevNet;
 
 /// <summary>DevNet settings; defaults follow the official code (Choubo/deviation-network-image, train.py and its modules).</summary>
-public sealed record DevNetOptions : GradientTrainingOptions
+public sealed record DevNetOptions : DeviationNetworkOptions
 {
-    public DevNetOptions()
-    {
-        // train.py: Adam(lr 2e-4, weight_decay 1e-5), StepLR(step_size 10, gamma 0.1) stepped per epoch, clip_grad_norm_ 1.0,
-        // 50 epochs of steps_per_epoch 20 batches of batch_size 48; no validation. datasets/mvtecad.py: RandomRotation(180) in training.
-        Epochs = 50;
-        BatchSize = 48;
-        Optimizer = OptimizerKind.Adam;
-        LearningRate = 2e-4;
-        WeightDecay = 1e-5;
-        Schedule = ScheduleKind.Step;
-        StepSize = 10;
-        Gamma = 0.1;
-        GradientClip = 1.0;
-        Augment = "rotation";
-    }
+    // train.py: 50 epochs; the rest is shared with DRA (DeviationNetworkOptions).
+    public DevNetOptions() => Epochs = 50;
 
-    [Option("steps", "Batches per epoch, each half normal images, half labelled anomalies (steps_per_epoch 20).")]
-    public int StepsPerEpoch { get; init; } = 20;
-
-    [Option("finetune", "Train the backbone with the score head, as the official code (true); false: only the head learns, on frozen features computed once.")]
-    public bool FineTune { get; init; } = true;
-
-    [Option("scales", "Input scales scored and averaged: the image, then halved sizes (n_scales 2).")]
-    public int Scales { get; init; } = 2;
+    protected override string Method => "DevNet";
 
     [Option("layer", "Backbone layer the 1×1 convolution scores (layer4: the ResNet18's last feature map).")]
     public string Layer { get; init; } = "layer4";
 
-    [Option("topk", "Share of the score map's positions whose largest |score|s are averaged into the image score (0.1); 0 = the mean score.")]
-    public double TopK { get; init; } = 0.1;
-
-    [Option("margin", "Deviation-loss confidence margin a: anomalies are pushed at least a standard deviations above the prior's mean (5).")]
-    public double Margin { get; init; } = 5;
-
-    [Option("prior_samples", "Samples drawn from the N(0, 1) prior at each step for the reference mean and standard deviation (5000).")]
-    public int PriorSamples { get; init; } = 5000;
-
     public override void Validate()
     {
         base.Validate();
-        if (StepsPerEpoch < 1) throw new VigilInputException($"DevNet steps={StepsPerEpoch} must be at least 1 (20 in the paper).");
-        if (Scales is < 1 or > 4) throw new VigilInputException($"DevNet scales={Scales} must be in 1..4 (2 in the paper).");
         if (string.IsNullOrWhiteSpace(Layer)) throw new VigilInputException("DevNet needs a backbone layer (layer4 in the paper).");
-        if (TopK is < 0 or > 1) throw new VigilInputException($"DevNet topk={TopK} must be in [0, 1] (0.1 in the paper; 0 = the mean score).");
-        if (!(Margin > 0)) throw new VigilInputException($"DevNet margin={Margin} must be positive (5 in the paper).");
-        if (PriorSamples < 2) throw new VigilInputException($"DevNet prior_samples={PriorSamples} must be at least 2 (5000 in the paper).");
     }
 }

@@ -10,37 +10,16 @@ namespace Vigil.Detectors.Draem;
 /// decoder without skip connections that upsamples four times (bilinear, align_corners) back to an RGB image. Module
 /// and parameter names are the official ones (encoder.block1.0.weight, decoder.fin_out.0.bias, ...).
 /// </summary>
-public sealed class DraemReconstructive : nn.Module<Tensor, Tensor>
+public sealed class DraemReconstructive(int width, int inChannels = 3, int outChannels = 3)
+    : DraemSubNetwork("ReconstructiveSubNetwork", "", inChannels, outChannels, width, encoderBlocks: 5,
+        // up1/db1 … up4/db4: (up input, up output, block input, block middle, block output).
+        [("1", 8, 8, 8, 8, 4), ("2", 4, 4, 4, 4, 2), ("3", 2, 2, 2, 2, 1), ("4", 1, 1, 1, 1, 1)])
 {
-    private readonly DraemEncoder _encoder;
-    private readonly Sequential[] _ups, _blocks;
-    private readonly Sequential _out;
-
-    public DraemReconstructive(int width, int inChannels = 3, int outChannels = 3) : base("ReconstructiveSubNetwork")
-    {
-        _encoder = new DraemEncoder(inChannels, width, blocks: 5);
-        var decoder = new DraemDecoder();
-        int w = width;
-        // (up input, up output, block middle, block output) of up1/db1 … up4/db4.
-        (int, int, int, int)[] stages = [(8 * w, 8 * w, 8 * w, 4 * w), (4 * w, 4 * w, 4 * w, 2 * w), (2 * w, 2 * w, 2 * w, w), (w, w, w, w)];
-        _ups = new Sequential[stages.Length];
-        _blocks = new Sequential[stages.Length];
-        for (int i = 0; i < stages.Length; i++)
-        {
-            var (upIn, upOut, middle, output) = stages[i];
-            _ups[i] = decoder.Add($"up{i + 1}", DraemLayers.Up(upIn, upOut));
-            _blocks[i] = decoder.Add($"db{i + 1}", DraemLayers.Block(upOut, middle, output));
-        }
-        _out = decoder.Add("fin_out", nn.Sequential(DraemLayers.Conv(w, outChannels)));
-        register_module("encoder", _encoder);
-        register_module("decoder", decoder);
-    }
-
     public override Tensor forward(Tensor input)
     {
-        var x = _encoder.forward(input)[^1];
-        for (int i = 0; i < _ups.Length; i++) x = _blocks[i].forward(_ups[i].forward(x));
-        return _out.forward(x);
+        var x = Encoder.forward(input)[^1];
+        for (int i = 0; i < Ups.Length; i++) x = Blocks[i].forward(Ups[i].forward(x));
+        return Out.forward(x);
     }
 }
 
@@ -49,38 +28,46 @@ public sealed class DraemReconstructive : nn.Module<Tensor, Tensor>
 /// blocks (widths w, 2w, 4w, 8w, 8w, 8w) and whose decoder concatenates each upsampled map with the encoder block of
 /// the same size; the output is two-channel logits (normal, anomalous) at the input's size.
 /// </summary>
-public sealed class DraemDiscriminative : nn.Module<Tensor, Tensor>
+public sealed class DraemDiscriminative(int width, int inChannels = 6, int outChannels = 2)
+    : DraemSubNetwork("DiscriminativeSubNetwork", "_segment", inChannels, outChannels, width, encoderBlocks: 6,
+        // up_b/db_b joins b5 (8w skip channels), up1/db1 b4, … up4/db4 b1: the block reads the upsampled map and the skip.
+        [("_b", 8, 8, 16, 8, 8), ("1", 8, 4, 12, 4, 4), ("2", 4, 2, 6, 2, 2), ("3", 2, 1, 3, 1, 1), ("4", 1, 1, 2, 1, 1)])
 {
-    private readonly DraemEncoder _encoder;
-    private readonly Sequential[] _ups, _blocks;
-    private readonly Sequential _out;
-
-    public DraemDiscriminative(int width, int inChannels = 6, int outChannels = 2) : base("DiscriminativeSubNetwork")
-    {
-        _encoder = new DraemEncoder(inChannels, width, blocks: 6);
-        var decoder = new DraemDecoder();
-        int w = width;
-        // (name suffix, up input, up output, skip channels): up_b/db_b joins b5, up1/db1 b4, … up4/db4 b1.
-        (string, int, int, int)[] stages = [("_b", 8 * w, 8 * w, 8 * w), ("1", 8 * w, 4 * w, 8 * w), ("2", 4 * w, 2 * w, 4 * w), ("3", 2 * w, w, 2 * w), ("4", w, w, w)];
-        _ups = new Sequential[stages.Length];
-        _blocks = new Sequential[stages.Length];
-        for (int i = 0; i < stages.Length; i++)
-        {
-            var (name, upIn, upOut, skip) = stages[i];
-            _ups[i] = decoder.Add($"up{name}", DraemLayers.Up(upIn, upOut));
-            _blocks[i] = decoder.Add($"db{name}", DraemLayers.Block(upOut + skip, upOut, upOut));
-        }
-        _out = decoder.Add("fin_out", nn.Sequential(DraemLayers.Conv(w, outChannels)));
-        register_module("encoder_segment", _encoder);
-        register_module("decoder_segment", decoder);
-    }
-
     public override Tensor forward(Tensor input)
     {
-        var skips = _encoder.forward(input);
+        var skips = Encoder.forward(input);
         var x = skips[^1];
-        for (int i = 0; i < _ups.Length; i++) x = _blocks[i].forward(cat([_ups[i].forward(x), skips[^(i + 2)]], 1));
-        return _out.forward(x);
+        for (int i = 0; i < Ups.Length; i++) x = Blocks[i].forward(cat([Ups[i].forward(x), skips[^(i + 2)]], 1));
+        return Out.forward(x);
+    }
+}
+
+/// <summary>
+/// What both sub-networks share: an encoder, a decoder of (up, block) stages and a final convolution, registered as
+/// <c>encoder{suffix}</c> and <c>decoder{suffix}</c>. Stage channels are given in multiples of the width w.
+/// </summary>
+public abstract class DraemSubNetwork : nn.Module<Tensor, Tensor>
+{
+    private protected readonly DraemEncoder Encoder;
+    private protected readonly Sequential[] Ups, Blocks;
+    private protected readonly Sequential Out;
+
+    private protected DraemSubNetwork(string name, string suffix, int inChannels, int outChannels, int width, int encoderBlocks,
+        (string Name, int UpIn, int UpOut, int BlockIn, int Middle, int BlockOut)[] stages) : base(name)
+    {
+        Encoder = new DraemEncoder(inChannels, width, encoderBlocks);
+        var decoder = new DraemDecoder();
+        Ups = new Sequential[stages.Length];
+        Blocks = new Sequential[stages.Length];
+        for (int i = 0; i < stages.Length; i++)
+        {
+            var s = stages[i];
+            Ups[i] = decoder.Add($"up{s.Name}", DraemLayers.Up(s.UpIn * width, s.UpOut * width));
+            Blocks[i] = decoder.Add($"db{s.Name}", DraemLayers.Block(s.BlockIn * width, s.Middle * width, s.BlockOut * width));
+        }
+        Out = decoder.Add("fin_out", nn.Sequential(DraemLayers.Conv(width, outChannels)));
+        register_module($"encoder{suffix}", Encoder);
+        register_module($"decoder{suffix}", decoder);
     }
 }
 
