@@ -2,7 +2,6 @@ using Vigil.Backbones;
 using Vigil.Data;
 using Vigil.Detectors;
 using Vigil.Detectors.Bgad;
-using Vigil.Metrics;
 using Vigil.Registry;
 using Vigil.Weights;
 using static TorchSharp.torch;
@@ -10,20 +9,15 @@ using static TorchSharp.torch;
 namespace Vigil.Tests.Detectors.Bgad;
 
 /// <summary>
-/// BGAD: its boundary, semi-push-pull loss and focal weights against hand-computed cases (losses/losses.py), and, as
-/// the detector contract checks the unsupervised detectors, on synthetic textures with a few labelled anomalies and their
-/// masks: ranks defective images above normal ones with the map inside the defects, saves and loads, repeats with the
-/// same seed, and refuses labelled anomalies without masks.
+/// BGAD: its boundary, semi-push-pull loss and focal weights against hand-computed cases (losses/losses.py), and that it
+/// refuses labelled anomalies without masks (the contract: <see cref="SupervisedContractTests"/>).
 /// </summary>
 public sealed class BgadTests : IDisposable
 {
-    // A tiny schedule: 4 epochs (the first on normal images only) of batches of 4 at 128 × 128, fibre batches of 256.
-    private const string Quick = "bgad:epochs=4,batch=4,warmup=1,cosine_every=1,normal_epochs=1,fiber_batch=256";
+    private static string Quick => SupervisedContractTests.Quick["bgad"];
     private readonly LabelledTextures _data = new();
 
     private IReadOnlyList<Sample> Labelled => _data.Labelled;
-    private IReadOnlyList<Sample> Test => _data.Test;
-    private TrainingData Supervised => _data.Supervised;
     private static IBackboneProvider Backbone => LabelledTextures.Backbone;
 
     // Normal log-likelihoods [-5, -1, -3, -2, -4] / 10; abnormal [-2, -6, -4.5] / 10.
@@ -67,28 +61,6 @@ public sealed class BgadTests : IDisposable
         Assert.Equal(1f, abnormal[0]);
         Assert.Equal(0.53 * Math.Pow(1 + Math.Exp(-0.5), 2) / 0.5, abnormal[1], 4);
     }
-
-    [Fact]
-    public void RanksDefectiveImagesAboveNormalOnesWithTheMapInTheDefects()
-    {
-        using var detector = DetectorRegistry.Parse(Quick).CreateTrainer().Fit(Supervised, new TrainingContext(0, Backbone));
-        var predictions = Test.Select(s => (Sample: s, Prediction: detector.Predict(s.LoadImage()))).ToList();
-        double auroc = Auroc.MannWhitney(predictions.Select(p => (p.Prediction.Score, p.Sample.IsAnomalous)).ToList());
-        Assert.True(auroc > 0.9, $"BGAD image AUROC {auroc:F3} on the held-out textures");
-        // Pixel AUROC over the held-out defective images' maps and masks.
-        var pixels = predictions.Where(p => p.Sample.IsAnomalous).SelectMany(p =>
-        {
-            var mask = p.Sample.Load().Mask;
-            return p.Prediction.Map.Data.Select((v, i) => (v, mask.Data[i]));
-        }).ToList();
-        double pixelAuroc = Auroc.MannWhitney(pixels);
-        Assert.True(pixelAuroc > 0.9, $"BGAD pixel AUROC {pixelAuroc:F3} on the held-out defects");
-        var training = ((Vigil.Detectors.Trained.ITrainedDetector)detector).Training!;
-        Assert.Equal(_data.Train.Count + Labelled.Count, training.TrainImages);
-    }
-
-    [Fact]
-    public void SavesAndLoadsAndRepeatsWithTheSameSeed() => _data.AssertSavesLoadsAndRepeats(Quick);
 
     [Fact]
     public void RefusesLabelledAnomaliesWithoutMasksNamingTheImage()
