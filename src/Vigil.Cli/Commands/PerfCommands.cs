@@ -124,7 +124,7 @@ internal static class PerfCommands
         var source = new PerfSource("ksdd");
         var trainCount = new Option<int>("--train") { Description = "Training images in the memory bank (0 = all).", DefaultValueFactory = _ => 0 };
         var testCount = new Option<int>("--test") { Description = "Test images timed (0 = all).", DefaultValueFactory = _ => 20 };
-        var knn = new Command("knn", "PatchCore predict broken down, and its nearest-neighbour step: straightforward libtorch cdist vs Vigil's brute force and exact index.")
+        var knn = new Command("knn", "PatchCore predict broken down, and its nearest-neighbour step: straightforward libtorch cdist vs Vigil's brute force, exact index and approximate inverted file (recall, image AUROC).")
         {
             trainCount, testCount,
         };

@@ -20,7 +20,7 @@ namespace Vigil.Components;
 /// within its worst-case rounding of the row minimum for the same exact check. Both give the same answer, bit for bit;
 /// the index times both on its first query block and uses the faster from then on.
 /// </summary>
-public sealed class NearestNeighbourIndex : IDisposable
+public sealed class NearestNeighbourIndex : INearestNeighbourSearch
 {
     /// <summary>Relative margin on the bounds, far above the float rounding of the screening (about 1e-6).</summary>
     private const double Margin = 1e-3;

@@ -27,7 +27,7 @@ public sealed class PatchCoreDetector : FrozenFeatureDetector, IMemoryBankDetect
     private Tensor? _bankWeights; // [M] SoftPatch outlier scores of the bank features, with soft weighting only
     private Tensor? _offered;     // [1] features offered to the capped bank so far (reservoir sampling's stream length)
     private long _gridPositions; // feature-grid positions per image; 0 until fitted (or for a loaded model, where only predictions check it)
-    private NearestNeighbourIndex? _index;
+    private INearestNeighbourSearch? _index;
     private readonly object _indexLock = new();
 
     /// <param name="seed">Seeds the coreset's projection and start points, and the bank cap's reservoir.</param>
@@ -137,7 +137,7 @@ public sealed class PatchCoreDetector : FrozenFeatureDetector, IMemoryBankDetect
         _offered = Options.BankCap is null ? null : Keep(tensor(new[] { offeredBefore + added }));
         _gridPositions = positions;
         _index?.Dispose();
-        _index = NearestNeighbourIndex.Build(_memoryBank);
+        _index = BuildIndex(_memoryBank);
     }
 
     /// <summary>Frees the bank and its search index.</summary>
@@ -148,14 +148,21 @@ public sealed class PatchCoreDetector : FrozenFeatureDetector, IMemoryBankDetect
         _index = null;
     }
 
-    /// <summary>The exact nearest-neighbour index over the memory bank (built by fitting, or at the first prediction of a loaded model).</summary>
-    private NearestNeighbourIndex Index
+    /// <summary>The nearest-neighbour index over the memory bank (built by fitting, or at the first prediction of a loaded model).</summary>
+    private INearestNeighbourSearch Index
     {
         get
         {
-            lock (_indexLock) return _index ??= NearestNeighbourIndex.Build(_memoryBank!);
+            lock (_indexLock) return _index ??= BuildIndex(_memoryBank!);
         }
     }
+
+    /// <summary>The exact index, or with search=ivf the inverted file, its k-means seeded by the fit's seed (so a loaded model rebuilds the same lists).</summary>
+    private INearestNeighbourSearch BuildIndex(Tensor bank) => Options.Search switch
+    {
+        BankSearch.Ivf => InvertedFileIndex.Build(bank, (int)Math.Min(bank.shape[0], Options.IvfLists ?? InvertedFileIndex.DefaultLists(bank.shape[0])), Options.IvfProbes, Seed),
+        _ => NearestNeighbourIndex.Build(bank),
+    };
 
     /// <summary>
     /// Every patch feature of <paramref name="samples"/> before coreset selection: [images·h·w, target dimension],

@@ -47,6 +47,15 @@ public sealed record PatchCoreOptions : IDetectorOptions
     [Option("bank_cap_strategy", "How the bank is brought back to bank_cap: reservoir sampling over all tasks' features, or a coreset of the whole bank.")]
     public BankCapStrategy BankCapStrategy { get; init; } = BankCapStrategy.Reservoir;
 
+    [Option("search", "Nearest-neighbour search over the memory bank: exact (the official results), or ivf, an approximate inverted file for very large banks that may miss a patch's nearest bank feature (docs/models.md).")]
+    public BankSearch Search { get; init; } = BankSearch.Exact;
+
+    [Option("ivf_lists", "With search=ivf: k-means lists the bank is split into; none = ⌈4√(bank features)⌉.")]
+    public int? IvfLists { get; init; }
+
+    [Option("ivf_probes", "With search=ivf: nearest lists searched per patch; more is closer to exact and slower (all lists: exact).")]
+    public int IvfProbes { get; init; } = 8;
+
     [Option("sigma", "σ (in network-input pixels) of the Gaussian smoothing of the anomaly map (4 in the paper).")]
     public double MapSigma { get; init; } = 4;
 
@@ -69,6 +78,8 @@ public sealed record PatchCoreOptions : IDetectorOptions
         if (BatchSize < 1) throw new VigilInputException($"PatchCore batch size {BatchSize} must be at least 1.");
         if (BankCap < 1) throw new VigilInputException($"PatchCore bank cap {BankCap} must be positive, or none for no limit.");
         if (!Enum.IsDefined(BankCapStrategy)) throw new VigilInputException($"PatchCore bank cap strategy {BankCapStrategy} is unknown; use reservoir or coreset.");
+        if (!Enum.IsDefined(Search)) throw new VigilInputException($"PatchCore search {Search} is unknown; use exact or ivf.");
+        if (IvfLists < 1 || IvfProbes < 1) throw new VigilInputException($"PatchCore ivf_lists {IvfLists} and ivf_probes {IvfProbes} must be positive (lists: or none for ⌈4√N⌉).");
         if (Layers.Count == 0) throw new VigilInputException("PatchCore needs at least one layer (layer2+layer3 in the paper).");
         DenoisingSettings?.Validate();
     }
@@ -85,4 +96,14 @@ public enum BankCapStrategy
 
     /// <summary>Greedy k-center coreset of the whole (old + new) bank down to the cap: keeps the bank's coverage.</summary>
     Coreset,
+}
+
+/// <summary>How PatchCore finds a test patch's nearest memory-bank feature.</summary>
+public enum BankSearch
+{
+    /// <summary>Exact search (<see cref="Components.NearestNeighbourIndex"/>): the official code's results.</summary>
+    Exact,
+
+    /// <summary>An inverted file (<see cref="Components.InvertedFileIndex"/>): approximate, for very large banks.</summary>
+    Ivf,
 }
