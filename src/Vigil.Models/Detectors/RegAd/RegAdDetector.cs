@@ -34,8 +34,8 @@ public sealed class RegAdDetector : TrainedDetector
                 int total = Enumerable.Range(1, 3).Sum(backbone.Architecture.StageChannels);
                 int d = options.Dimensions ?? total;
                 if (d > total) throw new VigilInputException($"RegAD dims={d} exceed the {total} channels of layers 1–3; choose at most {total}, or none for all.");
-                using var generator = new Generator(Vigil.Randomness.SeededRandom.Derive((ulong)seed, "regad channels"));
-                // PaDiM's seeded random subset, sorted (the order does not change a Mahalanobis distance); all channels by default.
+                // PaDiM's seeded random subset (the same channels as PaDiM's for the same seed), sorted; all channels by default.
+                using var generator = new Generator((ulong)seed);
                 using var channels = d == total ? arange(total) : randperm(total, generator: generator).narrow(0, 0, d).sort().Values;
                 _network = new RegAdNetwork(backbone, Preprocessing.OutputHeight, Preprocessing.OutputWidth, options.Stn, channels, seed);
             }
@@ -101,22 +101,29 @@ public sealed class RegAdDetector : TrainedDetector
         PositionGaussians? statistics = null;
         try
         {
-            for (int start = 0; start < support.Count; start += o.SupportBatch)
+            // Source images per load: their augmented copies fill about one network batch.
+            int perLoad = Math.Max(1, o.SupportBatch / (o.SupportAugment ? SupportAugmentation.Copies : 1));
+            for (int start = 0; start < support.Count; start += perLoad)
             {
                 cancel.ThrowIfCancellationRequested();
                 using var scope = NewDisposeScope();
-                var batch = support.Skip(start).Take(o.SupportBatch).ToList();
+                var batch = support.Skip(start).Take(perLoad).ToList();
                 var images = new ImageTensor[batch.Count];
                 Parallel.For(0, batch.Count, i => images[i] = ImageOps.ToRgb(batch[i].LoadImage(), $"Training image '{batch[i].SourcePath}'"));
                 var inputs = TrainingInputs.ToBatch(Preprocessing, images);
                 if (o.SupportAugment) inputs = Normalise(SupportAugmentation.Apply(Denormalise(inputs)));
-                var part = PositionGaussians.Of(_network.Embeddings(inputs));
-                if (statistics is null) statistics = part;
-                else using (part) statistics.Add(part);
-                progress?.Report(new WorkProgress("support", Math.Min(start + o.SupportBatch, support.Count), support.Count));
+                for (long first = 0; first < inputs.shape[0]; first += o.SupportBatch)
+                {
+                    // A scope per network batch: a forward pass keeps its intermediate maps until its scope ends.
+                    using var chunkScope = NewDisposeScope();
+                    var part = PositionGaussians.Of(_network.Embeddings(inputs.narrow(0, first, Math.Min(o.SupportBatch, inputs.shape[0] - first))));
+                    if (statistics is null) statistics = part;
+                    else using (part) statistics.Add(part);
+                }
+                progress?.Report(new WorkProgress("support", start + batch.Count, support.Count));
             }
             cancel.ThrowIfCancellationRequested();
-            var (mean, inverse) = statistics!.ToModel(o.Regularisation);
+            var (mean, inverse) = GaussianModel(statistics!, o.Regularisation);
             using (mean)
             using (inverse)
                 _network.SetGaussians(mean, inverse);
@@ -125,6 +132,25 @@ public sealed class RegAdDetector : TrainedDetector
         {
             statistics?.Dispose();
         }
+    }
+
+    /// <summary>
+    /// PaDiM's model of the statistics (<see cref="PositionGaussians.ToModel"/>: float32 mean, inverse of scatter / (N − 1)
+    /// + ε·I in float64), inverted one position at a time as the official code does: libtorch's batched inverse runs
+    /// LAPACK on its threads at once, which corrupts the LU pivots (an error, or a crash) for matrices of 448 channels
+    /// on 2 threads here.
+    /// </summary>
+    private static (Tensor Mean, Tensor Inverse) GaussianModel(PositionGaussians statistics, double regularisation)
+    {
+        long positions = statistics.Mean.shape[0], d = statistics.Mean.shape[1];
+        var inverse = empty(positions, d, d);
+        using var ridge = eye(d, dtype: ScalarType.Float64) * regularisation;
+        for (long p = 0; p < positions; p++)
+        {
+            using var scope = NewDisposeScope();
+            inverse[p].copy_(linalg.inv(statistics.Scatter[p] / (statistics.Count - 1) + ridge));
+        }
+        return (statistics.Mean.to_type(ScalarType.Float32), inverse);
     }
 
     /// <summary>Preprocessed images back to RGB values in [0, 1] (the support augmentation's grey copy works on those).</summary>

@@ -54,8 +54,8 @@ public sealed record RegAdOptions : GradientTrainingOptions
     [Option("sigma", "σ (network-input pixels) of the Gaussian smoothing of the anomaly map (4).")]
     public double MapSigma { get; init; } = 4;
 
-    [Option("support_batch", "Support images augmented and passed through the network together when the Gaussians are fitted (memory, not results).")]
-    public int SupportBatch { get; init; } = 8;
+    [Option("support_batch", "Images (augmented copies included) passed through the network together while the Gaussians are fitted (memory, not results).")]
+    public int SupportBatch { get; init; } = 16;
 
     /// <summary>Whether registration training runs.</summary>
     public bool TrainsRegistration => !Meta.Trim().Equals(NoMeta, StringComparison.OrdinalIgnoreCase);

@@ -37,7 +37,8 @@ public sealed class RegAdTrainer(RegAdOptions options) : IDetectorTrainer
         }
         try
         {
-            if (options.TrainsRegistration) detector.Training = Register(detector, data.Normal, context);
+            detector.Training = options.TrainsRegistration ? Register(detector, data.Normal, context)
+                : new TrainingLog(0, [], 0, "no registration training (meta=none)", [], 0, 0, false);
             detector.FitSupport(data.Normal, context.Progress, context.Cancel);
             return detector;
         }
@@ -89,7 +90,7 @@ public sealed class RegAdTrainer(RegAdOptions options) : IDetectorTrainer
         network.eval();
         int images = pools.Sum(p => p.Count);
         return new TrainingLog(options.Epochs, log, options.Epochs, $"all {Counted.Of(options.Epochs, "epoch")}",
-            [$"Registration pairs from {options.Meta}: {Counted.Of(pools.Count, "category")} other than the target's, {Counted.Of(images, "image")}, {shot} supports per query."],
+            [$"Registration pairs from {options.Meta}: {Counted.Of(pools.Count, "category", "categories")} other than the target's, {Counted.Of(images, "image")}, {shot} supports per query."],
             images, 0, false);
     }
 
