@@ -144,15 +144,26 @@ public sealed class ResNet : Module<Tensor, Tensor>
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(deepestStage, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(deepestStage, Stages);
-        var x = maxpool.call(functional.relu(bn1.call(conv1.call(input))));
+        var x = Stem(input);
         var outputs = new List<Tensor>(deepestStage);
-        Sequential?[] stages = [layer1, layer2, layer3, layer4];
-        for (int s = 0; s < deepestStage; s++)
+        for (int s = 1; s <= deepestStage; s++)
         {
-            x = stages[s]!.call(x);
+            x = Stage(s, x);
             outputs.Add(x);
         }
         return outputs;
+    }
+
+    /// <summary>The stem: 7×7/2 convolution, batch norm, ReLU, 3×3/2 max pool (what stage 1 reads).</summary>
+    public Tensor Stem(Tensor input) => maxpool.call(functional.relu(bn1.call(conv1.call(input))));
+
+    /// <summary>Stage <paramref name="stage"/> (1-based) alone, for a network that acts between stages (RegAD's spatial transformers).</summary>
+    public Tensor Stage(int stage, Tensor x)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(stage, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(stage, Stages);
+        Sequential?[] stages = [layer1, layer2, layer3, layer4];
+        return stages[stage - 1]!.call(x);
     }
 
     /// <summary>

@@ -11,6 +11,7 @@ using Vigil.Detectors.FastFlow;
 using Vigil.Detectors.Options;
 using Vigil.Detectors.Padim;
 using Vigil.Detectors.PatchCore;
+using Vigil.Detectors.RegAd;
 using Vigil.Detectors.ReverseDistillation;
 using Vigil.Detectors.SimpleNet;
 using Vigil.Detectors.Spade;
@@ -44,6 +45,7 @@ public static class DetectorRegistry
         new DneModule(),
         new DraemModule(),
         new CutPasteModule(),
+        new RegAdModule(),
     ];
 
     private static readonly List<IDetectorModule> Modules = [.. BuiltIn];
