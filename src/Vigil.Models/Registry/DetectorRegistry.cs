@@ -8,6 +8,7 @@ using Vigil.Detectors.Dra;
 using Vigil.Detectors.Dne;
 using Vigil.Detectors.Draem;
 using Vigil.Detectors.FastFlow;
+using Vigil.Detectors.Igd;
 using Vigil.Detectors.Options;
 using Vigil.Detectors.Padim;
 using Vigil.Detectors.PatchCore;
@@ -44,6 +45,7 @@ public static class DetectorRegistry
         new DneModule(),
         new DraemModule(),
         new CutPasteModule(),
+        new IgdModule(),
     ];
 
     private static readonly List<IDetectorModule> Modules = [.. BuiltIn];

@@ -38,6 +38,7 @@ public class DetectorContractTests(TexturesFixture fixture) : IClassFixture<Text
         ["dne"] = "dne:batch=5", // already fast; batches of 5 make a task's embeddings span several extraction batches
         ["draem"] = "draem:epochs=20,batch=4,base_width=8,disc_width=8,size=64,lr=0.002", // 60 steps: the smallest schedule tried whose map peaks in every defect (12 epochs: scores separate, peaks do not)
         ["cutpaste"] = "cutpaste:epochs=2,steps=2,batch=4,head_layers=1,head_width=32,embedding=16",
+        ["igd"] = "igd:epochs=10,batch=4,width=8,lr=0.001,center_every=5,msssim_weights=0.0448+0.2856+0.3001+0.2363", // 128×128 input: four MS-SSIM levels fit its 11-pixel window
     };
 
     [Theory]
