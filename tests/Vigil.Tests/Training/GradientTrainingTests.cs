@@ -126,6 +126,18 @@ public class GradientTrainingTests(TexturesFixture fixture) : IClassFixture<Text
         Assert.Equal(1.08, network.Weight.item<float>(), 1e-5); // the best epoch's weight, not the last one's
     }
 
+    [Fact]
+    public void ATrainingThatEndsBeforeItsFirstCheckpointFinishes()
+    {
+        // One epoch: no checkpoint is ever written (none after the last epoch), so there is none, nor its folder, to delete.
+        var options = new StpmOptions { Epochs = 1, BatchSize = 100, Optimizer = OptimizerKind.Sgd, LearningRate = 0.1 };
+        var store = TemporaryCheckpoint();
+        var log = new GradientTrainer(options).Run(new OneWeight(), new TrainingData(fixture.Data.Train),
+            new TrainingContext(0, new TestBackbone(), Checkpoints: store), "one epoch");
+        Assert.Single(log.Epochs);
+        Assert.False(File.Exists(store.Location));
+    }
+
     /// <summary>A network of one trained weight whose losses are quadratics in it (the images are loaded but unused).</summary>
     private sealed class OneWeight : ITrainableNetwork
     {
