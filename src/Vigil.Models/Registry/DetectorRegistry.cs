@@ -8,6 +8,7 @@ using Vigil.Detectors.Dra;
 using Vigil.Detectors.Dne;
 using Vigil.Detectors.Draem;
 using Vigil.Detectors.FastFlow;
+using Vigil.Detectors.Igd;
 using Vigil.Detectors.Options;
 using Vigil.Detectors.Padim;
 using Vigil.Detectors.PatchCore;
@@ -46,6 +47,7 @@ public static class DetectorRegistry
         new DraemModule(),
         new CutPasteModule(),
         new RegAdModule(),
+        new IgdModule(),
     ];
 
     private static readonly List<IDetectorModule> Modules = [.. BuiltIn];

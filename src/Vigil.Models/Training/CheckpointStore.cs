@@ -46,5 +46,8 @@ public sealed class CheckpointFile(string path) : ICheckpointStore
         }
     }
 
-    public void Delete() => File.Delete(Location);
+    public void Delete()
+    {
+        if (File.Exists(Location)) File.Delete(Location); // none when the training ended before its first checkpoint (epochs=1)
+    }
 }

@@ -49,7 +49,6 @@ public sealed class GradientTrainer(GradientTrainingOptions options)
         ulong seed = (ulong)context.Seed;
         string fingerprint = Fingerprint(run, context.Seed, samples, validation);
 
-        var parameters = network.Trained.SelectMany(m => m.Module.parameters()).Where(p => p.requires_grad).ToList();
         using var optimizer = new Optimizers(CreateOptimizers(network));
         var loop = new LoopState();
         bool resumed = context.Checkpoints is { } store && Resume(store, fingerprint, network, optimizer, loop);
@@ -83,13 +82,15 @@ public sealed class GradientTrainer(GradientTrainingOptions options)
                 }
                 lr = LearningRateSchedule.At(options, loop.Epoch, (double)loop.Step / stepsPerEpoch);
                 optimizer.SetRates(lr / options.LearningRate);
-                double loss = TrainStep(network, optimizer, parameters, trainInputs,
+                double loss = TrainStep(network, optimizer, trainInputs,
                     order.Skip(loop.Step * options.BatchSize).Take(options.BatchSize).ToArray(), loop, seed, stepStride, train.Count);
                 loop.LossSum += loss;
                 loop.LossSteps++;
                 int global = steps.Take(loop.Epoch).Sum() + loop.Step + 1;
                 context.Progress?.Report(new WorkProgress("train", global, totalSteps, Detail(loop, loss)));
             }
+            SetTraining(network, false);
+            using (no_grad()) network.FinishEpoch(loop.Epoch + 1, AsGiven(trainInputs, train.Count, context.Cancel));
             double? validationLoss = validation.Count > 0 ? Validate(network, validationInputs, seed) : null;
             loop.EpochSeconds += clock.Elapsed.TotalSeconds;
             loop.Log.Add(new EpochRecord(loop.Epoch + 1, loop.LossSum / loop.LossSteps, validationLoss, lr, loop.EpochSeconds));
@@ -174,7 +175,7 @@ public sealed class GradientTrainer(GradientTrainingOptions options)
     /// The optimizer steps of one batch (one, or several where the network takes several); returns their mean loss. A
     /// supervised network's batch is labelled by index: from <paramref name="normals"/> on, the samples are anomalies.
     /// </summary>
-    private double TrainStep(ITrainableNetwork network, Optimizers optimizer, IReadOnlyList<TorchSharp.Modules.Parameter> parameters, TrainingInputs inputs,
+    private double TrainStep(ITrainableNetwork network, Optimizers optimizer, TrainingInputs inputs,
         int[] indices, LoopState loop, ulong seed, int stepStride, int normals)
     {
         using var scope = NewDisposeScope();
@@ -182,22 +183,26 @@ public sealed class GradientTrainer(GradientTrainingOptions options)
         using var generator = new Generator(SeededRandom.Derive(SeededRandom.Derive(seed, "step"), (long)loop.Epoch * stepStride + loop.Step));
         double sum = 0;
         int steps = 0;
-        Action<Tensor> step = loss =>
+        // A step updates every optimizer, or (an alternating network's) those of the modules it names.
+        Action<Tensor, IReadOnlyCollection<string>?> stepOn = (loss, modules) =>
         {
+            var selected = optimizer.Of(modules);
             double value = loss.item<float>();
             if (!double.IsFinite(value))
                 throw new VigilInputException($"The training loss became {value} at epoch {loop.Epoch + 1}, step {loop.Step + 1}: the learning rate " +
                     $"{options.LearningRate.ToString(CultureInfo.InvariantCulture)} is probably too high for this data; lower lr or set clip.");
             optimizer.zero_grad();
             loss.backward();
-            if (options.GradientClip is { } clip) nn.utils.clip_grad_norm_(parameters, clip);
-            optimizer.step();
+            if (options.GradientClip is { } clip) nn.utils.clip_grad_norm_(selected.SelectMany(o => o.Parameters).ToList(), clip);
+            foreach (var o in selected) o.Optimizer.step();
             sum += value;
             steps++;
         };
+        Action<Tensor> step = loss => stepOn(loss, null);
         // A pooled sampling's first epochs see normal images only, trained as an unsupervised network.
         if (network is ISupervisedNetwork supervised && !(supervised.Sampling is PooledSampling pooled && loop.Epoch < pooled.NormalOnlyEpochs))
             supervised.TrainBatch(batch, tensor(indices.Select(i => i >= normals ? 1f : 0f).ToArray()), generator, step);
+        else if (network is IAlternatingNetwork alternating) alternating.TrainBatch(batch.Images, batch.Frozen, generator, (loss, modules) => stepOn(loss, modules));
         else network.TrainBatch(batch.Images, batch.Frozen, generator, step);
         if (steps == 0) throw new InvalidOperationException("The network took no optimizer step on a training batch.");
         return sum / steps;
@@ -267,45 +272,64 @@ public sealed class GradientTrainer(GradientTrainingOptions options)
     /// The options' optimizer over the modules without one of their own (when they have parameters), then each
     /// <see cref="ITrainableNetwork.OwnOptimizers"/> entry's over its module, with their base learning rates.
     /// </summary>
-    private List<(TorchSharp.Modules.OptimizerHelper Optimizer, double Rate)> CreateOptimizers(ITrainableNetwork network)
+    private List<ModuleOptimizer> CreateOptimizers(ITrainableNetwork network)
     {
         var own = network.OwnOptimizers;
         var unknown = own.Keys.Except(network.Trained.Select(m => m.Name)).ToList();
         if (unknown.Count > 0) throw new InvalidOperationException($"Optimizers are given for modules that are not trained: {string.Join(", ", unknown)}.");
         static List<TorchSharp.Modules.Parameter> Trainable(IEnumerable<nn.Module> modules) =>
             modules.SelectMany(m => m.parameters()).Where(p => p.requires_grad).ToList();
-        var optimizers = new List<(TorchSharp.Modules.OptimizerHelper, double)>();
-        var shared = Trainable(network.Trained.Where(m => !own.ContainsKey(m.Name)).Select(m => m.Module));
-        if (shared.Count > 0) optimizers.Add((CreateOptimizer(shared), options.LearningRate));
+        var optimizers = new List<ModuleOptimizer>();
+        var sharing = network.Trained.Where(m => !own.ContainsKey(m.Name)).ToList();
+        var shared = Trainable(sharing.Select(m => m.Module));
+        if (shared.Count > 0) optimizers.Add(new(CreateOptimizer(shared), options.LearningRate, [.. sharing.Select(m => m.Name)], shared));
         foreach (var (name, module) in network.Trained)
-            if (own.TryGetValue(name, out var settings)) optimizers.Add((CreateOptimizer(Trainable([module]), settings), settings.LearningRate));
+            if (own.TryGetValue(name, out var settings))
+            {
+                var parameters = Trainable([module]);
+                optimizers.Add(new(CreateOptimizer(parameters, settings), settings.LearningRate, [name], parameters));
+            }
         return optimizers;
     }
 
-    /// <summary>The run's optimizers, stepped together: one zero_grad, backward and step for all of them.</summary>
-    private sealed class Optimizers(List<(TorchSharp.Modules.OptimizerHelper Optimizer, double Rate)> optimizers) : IDisposable
+    /// <summary>An optimizer with its base learning rate, the trained modules it optimises and their parameters.</summary>
+    private sealed record ModuleOptimizer(TorchSharp.Modules.OptimizerHelper Optimizer, double Rate, string[] Modules, List<TorchSharp.Modules.Parameter> Parameters);
+
+    /// <summary>The run's optimizers: one zero_grad for all of them; a step steps all, or those of an alternating network's step's modules.</summary>
+    private sealed class Optimizers(List<ModuleOptimizer> optimizers) : IDisposable
     {
+        /// <summary>
+        /// Every optimizer (<paramref name="modules"/> null), or those over the named modules; a name that is not a
+        /// trained module with parameters, or that names only some of the modules sharing an optimizer, is an error.
+        /// </summary>
+        public IReadOnlyList<ModuleOptimizer> Of(IReadOnlyCollection<string>? modules)
+        {
+            if (modules is null) return optimizers;
+            var unknown = modules.Where(m => !optimizers.Any(o => o.Modules.Contains(m))).ToList();
+            if (unknown.Count > 0) throw new InvalidOperationException($"A training step names modules without an optimizer: {string.Join(", ", unknown)}.");
+            var selected = optimizers.Where(o => o.Modules.Any(modules.Contains)).ToList();
+            var partial = selected.FirstOrDefault(o => !o.Modules.All(modules.Contains));
+            if (partial is not null)
+                throw new InvalidOperationException($"A training step names only some of the modules sharing an optimizer ({string.Join(", ", partial.Modules)}); name all of them or give them optimizers of their own.");
+            return selected;
+        }
+
         /// <summary>Sets every optimizer's rate to its base rate × <paramref name="factor"/> (the schedule's rate / the options' lr).</summary>
         public void SetRates(double factor)
         {
-            foreach (var (optimizer, rate) in optimizers)
-                foreach (var group in optimizer.ParamGroups) group.LearningRate = rate * factor;
+            foreach (var o in optimizers)
+                foreach (var group in o.Optimizer.ParamGroups) group.LearningRate = o.Rate * factor;
         }
 
         public void zero_grad()
         {
-            foreach (var (optimizer, _) in optimizers) optimizer.zero_grad();
-        }
-
-        public void step()
-        {
-            foreach (var (optimizer, _) in optimizers) optimizer.step();
+            foreach (var o in optimizers) o.Optimizer.zero_grad();
         }
 
         /// <summary>Each optimizer's state in order, each as its length and bytes (one optimizer: the format of a single one).</summary>
         public void Save(BinaryWriter writer)
         {
-            foreach (var (optimizer, _) in optimizers)
+            foreach (var optimizer in optimizers.Select(o => o.Optimizer))
             {
                 using var state = new MemoryStream();
                 using (var w = new BinaryWriter(state, Encoding.UTF8, leaveOpen: true)) optimizer.save_state_dict(w);
@@ -316,7 +340,7 @@ public sealed class GradientTrainer(GradientTrainingOptions options)
 
         public void Load(BinaryReader reader)
         {
-            foreach (var (optimizer, _) in optimizers)
+            foreach (var optimizer in optimizers.Select(o => o.Optimizer))
             {
                 using var stateReader = new BinaryReader(new MemoryStream(reader.ReadBytes(reader.ReadInt32())));
                 optimizer.load_state_dict(stateReader);
@@ -325,7 +349,7 @@ public sealed class GradientTrainer(GradientTrainingOptions options)
 
         public void Dispose()
         {
-            foreach (var (optimizer, _) in optimizers) optimizer.Dispose();
+            foreach (var o in optimizers) o.Optimizer.Dispose();
         }
     }
 

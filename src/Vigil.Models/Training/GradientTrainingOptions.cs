@@ -18,6 +18,9 @@ public enum ScheduleKind
 
     /// <summary>Multiplied by gamma at each milestone (a fraction of the epochs), as torch's MultiStepLR stepped per epoch.</summary>
     MultiStep,
+
+    /// <summary>Polynomial decay per step, lr · (1 − t / epochs)^power (IGD's poly_lr_scheduler).</summary>
+    Poly,
 }
 
 /// <summary>Which weights a finished training keeps.</summary>
@@ -90,6 +93,12 @@ public abstract record GradientTrainingOptions : IDetectorOptions
             : throw new VigilInputException($"Milestone '{text}' must be a fraction of the epochs in (0, 1), milestones joined with '+' (e.g. 0.8+0.9)."))
         .Order().ToArray();
 
+    /// <summary>
+    /// With the poly schedule: the power of (1 − t / epochs); an option only of the detectors whose reference code uses
+    /// that schedule (IGD), so the other detectors' option sets (and cell identities) stay as they are.
+    /// </summary>
+    public virtual double PolyPower { get; init; } = 0.9;
+
     [Option("warmup", "Epochs of linear warm-up, per step, from warmup_from · lr to the schedule's rate at the warm-up's end.")]
     public int WarmupEpochs { get; init; }
 
@@ -146,6 +155,7 @@ public abstract record GradientTrainingOptions : IDetectorOptions
         if (Patience < 1) throw new VigilInputException($"patience={Patience} must be at least 1, or none.");
         if (CheckpointEvery < 1) throw new VigilInputException($"checkpoint_every={CheckpointEvery} must be at least 1.");
         _ = Augmentations;
+        if (!(PolyPower > 0)) throw new VigilInputException($"poly_power={PolyPower} must be positive.");
         if (Schedule == ScheduleKind.MultiStep && MilestoneEpochs.Count == 0)
             throw new VigilInputException("The multistep schedule needs milestones (fractions of the epochs joined with '+', e.g. milestones=0.8+0.9).");
     }

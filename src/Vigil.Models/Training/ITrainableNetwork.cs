@@ -69,4 +69,12 @@ public interface ITrainableNetwork
     /// code takes from data with the trained network (CFlow: each layer's largest log-likelihood). Nothing by default.
     /// </summary>
     void FinishTraining(IEnumerable<TrainingBatch> training) { }
+
+    /// <summary>
+    /// Called after each epoch's steps (before validation and its checkpoint), with <paramref name="epochsDone"/> epochs
+    /// done, the trained modules in eval mode and without gradients, on the training images as they are (batches as in
+    /// <see cref="FinishTraining"/>): for state the reference code re-estimates from data during training (IGD: the
+    /// Gaussian's centre and width every 10 epochs). Nothing by default.
+    /// </summary>
+    void FinishEpoch(int epochsDone, IEnumerable<TrainingBatch> training) { }
 }

@@ -1,6 +1,6 @@
 namespace Vigil.Training;
 
-/// <summary>The learning rate of each step: linear warm-up over the first epochs, then constant, step, multistep or cosine decay.</summary>
+/// <summary>The learning rate of each step: linear warm-up over the first epochs, then constant, step, multistep, cosine or polynomial decay.</summary>
 public static class LearningRateSchedule
 {
     /// <summary>
@@ -35,6 +35,9 @@ public static class LearningRateSchedule
                 double done = (held - start) / (options.Epochs - start);
                 double min = options.MinLearningRate * options.LearningRate;
                 return min + (options.LearningRate - min) * 0.5 * (1 + Math.Cos(Math.PI * done));
+            case ScheduleKind.Poly:
+                double left = 1 - (t - warmup) / (options.Epochs - warmup);
+                return options.LearningRate * Math.Pow(Math.Max(left, 0), options.PolyPower);
             default:
                 return options.LearningRate;
         }

@@ -41,6 +41,7 @@ public class DetectorContractTests(TexturesFixture fixture) : IClassFixture<Text
         // Registration training and the support augmentation have their own tests (RegAdTests); the augmentation's bilinear
         // rotations smooth these per-pixel noise textures, after which the disc's rim, not its inside, is the least normal.
         ["regad"] = "regad:meta=none,dims=40,support_augment=false",
+        ["igd"] = "igd:epochs=10,batch=4,width=8,lr=0.001,center_every=5,msssim_weights=0.0448+0.2856+0.3001+0.2363", // 128×128 input: four MS-SSIM levels fit its 11-pixel window
     };
 
     [Theory]

@@ -30,12 +30,14 @@ public class GradientTrainingTests(TexturesFixture fixture) : IClassFixture<Text
     /// <remarks>
     /// SimpleNet: two optimizers (AdamW on the adaptor, Adam on the discriminator), both in the checkpoint. CFA: the memory
     /// set before the first step (StartTraining) comes back from the checkpoint, not from the partly trained descriptor.
+    /// IGD: generator and critic stepped in turn, and the Gaussian descriptor re-estimated after every epoch (FinishEpoch).
     /// </remarks>
     [Theory]
     [InlineData("stpm:", "none")]
     [InlineData("stpm:", "flip+rotation")]
     [InlineData("simplenet:pretrain_dim=64,target_dim=64,disc_hidden=32,", "none")]
     [InlineData("cfa:", "none")]
+    [InlineData("igd:width=4,latent=8,center_every=1,msssim_weights=0.0448+0.2856+0.3001+0.2363,", "none")]
     public void AnInterruptedAndResumedTrainingEndsWithTheUninterruptedWeights(string modelAndOptions, string augment)
     {
         var model = DetectorRegistry.Parse($"{modelAndOptions}epochs=3,batch=4,validation=0.25,augment={augment}");
@@ -122,6 +124,18 @@ public class GradientTrainingTests(TexturesFixture fixture) : IClassFixture<Text
             Assert.Equal((w[e] - 1) * (w[e] - 1), log.Epochs[e].ValidationLoss!.Value, 1e-5);
         Assert.Equal(9, log.Epochs[0].Loss, 1e-5); // (0 − 3)² before the first step
         Assert.Equal(1.08, network.Weight.item<float>(), 1e-5); // the best epoch's weight, not the last one's
+    }
+
+    [Fact]
+    public void ATrainingThatEndsBeforeItsFirstCheckpointFinishes()
+    {
+        // One epoch: no checkpoint is ever written (none after the last epoch), so there is none, nor its folder, to delete.
+        var options = new StpmOptions { Epochs = 1, BatchSize = 100, Optimizer = OptimizerKind.Sgd, LearningRate = 0.1 };
+        var store = TemporaryCheckpoint();
+        var log = new GradientTrainer(options).Run(new OneWeight(), new TrainingData(fixture.Data.Train),
+            new TrainingContext(0, new TestBackbone(), Checkpoints: store), "one epoch");
+        Assert.Single(log.Epochs);
+        Assert.False(File.Exists(store.Location));
     }
 
     /// <summary>A network of one trained weight whose losses are quadratics in it (the images are loaded but unused).</summary>
@@ -220,6 +234,62 @@ public class GradientTrainingTests(TexturesFixture fixture) : IClassFixture<Text
         Assert.Equal(1, LearningRateSchedule.At(cosine, 2, 0), 12);
         Assert.Equal(0.5, LearningRateSchedule.At(cosine, 6, 0), 12); // half of the 8 cosine epochs: ½(1 + cos π/2)
         Assert.Equal(0.5 * (1 + Math.Cos(Math.PI * 7.5 / 8)), LearningRateSchedule.At(cosine, 9, 0.5), 12);
+    }
+
+    [Fact]
+    public void AnAlternatingNetworksStepsUpdateOnlyTheModulesTheyName()
+    {
+        // a = 1, b = 2, plain SGD at rate 0.1 (b's own optimizer too), the whole set in one step per epoch. Step 1 on a·b
+        // names a: a ← 1 − 0.1 · b = 0.8, b unchanged although a·b has a gradient in b. Step 2 on b² names b:
+        // b ← 2 − 0.1 · 2b = 1.6, a unchanged; epoch 2: a ← 0.8 − 0.1 · 1.6 = 0.64, b ← 1.6 − 0.1 · 3.2 = 1.28. The epoch
+        // hook sees every epoch, after its steps.
+        var options = new StpmOptions { Epochs = 2, BatchSize = 100, Optimizer = OptimizerKind.Sgd, LearningRate = 0.1, Momentum = 0, WeightDecay = 0 };
+        var network = new TwoWeights();
+        var log = new GradientTrainer(options).Run(network, new TrainingData(fixture.Data.Train), new TrainingContext(0, new TestBackbone()), "two weights");
+        Assert.Equal(2, log.Epochs.Count);
+        Assert.Equal([(1, 0.8f, 1.6f), (2, 0.64f, 1.28f)], network.AfterEpochs.Select(e => (e.Epoch, Round(e.A), Round(e.B))));
+        Assert.Equal((2 + 4) / 2.0, log.Epochs[0].Loss, 5); // the mean of the batch's two step losses: a·b = 2, then b² = 4
+
+        var partial = new TwoWeights(ownB: false);
+        var error = Assert.Throws<InvalidOperationException>(() =>
+            new GradientTrainer(options).Run(partial, new TrainingData(fixture.Data.Train), new TrainingContext(0, new TestBackbone()), "shared"));
+        Assert.Contains("only some of the modules sharing an optimizer", error.Message);
+    }
+
+    private static float Round(float value) => MathF.Round(value, 5);
+
+    /// <summary>Two trained weights a and b stepped in turn (a on a·b, then b on b²); with <c>ownB</c> false they share one optimizer.</summary>
+    private sealed class TwoWeights(bool ownB = true) : IAlternatingNetwork
+    {
+        private readonly TorchSharp.Modules.Linear _a = Weight(1), _b = Weight(2);
+        public List<(int Epoch, float A, float B)> AfterEpochs { get; } = [];
+
+        private static TorchSharp.Modules.Linear Weight(float value)
+        {
+            var module = nn.Linear(1, 1, hasBias: false);
+            using var noGrad = no_grad();
+            module.weight!.fill_(value);
+            return module;
+        }
+
+        public IReadOnlyList<(string Name, nn.Module Module)> Trained => [("a", _a), ("b", _b)];
+        public IReadOnlyDictionary<string, OptimizerSettings> OwnOptimizers => ownB
+            ? new Dictionary<string, OptimizerSettings> { ["b"] = new(OptimizerKind.Sgd, 0.1, 0) }
+            : new Dictionary<string, OptimizerSettings>();
+        public Vigil.Imaging.Preprocessing Preprocessing { get; } = new(8, 8);
+        public bool NeedsImages => false;
+        public IReadOnlyList<Tensor> Frozen(IReadOnlyList<Vigil.Imaging.ImageTensor> images) => [zeros(images.Count, 1)];
+        public Tensor Loss(Tensor? images, IReadOnlyList<Tensor> frozen, Generator generator) => (_a.weight! * _b.weight!).sum();
+        public Tensor ValidationLoss(Tensor? images, IReadOnlyList<Tensor> frozen, Generator generator) => Loss(images, frozen, generator);
+
+        public void TrainBatch(Tensor? images, IReadOnlyList<Tensor> frozen, Generator generator, Action<Tensor, IReadOnlyCollection<string>> step)
+        {
+            step(Loss(images, frozen, generator), ["a"]);
+            step(_b.weight!.square().sum(), ["b"]);
+        }
+
+        public void FinishEpoch(int epochsDone, IEnumerable<TrainingBatch> training) =>
+            AfterEpochs.Add((epochsDone, _a.weight!.item<float>(), _b.weight!.item<float>()));
     }
 
     [Theory]

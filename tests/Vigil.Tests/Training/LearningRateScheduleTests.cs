@@ -3,7 +3,7 @@ using Vigil.Training;
 
 namespace Vigil.Tests.Training;
 
-/// <summary>The schedule's warm-up start, cosine floor, held cosine and whole-run cosine, against the formulas they reproduce.</summary>
+/// <summary>The schedule's warm-up start, cosine floor, held cosine, whole-run cosine, multistep and poly decay, against the formulas they reproduce.</summary>
 public class LearningRateScheduleTests
 {
     /// <summary>
@@ -76,5 +76,20 @@ public class LearningRateScheduleTests
         Assert.Equal([48, 54], (options with { Epochs = 60 }).MilestoneEpochs); // the cpu variant: ⌈0.8·60⌉, ⌈0.9·60⌉
         Assert.Contains("milestone", Assert.Throws<VigilInputException>(() => Vigil.Registry.DetectorRegistry.Parse("draem:milestones=0.8+1.5")).Message,
             StringComparison.OrdinalIgnoreCase);
+    }
+
+    /// <summary>
+    /// IGD's poly_lr_scheduler, called before every iteration: lr · (1 − iter / max_iter)^0.9 over all iterations of
+    /// the run; with 10 epochs of 4 steps, step k of epoch e is iteration 4e + k of 40.
+    /// </summary>
+    [Fact]
+    public void PolyDecaysPerStepToTheNinetiethPowerOfTheRemainingShare()
+    {
+        var options = new Vigil.Detectors.Igd.IgdOptions { LearningRate = 1, Epochs = 10 };
+        Assert.Equal(ScheduleKind.Poly, options.Schedule);
+        for (int iteration = 0; iteration < 40; iteration++)
+            Assert.Equal(Math.Pow(1 - iteration / 40.0, 0.9), LearningRateSchedule.At(options, iteration / 4, iteration % 4 / 4.0), 12);
+        Assert.Equal(Math.Pow(0.5, 2), LearningRateSchedule.At(options with { PolyPower = 2 }, 5, 0), 12);
+        Assert.Contains("poly_power", Assert.Throws<VigilInputException>(() => Vigil.Registry.DetectorRegistry.Parse("igd:poly_power=0")).Message);
     }
 }

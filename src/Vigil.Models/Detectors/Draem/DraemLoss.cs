@@ -34,7 +34,7 @@ public static class DraemLoss
     }
 
     /// <summary>loss.py's <c>gaussian</c>: exp(−(x − size / 2)² / 2σ²) for x = 0 … size − 1, normalised to sum 1.</summary>
-    private static Tensor Gaussian(int size, double sigma)
+    internal static Tensor Gaussian(int size, double sigma)
     {
         var g = Enumerable.Range(0, size).Select(x => Math.Exp(-Math.Pow(x - size / 2, 2) / (2 * sigma * sigma))).ToArray();
         double sum = g.Sum();

@@ -88,6 +88,8 @@ public abstract class TrainedDetector : ITrainedDetector, ITrainableNetwork
 
     public virtual void FinishTraining(IEnumerable<TrainingBatch> training) { }
 
+    public virtual void FinishEpoch(int epochsDone, IEnumerable<TrainingBatch> training) { }
+
     public long StateBytes => Trained.Sum(m => m.Module.state_dict().Values.Sum(t => t.numel() * t.ElementSize));
 
     public virtual string StateSummary =>
