@@ -35,7 +35,7 @@ internal static class ConfigFile
         ["imiad-table13"] = ("the shape of IM-IAD Table XIII: every unsupervised model on MTD and KolektorSDD, vanilla, noisy-0.15, few-shot-8 and continual (MTD then KSDD)",
             new JsonObject
             {
-                ["models"] = new JsonArray("patchcore", "padim", "spade", "cfa", "stpm", "rd4ad", "fastflow", "cflow", "simplenet", "draem", "cutpaste", "dne"),
+                ["models"] = new JsonArray("patchcore", "padim", "spade", "cfa", "stpm", "rd4ad", "fastflow", "cflow", "simplenet", "draem", "cutpaste", "dne", "regad", "igd"),
                 ["datasets"] = new JsonArray("mtd", "ksdd"),
                 ["setting"] = new JsonArray("unsupervised", "noisy:ratio=0.15", "fewshot:k=8", "continual"),
             }),
