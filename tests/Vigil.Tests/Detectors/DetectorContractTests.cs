@@ -163,7 +163,12 @@ public class DetectorContractTests(TexturesFixture fixture) : IClassFixture<Text
             Assert.Contains("training image", empty.Message);
 
             using var detector = model.CreateTrainer().Fit(new TrainingData(data.Train), Context(model));
-            var image = data.Test[0].LoadImage();
+            PredictRefusesBadChannels(detector, data.Test[0].LoadImage());
+        }
+
+        /// <summary>A fitted detector refuses a two-channel image clearly and scores a grey image as its RGB copy.</summary>
+        public static void PredictRefusesBadChannels(IDetector detector, ImageTensor image)
+        {
             var twoChannels = new ImageTensor(2, image.Height, image.Width, image.Data[..(2 * image.Height * image.Width)]);
             var channels = Assert.Throws<VigilInputException>(() => detector.Predict(twoChannels));
             Assert.Contains("2 channels", channels.Message);
@@ -173,17 +178,20 @@ public class DetectorContractTests(TexturesFixture fixture) : IClassFixture<Text
             Assert.Equal(detector.Predict(rgbOfGrey).Score, detector.Predict(grey).Score);
         }
 
-        public static void StopsWhenCancelled(ModelSpec model, SyntheticTextures data)
+        public static void StopsWhenCancelled(ModelSpec model, SyntheticTextures data) => StopsWhenCancelled(model, new TrainingData(data.Train));
+
+        /// <summary>A fit cancelled before it starts, or from its own first progress report, stops instead of finishing.</summary>
+        public static void StopsWhenCancelled(ModelSpec model, TrainingData training)
         {
             using var before = new CancellationTokenSource();
             before.Cancel();
-            Assert.ThrowsAny<OperationCanceledException>(() => model.CreateTrainer().Fit(new TrainingData(data.Train), Context(model, cancel: before.Token)));
+            Assert.ThrowsAny<OperationCanceledException>(() => model.CreateTrainer().Fit(training, Context(model, cancel: before.Token)));
 
             // Cancelled from its own progress report, mid-fit: the fit stops instead of finishing.
             using var midway = new CancellationTokenSource();
             int reports = 0;
             var progress = new Collect([], _ => { if (++reports == 1) midway.Cancel(); });
-            Assert.ThrowsAny<OperationCanceledException>(() => model.CreateTrainer().Fit(new TrainingData(data.Train), Context(model, progress: progress, cancel: midway.Token)));
+            Assert.ThrowsAny<OperationCanceledException>(() => model.CreateTrainer().Fit(training, Context(model, progress: progress, cancel: midway.Token)));
         }
 
         public static void Continual(ModelSpec model, SyntheticTextures data)

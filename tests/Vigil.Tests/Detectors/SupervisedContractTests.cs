@@ -1,5 +1,4 @@
 using Vigil.Detectors;
-using Vigil.Imaging;
 using Vigil.Metrics;
 using Vigil.Registry;
 using Vigil.Training;
@@ -30,8 +29,7 @@ public sealed class SupervisedContractTests(LabelledTextures data) : IClassFixtu
         ["bgad"] = "bgad:epochs=4,batch=4,warmup=1,cosine_every=1,normal_epochs=1,fiber_batch=256",
     };
 
-    private TrainingContext Context(long seed = 0, IProgress<WorkProgress>? progress = null, CancellationToken cancel = default) =>
-        new(seed, LabelledTextures.Backbone, progress, cancel);
+    private static TrainingContext Context(long seed = 0) => new(seed, LabelledTextures.Backbone);
 
     [Theory]
     [MemberData(nameof(Models))]
@@ -99,33 +97,10 @@ public sealed class SupervisedContractTests(LabelledTextures data) : IClassFixtu
     public void BadInputIsAClearError(string model)
     {
         using var detector = DetectorRegistry.Parse(model).CreateTrainer().Fit(data.Supervised, Context());
-        var image = data.Test[0].LoadImage();
-        var twoChannels = new ImageTensor(2, image.Height, image.Width, image.Data[..(2 * image.Height * image.Width)]);
-        Assert.Contains("2 channels", Assert.Throws<VigilInputException>(() => detector.Predict(twoChannels)).Message);
-        // A grey image is an RGB image with equal channels.
-        var grey = new ImageTensor(1, image.Height, image.Width, image.Data[..(image.Height * image.Width)]);
-        var rgbOfGrey = new ImageTensor(3, image.Height, image.Width, [.. grey.Data, .. grey.Data, .. grey.Data]);
-        Assert.Equal(detector.Predict(rgbOfGrey).Score, detector.Predict(grey).Score);
+        DetectorContractTests.Check.PredictRefusesBadChannels(detector, data.Test[0].LoadImage());
     }
 
     [Theory]
     [MemberData(nameof(Models))]
-    public void CancellationStopsTheFit(string model)
-    {
-        var spec = DetectorRegistry.Parse(model);
-        using var before = new CancellationTokenSource();
-        before.Cancel();
-        Assert.ThrowsAny<OperationCanceledException>(() => spec.CreateTrainer().Fit(data.Supervised, Context(cancel: before.Token)));
-
-        // Cancelled from its own first progress report, mid-fit: the fit stops instead of finishing.
-        using var midway = new CancellationTokenSource();
-        var progress = new Progress(() => midway.Cancel());
-        Assert.ThrowsAny<OperationCanceledException>(() => spec.CreateTrainer().Fit(data.Supervised, Context(progress: progress, cancel: midway.Token)));
-    }
-
-    /// <summary>Calls <c>onReport</c> synchronously at every report (System.Progress would post it to the thread pool).</summary>
-    private sealed class Progress(Action onReport) : IProgress<WorkProgress>
-    {
-        public void Report(WorkProgress value) => onReport();
-    }
+    public void CancellationStopsTheFit(string model) => DetectorContractTests.Check.StopsWhenCancelled(DetectorRegistry.Parse(model), data.Supervised);
 }
