@@ -4,7 +4,8 @@ namespace Vigil.Metrics;
 
 /// <summary>
 /// Makes <see cref="PixelScores"/> image by image, for test sets whose pixels do not fit in memory together: each
-/// image's pixels are sorted on their own and written to a temporary file (8 bytes a pixel), and the metrics merge
+/// image's pixels are sorted on their own and appended to a temporary file (8 bytes a pixel; a <see cref="ScratchFile"/>,
+/// so nothing stays behind), and the metrics merge
 /// those runs. The metrics equal the in-memory <see cref="PixelScores"/>' (counts identically; the AU-PRO's sum of
 /// region weights may add pixels of one score in another order, a difference of rounding only). Memory: one image's
 /// pixels while adding, a few numbers per image and ground-truth region afterwards.
@@ -17,7 +18,7 @@ public sealed class PixelScoresBuilder : IDisposable
     private long _anomalous, _normal;
     private int _images;
 
-    /// <summary>Files go to a new folder inside <paramref name="tempFolder"/> (default: the system's temporary folder).</summary>
+    /// <summary>The file goes into <paramref name="tempFolder"/> (default: the system's temporary folder).</summary>
     public PixelScoresBuilder(EvaluationResolution resolution = EvaluationResolution.GroundTruth, string? tempFolder = null)
     {
         _resolution = resolution;
@@ -47,7 +48,7 @@ public sealed class PixelScoresBuilder : IDisposable
         _images++;
     }
 
-    /// <summary>The pixel scores of the images added; they own the files (dispose them), this builder is done.</summary>
+    /// <summary>The pixel scores of the images added; they own the file (dispose them), this builder is done.</summary>
     public PixelScores Build()
     {
         var runs = _runs ?? throw new InvalidOperationException("The pixel scores were already built or disposed.");
@@ -57,7 +58,7 @@ public sealed class PixelScoresBuilder : IDisposable
         return new PixelScores(runs, _inverseRegionSize.ToArray(), _anomalous, _normal, _images, _resolution);
     }
 
-    /// <summary>Deletes the files unless <see cref="Build"/> handed them on.</summary>
+    /// <summary>Deletes the file unless <see cref="Build"/> handed them on.</summary>
     public void Dispose()
     {
         _runs?.Dispose();

@@ -5,22 +5,24 @@ namespace Vigil.Components;
 /// <summary>
 /// Float rows [N, D] written to a temporary file as they are produced and read back by row index: for work that
 /// must see every row once but afterwards needs only a few of them (PatchCore keeps 10 % of its training patches),
-/// so the rows cost disk instead of memory. The file lies in the system's temporary folder (TMPDIR) and is deleted
-/// when this is disposed, or by the system when the process ends.
+/// so the rows cost disk instead of memory. The file is a <see cref="ScratchFile"/> in the system's temporary folder
+/// (TMPDIR): it has no name while in use and disappears when this is disposed or the process ends, however it ends.
 /// </summary>
 public sealed class SpilledRows : IDisposable
 {
     private readonly FileStream _file;
+    private readonly string _folder;
 
     /// <summary>An empty file for rows of <paramref name="dimension"/> float32 values in <paramref name="folder"/> (default: the temporary folder).</summary>
     public SpilledRows(int dimension, string? folder = null)
     {
         if (dimension < 1) throw new ArgumentOutOfRangeException(nameof(dimension), $"Rows need at least one value, got {dimension}.");
         Dimension = dimension;
-        Path = System.IO.Path.Combine(folder ?? System.IO.Path.GetTempPath(), $"vigil-rows-{Guid.NewGuid():N}.bin");
+        _folder = folder ?? System.IO.Path.GetTempPath();
         try
         {
-            _file = new FileStream(Path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 20, FileOptions.DeleteOnClose);
+            _file = ScratchFile.Create("vigil-rows-", _folder, out var path);
+            Path = path;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -33,7 +35,7 @@ public sealed class SpilledRows : IDisposable
     /// <summary>Rows written so far.</summary>
     public long Count { get; private set; }
 
-    /// <summary>The temporary file.</summary>
+    /// <summary>The temporary file's name when it was made (on Unix it is removed at once).</summary>
     public string Path { get; }
 
     private long RowBytes => (long)Dimension * sizeof(float);
@@ -100,7 +102,7 @@ public sealed class SpilledRows : IDisposable
     }
 
     private VigilInputException Unwritable(Exception e) =>
-        new($"Could not write the temporary file '{Path}' ({Count:N0} rows of {RowBytes:N0} bytes so far): {e.Message} " +
+        new($"Could not write a temporary file in '{_folder}' ({Count:N0} rows of {RowBytes:N0} bytes so far): {e.Message} " +
             "Free disk space there or point TMPDIR to a folder with room, then run again.", e);
 
     public void Dispose() => _file.Dispose();

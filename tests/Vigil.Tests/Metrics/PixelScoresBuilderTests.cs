@@ -98,11 +98,12 @@ public sealed class PixelScoresBuilderTests : IDisposable
     }
 
     [Fact]
-    public void FilesAreDeletedOnDisposeAndWhenAnImageIsRejected()
+    public void FilesLeaveNothingBehindOnDisposeAndWhenAnImageIsRejected()
     {
         var builder = new PixelScoresBuilder(tempFolder: _temp);
         builder.Add(new ScoreMap(1, 2, [0.9f, 0.2f]), Mask(1, 2, 0));
-        Assert.NotEmpty(Directory.EnumerateFiles(_temp, "*", SearchOption.AllDirectories));
+        // On Unix the file has no name while in use, so a killed process cannot leave it behind.
+        Assert.Equal(OperatingSystem.IsWindows(), Directory.EnumerateFileSystemEntries(_temp).Any());
         var pixels = builder.Build();
         builder.Dispose(); // the built pixels own the files now
         Assert.Equal(1.0, pixels.Auroc());
