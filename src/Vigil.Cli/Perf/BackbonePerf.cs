@@ -27,7 +27,7 @@ public static class BackbonePerf
     /// <summary>Times <paramref name="candidates"/>; pass e.g. TorchSharpCandidates().Append(onnxCandidate) to add more rows.</summary>
     public static void Run(TextWriter output, IEnumerable<Candidate> candidates, int size = 256, int warmups = 2, int repeats = 5)
     {
-        TorchThreads.Configure();
+        NativeRuntime.Configure();
         int[] batchSizes = [1, 8];
         output.WriteLine($"Backbone feature extraction, {size}x{size} RGB, {torch.get_num_threads()} torch threads, {Environment.ProcessorCount} cores; median ms per image over {repeats} runs after {warmups} warm-ups (cpu: all threads)");
         output.WriteLine($"{"backbone",-24}{"layers",-16}{"b1 wall",10}{"b1 cpu",10}{"b8 wall",10}{"b8 cpu",10}");

@@ -26,7 +26,7 @@ public static class TrainingPerf
 {
     public static void Run(TextWriter output, IReadOnlyList<ModelSpec> models, IReadOnlyList<Sample> train, FeatureExtractorOptions input)
     {
-        TorchThreads.Configure();
+        NativeRuntime.Configure();
         output.WriteLine($"{train.Count} training images at {input.Resize}x{input.Resize}; {torch.get_num_threads()} threads; seconds per epoch");
         output.WriteLine($"{"model",-34} {"batch",5} {"plain epoch 1",13} {"plain later",11} {"Vigil epoch 1",13} {"Vigil later",11} {"Vigil later / plain later",26}");
         var onnx = new BackboneChoice(ResNet18ImageNet.Name, WeightSource.Pretrained, input);

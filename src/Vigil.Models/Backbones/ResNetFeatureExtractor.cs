@@ -17,7 +17,7 @@ public sealed class ResNetFeatureExtractor : IFeatureExtractor, IWeightsFingerpr
     private readonly int[] _stages; // 1-based stage of each requested layer
     private readonly int _batchSize;
 
-    static ResNetFeatureExtractor() => TorchThreads.Configure();
+    static ResNetFeatureExtractor() => NativeRuntime.Configure();
 
     private ResNetFeatureExtractor(ResNet network, string name, IReadOnlyList<string> layers, FeatureExtractorOptions options,
         Preprocessing preprocessing, bool random, string weightsSha256)

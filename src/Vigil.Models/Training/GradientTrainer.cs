@@ -36,7 +36,7 @@ public sealed class GradientTrainer(GradientTrainingOptions options)
     public TrainingLog Run(ITrainableNetwork network, TrainingData data, TrainingContext context, string run)
     {
         options.Validate();
-        TorchThreads.Configure();
+        NativeRuntime.Configure();
         var (train, validation) = data.Validation.Count > 0 || options.ValidationRatio == 0
             ? (data.Normal, data.Validation)
             : ValidationSplit.Take(data.Normal, options.ValidationRatio, unchecked((int)SeededRandom.Derive((ulong)context.Seed, "early-stopping")));

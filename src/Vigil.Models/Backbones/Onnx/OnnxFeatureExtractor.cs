@@ -102,7 +102,9 @@ public sealed class OnnxFeatureExtractor : IFeatureExtractor, IWeightsFingerprin
         }
         var prepared = Prepare();
 
-        using var options = new SessionOptions { LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, IntraOpNumThreads = threads };
+        // No arena: ONNX Runtime's arena grows to the largest batch ever run (throughput sweeps, fit batches) and never
+        // shrinks; without it activations go to the allocator, which NativeRuntime makes return them.
+        using var options = new SessionOptions { LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, IntraOpNumThreads = threads, EnableCpuMemArena = false };
         InferenceSession session;
         try { session = new InferenceSession(prepared.Model, options); }
         catch (OnnxRuntimeException e)

@@ -22,7 +22,7 @@ public abstract class FrozenFeatureDetector : IDetector
     {
         Extractor = extractor ?? throw new ArgumentNullException(nameof(extractor));
         Options = options;
-        TorchThreads.Configure();
+        NativeRuntime.Configure();
     }
 
     public abstract string Model { get; }

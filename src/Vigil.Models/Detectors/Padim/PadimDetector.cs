@@ -134,9 +134,9 @@ public sealed class PadimDetector : FrozenFeatureDetector
     }
 
     /// <summary>
-    /// The per-position statistics of the images, accumulated batch by batch with the exact pairwise merge, so fitting
-    /// holds one batch of embeddings and two float64 scatter tensors however many images there are (the reference
-    /// keeps every embedding: ~1 GB for MTD's 762 images at d = 100).
+    /// The per-position statistics of the images, accumulated batch by batch in place with the exact pairwise merge, so
+    /// fitting holds one batch of embeddings and one float64 scatter tensor however many images there are (the
+    /// reference keeps every embedding: ~1 GB for MTD's 762 images at d = 100).
     /// </summary>
     private PositionGaussians Accumulate(IReadOnlyList<Sample> train, Tensor channels, IProgress<(int Done, int Total)>? progress, CancellationToken cancel)
     {
@@ -145,9 +145,9 @@ public sealed class PadimDetector : FrozenFeatureDetector
         {
             FeatureMaps.ExtractInBatches(Extractor, train, Options.BatchSize, progress, cancel, layers =>
             {
-                var batch = PositionGaussians.Of(Embed(layers, channels));
-                if (statistics is null) statistics = batch;
-                else using (batch) statistics.Add(batch);
+                var embeddings = Embed(layers, channels);
+                statistics ??= PositionGaussians.Empty(embeddings.shape[1], embeddings.shape[2]);
+                statistics.AddSamples(embeddings);
             });
             return statistics!;
         }

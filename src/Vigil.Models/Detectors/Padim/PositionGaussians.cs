@@ -17,21 +17,35 @@ internal sealed class PositionGaussians : IDisposable
     public Tensor Mean { get; }
     public Tensor Scatter { get; }
 
-    /// <summary>Statistics of embeddings [N, P, D] (N samples).</summary>
-    public static PositionGaussians Of(Tensor embeddings)
+    /// <summary>Empty statistics (no samples yet) of <paramref name="positions"/> positions of <paramref name="dimensions"/> values.</summary>
+    public static PositionGaussians Empty(long positions, long dimensions) =>
+        new(0, zeros(positions, dimensions, dtype: ScalarType.Float64).DetachFromDisposeScope(),
+            zeros(positions, dimensions, dimensions, dtype: ScalarType.Float64).DetachFromDisposeScope());
+
+    /// <summary>
+    /// Adds the samples of embeddings [N, P, D] in place, position chunk by chunk (the batch's mean and scatter merged
+    /// by the pairwise update), so a batch costs a few MiB of temporaries beside these statistics, not another [P, D, D].
+    /// </summary>
+    public void AddSamples(Tensor embeddings)
     {
+        if (embeddings.dim() != 3 || embeddings.shape[1] != Mean.shape[0] || embeddings.shape[2] != Mean.shape[1])
+            throw new ArgumentException($"Embeddings must be [N, {Mean.shape[0]}, {Mean.shape[1]}], got [{string.Join(", ", embeddings.shape)}].", nameof(embeddings));
         using var noGrad = no_grad();
-        using var scope = NewDisposeScope();
-        long n = embeddings.shape[0], p = embeddings.shape[1], d = embeddings.shape[2];
-        var mean = embeddings.to_type(ScalarType.Float64).mean([0]);
-        var scatter = empty(p, d, d, dtype: ScalarType.Float64);
-        foreach (var (start, length) in Chunks(p, d))
+        long added = embeddings.shape[0], n = Count + added;
+        if (added == 0) return;
+        double weight = (double)Count * added / n;
+        foreach (var (start, length) in Chunks(Mean.shape[0], Mean.shape[1]))
         {
             using var chunkScope = NewDisposeScope();
-            var centred = (embeddings.narrow(1, start, length).to_type(ScalarType.Float64) - mean.narrow(0, start, length)).permute(1, 0, 2); // [chunk, N, D]
-            scatter.narrow(0, start, length).copy_(centred.transpose(1, 2).bmm(centred));
+            var samples = embeddings.narrow(1, start, length).to_type(ScalarType.Float64); // [N, chunk, D]
+            var batchMean = samples.mean([0]);
+            var centred = (samples - batchMean).permute(1, 0, 2); // [chunk, N, D]
+            var mean = Mean.narrow(0, start, length);
+            var delta = batchMean - mean;
+            Scatter.narrow(0, start, length).add_(centred.transpose(1, 2).bmm(centred)).add_(delta.unsqueeze(2).bmm(delta.unsqueeze(1)), alpha: weight);
+            mean.add_(delta, alpha: (double)added / n);
         }
-        return new PositionGaussians(n, mean.DetachFromDisposeScope(), scatter.DetachFromDisposeScope());
+        Count = n;
     }
 
     /// <summary>Restores statistics saved from <see cref="Count"/>, <see cref="Mean"/> and <see cref="Scatter"/> (takes the tensors).</summary>
@@ -52,7 +66,7 @@ internal sealed class PositionGaussians : IDisposable
         {
             using var chunkScope = NewDisposeScope();
             var d = delta.narrow(0, start, length);
-            Scatter.narrow(0, start, length).add_(other.Scatter.narrow(0, start, length)).add_(d.unsqueeze(2).bmm(d.unsqueeze(1)) * weight);
+            Scatter.narrow(0, start, length).add_(other.Scatter.narrow(0, start, length)).add_(d.unsqueeze(2).bmm(d.unsqueeze(1)), alpha: weight);
         }
         Mean.add_(delta * ((double)other.Count / n));
         Count = n;
@@ -78,10 +92,10 @@ internal sealed class PositionGaussians : IDisposable
         return (Mean.to_type(ScalarType.Float32).MoveToOuterDisposeScope(), inverse.MoveToOuterDisposeScope());
     }
 
-    /// <summary>Position chunks small enough that a float64 [chunk, D, D] stays around 512 MiB.</summary>
+    /// <summary>Position chunks small enough that a float64 [chunk, D, D] stays around 32 MiB.</summary>
     private static IEnumerable<(long Start, long Length)> Chunks(long positions, long d)
     {
-        long chunk = Math.Max(1, (1L << 26) / (d * d));
+        long chunk = Math.Max(1, (1L << 22) / (d * d));
         for (long start = 0; start < positions; start += chunk) yield return (start, Math.Min(chunk, positions - start));
     }
 

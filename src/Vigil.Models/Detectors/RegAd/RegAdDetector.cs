@@ -116,9 +116,9 @@ public sealed class RegAdDetector : TrainedDetector
                 {
                     // A scope per network batch: a forward pass keeps its intermediate maps until its scope ends.
                     using var chunkScope = NewDisposeScope();
-                    var part = PositionGaussians.Of(_network.Embeddings(inputs.narrow(0, first, Math.Min(o.SupportBatch, inputs.shape[0] - first))));
-                    if (statistics is null) statistics = part;
-                    else using (part) statistics.Add(part);
+                    var embeddings = _network.Embeddings(inputs.narrow(0, first, Math.Min(o.SupportBatch, inputs.shape[0] - first)));
+                    statistics ??= PositionGaussians.Empty(embeddings.shape[1], embeddings.shape[2]);
+                    statistics.AddSamples(embeddings);
                 }
                 progress?.Report(new WorkProgress("support", start + batch.Count, support.Count));
             }

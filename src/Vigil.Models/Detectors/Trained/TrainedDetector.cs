@@ -48,7 +48,7 @@ public abstract class TrainedDetector : ITrainedDetector, ITrainableNetwork
         Preprocessing = preprocessing;
         options.Validate();
         Options = options;
-        TorchThreads.Configure();
+        NativeRuntime.Configure();
     }
 
     public abstract string Model { get; }

@@ -1,0 +1,52 @@
+using System.Runtime.InteropServices;
+using TorchSharp;
+
+namespace Vigil.Backbones;
+
+/// <summary>Process-wide settings of the native libraries (libtorch, ONNX Runtime, glibc's allocator), made once.</summary>
+public static class NativeRuntime
+{
+    private static int _done;
+
+    /// <summary>
+    /// libtorch's intra-op threads: one per core, or $VIGIL_THREADS when set. The override matters on shared machines:
+    /// libtorch's OpenMP threads wait on each other at every operator, so when other processes occupy the cores, fewer
+    /// threads run faster (measured here under load: ResNet18 batch 1 took ~800 ms per image with 2 threads, ~100 ms
+    /// with 1). On Linux also glibc's allocator: by default it raises its mmap threshold to the size of each large
+    /// block freed (up to 32 MiB) and keeps freed heap memory, so a fit's resident size kept the high-water mark of
+    /// every tensor temporary it ever made; a fixed 256 KiB threshold and trimming at every free return them to the
+    /// system (PaDiM fit on synthetic wood: peak RSS 1.50 → 1.10 GB).
+    /// </summary>
+    public static void Configure()
+    {
+        if (Interlocked.Exchange(ref _done, 1) != 0) return;
+        torch.set_num_threads(Requested() ?? Environment.ProcessorCount);
+        if (OperatingSystem.IsLinux()) ReturnFreedMemory();
+    }
+
+    private static int? Requested()
+    {
+        var text = Environment.GetEnvironmentVariable("VIGIL_THREADS");
+        if (string.IsNullOrWhiteSpace(text)) return null;
+        return int.TryParse(text, out int n) && n > 0 ? n
+            : throw new VigilInputException($"VIGIL_THREADS='{text}' must be a positive whole number of threads (or unset for one per core).");
+    }
+
+    private const int TrimThreshold = -1, MmapThreshold = -3; // glibc's M_TRIM_THRESHOLD, M_MMAP_THRESHOLD
+
+    private static void ReturnFreedMemory()
+    {
+        try
+        {
+            mallopt(MmapThreshold, 256 << 10);
+            mallopt(TrimThreshold, 0);
+        }
+        catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException)
+        {
+            // Not glibc (musl has a no-op mallopt, others none): the allocator's own policy stays.
+        }
+    }
+
+    [DllImport("libc")]
+    private static extern int mallopt(int parameter, int value);
+}
