@@ -1,7 +1,7 @@
 using TorchSharp;
 using Vigil.Backbones;
+using Vigil.Components;
 using Vigil.Data;
-using Vigil.Detectors.Padim;
 using Vigil.Detectors.Persistence;
 using Vigil.Detectors.Trained;
 using Vigil.Imaging;

@@ -1,7 +1,7 @@
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Vigil.Detectors.Padim;
+namespace Vigil.Components;
 
 /// <summary>
 /// Sufficient statistics of PaDiM's per-position Gaussians in float64: the sample count, each position's mean
@@ -74,7 +74,7 @@ internal sealed class PositionGaussians : IDisposable
 
     /// <summary>
     /// PaDiM's model: float32 mean [P, D] and the inverse of the unbiased covariance scatter / (N − 1) plus
-    /// <paramref name="regularisation"/>·I, [P, D, D], inverted in float64 as <see cref="Components.Mahalanobis.Fit"/>.
+    /// <paramref name="regularisation"/>·I, [P, D, D], inverted in float64 as <see cref="Mahalanobis.Fit"/>.
     /// </summary>
     public (Tensor Mean, Tensor InverseCovariance) ToModel(double regularisation)
     {
