@@ -90,14 +90,7 @@ public sealed class InvertedFileIndex : INearestNeighbourSearch
             float best = float.PositiveInfinity;
             int bestIndex = int.MaxValue;
             var row = query.Row(q);
-            for (int p = 0; p < probes; p++)
-            {
-                foreach (int b in _members[probed[q * probes + p]])
-                {
-                    float d = PaddedRows.SquaredDistance(row, _bank.Row(b));
-                    if (d < best || (d == best && b < bestIndex)) (best, bestIndex) = (d, b);
-                }
-            }
+            for (int p = 0; p < probes; p++) _bank.FoldNearest(row, _members[probed[q * probes + p]], ref best, ref bestIndex);
             distances[q] = best;
             indices[q] = bestIndex;
         });

@@ -145,18 +145,13 @@ public sealed class NearestNeighbourIndex : INearestNeighbourSearch
         }
     }
 
-    /// <summary>Each query's exact nearest among its candidates (ascending, so '&lt;' keeps the lowest index on ties).</summary>
+    /// <summary>Each query's exact nearest among its candidates (the lowest index on ties).</summary>
     private void Resolve(PaddedRows query, int[][] candidates, int start, int length, float[] distances, long[] indices) =>
         Parallel.For(start, start + length, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, torch.get_num_threads()) }, q =>
         {
             float best = float.PositiveInfinity;
-            int bestIndex = -1;
-            var row = query.Row(q);
-            foreach (int b in candidates[q])
-            {
-                float d = PaddedRows.SquaredDistance(row, _bank.Row(b));
-                if (d < best) (best, bestIndex) = (d, b);
-            }
+            int bestIndex = int.MaxValue;
+            _bank.FoldNearest(query.Row(q), candidates[q], ref best, ref bestIndex);
             distances[q] = best;
             indices[q] = bestIndex;
         });

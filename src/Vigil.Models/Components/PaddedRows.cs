@@ -76,6 +76,20 @@ public sealed class PaddedRows
     /// <summary>Row <paramref name="i"/> including its zero padding.</summary>
     public ReadOnlySpan<float> Row(int i) => Values.AsSpan((int)((long)i * Stride), Stride);
 
+    /// <summary>
+    /// Folds rows <paramref name="candidates"/> into a running nearest neighbour of <paramref name="query"/> (a padded
+    /// row): a smaller squared distance wins, an equal one keeps the lower row index, so the answer does not depend on
+    /// the order the candidates come in. Start from +∞ and <see cref="int.MaxValue"/>.
+    /// </summary>
+    public void FoldNearest(ReadOnlySpan<float> query, ReadOnlySpan<int> candidates, ref float best, ref int bestIndex)
+    {
+        foreach (int b in candidates)
+        {
+            float d = SquaredDistance(query, Row(b));
+            if (d < best || (d == best && b < bestIndex)) (best, bestIndex) = (d, b);
+        }
+    }
+
     /// <summary>Squared distance between rows <paramref name="i"/> and <paramref name="j"/> of this set.</summary>
     public float SquaredDistance(int i, int j) => SquaredDistance(Row(i), Row(j));
 
