@@ -45,7 +45,7 @@ public sealed record CellOrder(CellSpec Spec, string Weights, FeatureExtractorOp
         new(cell.Spec, request.Backbone.Weights.ToString(), request.Backbone.Input, request.Protocol, request.SkipCorrupt);
 
     /// <summary>
-    /// The one-cell benchmark request this order came from: its model (registered name and every option), dataset,
+    /// The one-cell benchmark request this order came from: its model (registered name, every option, tiling), dataset,
     /// category, setting, seed and backbone. Unknown models, datasets or categories are input errors.
     /// </summary>
     public BenchmarkRequest Request(string outputDirectory, string? resultsStore)
@@ -55,7 +55,7 @@ public sealed record CellOrder(CellSpec Spec, string Weights, FeatureExtractorOp
                       ?? throw new VigilInputException($"Cell {Spec}: its model options are not a JSON object: {Spec.ModelOptions}");
         return new BenchmarkRequest
         {
-            Models = [new ModelSpec(module, module.Schema.FromJson(module.Info.Name, options))],
+            Models = [new ModelSpec(module, module.Schema.FromJson(module.Info.Name, options)) { Tiling = Spec.Tiling }],
             Backbone = new BackboneChoice(Spec.Backbone, WeightSource.Parse(Weights), Input),
             Datasets = [Spec.DatasetSpec],
             Categories = [Spec.Category],

@@ -25,8 +25,7 @@ public static class QueueBenchmark
     {
         if (request.Continual is not null)
             throw new VigilInputException("The continual setting trains one detector task after task, so it does not run on the queue; leave out --queue or the setting.");
-        if (request.Tiling is not null)
-            throw new VigilInputException("Tiled cells do not run on the queue yet (a job does not carry the tiling); leave out --queue or --tile.");
+        request = request.WithTiledModels(); // the tiling travels in each cell's specification
         BenchmarkGrid.Check(request, display);
         var skipped = new List<SkippedFile>();
         var orders = BenchmarkGrid.Categories(request, display)

@@ -40,6 +40,12 @@ public sealed record BenchmarkRequest
     /// <summary>Run every model on tiles of the images (<c>--tile</c>); null = whole images.</summary>
     public Tiling? Tiling { get; init; }
 
+    /// <summary>
+    /// This request with each model wrapped in the tiling as it runs, before its cells get their specifications (the
+    /// tiling is part of a cell's identity).
+    /// </summary>
+    public BenchmarkRequest WithTiledModels() => this with { Models = Models.Select(m => Protocol.WithTiling(m, Tiling)).ToList() };
+
     /// <summary>Where results.csv, the default SQLite store and the report go.</summary>
     public required string OutputDirectory { get; init; }
 
@@ -67,8 +73,7 @@ public static class RunBenchmark
 {
     public static BenchmarkOutcome Run(BenchmarkRequest request, IWorkDisplay display, CancellationToken cancel = default)
     {
-        // Tiling wraps each model before its cells get their specifications (the tiling is part of a cell's identity).
-        request = request with { Models = request.Models.Select(m => request.Protocol.WithTiling(m, request.Tiling)).ToList() };
+        request = request.WithTiledModels();
         BenchmarkGrid.Check(request, display); // unknown datasets and categories fail before anything is written
 
         var backbone = request.Backbone;

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Hangfire.States;
 using Vigil.Data.Synthetic;
 using Vigil.Distributed;
+using Vigil.Imaging;
 using Vigil.Records;
 using Vigil.Results;
 using Vigil.Tests.Cli;
@@ -126,6 +127,30 @@ public sealed class QueueTests : IDisposable
         Assert.True(followed.ExitCode == 0, followed.ToString() + Logs());
         Assert.Contains("1 of 1 cells stored", followed.Stdout);
         Assert.Contains(worker.Lines, line => line.EndsWith(": stored"));
+    }
+
+    [Fact]
+    public void ATiledCellRunsOnTheQueueAsOnOneMachine()
+    {
+        var queue = _server.NewDatabase();
+        var worker = StartWorker(queue, "tiler");
+        string[] tiledCell(string output) =>
+            ["bench", "-d", $"synthetic:{_data}", "-c", _categories[0], "-m", "padim:dims=20", "--tile", "32", "--tile-stride", "24", "-o", output];
+        var followed = VigilProcess.Run(_temp.Folder("enqueue"), [.. tiledCell(_temp.Folder("grid")), "--queue", queue, "--wait"]);
+        Assert.True(followed.ExitCode == 0, followed.ToString() + Logs());
+        Assert.Contains("1 of 1 cells stored", followed.Stdout);
+        var single = VigilProcess.Run(_temp.Folder("single"), tiledCell(_temp.Folder("single-out")));
+        Assert.True(single.ExitCode == 0, single.ToString());
+
+        using var distributed = ResultsStore.Open(queue, _temp.Root);
+        using var local = ResultsStore.Open(null, _temp.Path("single-out"));
+        var expected = Assert.Single(local.LatestCells()).Result;
+        Assert.Equal(new Tiling(32, 24), expected.Spec.Tiling);
+        var run = Assert.Single(distributed.Runs());
+        var stored = Assert.Single(distributed.Cells(run.Id));
+        Assert.Equal(expected.Spec.Hash, stored.Spec.Hash); // the worker ran the tiled cell, not the whole-image one
+        Assert.Equal(Json(expected.Metrics), Json(stored.Metrics));
+        Assert.Equal(expected.Images.Select(i => (i.Path, i.Score)), stored.Images.Select(i => (i.Path, i.Score)));
     }
 
     /// <returns>The killed worker's name and the cell it was running ("key (hash)").</returns>
