@@ -64,15 +64,8 @@ public sealed class QueueTests : IDisposable
         // Midway: once a cell is stored, SIGKILL the first worker seen in the middle of a cell.
         var (doomed, killedCell) = KillMidCell(workers);
 
-        var followed = VigilProcess.Run(_temp.Folder("enqueue"), Grid(_temp.Folder("grid"), "--queue", queue, "--wait"));
-        Assert.True(followed.ExitCode == 0, followed.ToString() + Logs());
-        Assert.Contains("8 of 8 cells stored, 0 failed, 0 waiting or running", followed.Stdout);
-
-        var single = VigilProcess.Run(_temp.Folder("single"), Grid(_temp.Folder("single-out")));
-        Assert.True(single.ExitCode == 0, single.ToString());
-
-        using var distributed = ResultsStore.Open(queue, _temp.Root);
-        using var local = ResultsStore.Open(null, _temp.Path("single-out"));
+        using var stores = QueuedAndSingle(queue, output => Grid(output), "8 of 8 cells stored, 0 failed, 0 waiting or running");
+        var (distributed, local) = (stores.Queued, stores.Single);
         var expected = local.LatestCells().Select(c => c.Result).ToList();
         Assert.Equal(8, expected.Count);
         var runs = distributed.Runs();
@@ -136,14 +129,8 @@ public sealed class QueueTests : IDisposable
         var worker = StartWorker(queue, "tiler");
         string[] tiledCell(string output) =>
             ["bench", "-d", $"synthetic:{_data}", "-c", _categories[0], "-m", "padim:dims=20", "--tile", "32", "--tile-stride", "24", "-o", output];
-        var followed = VigilProcess.Run(_temp.Folder("enqueue"), [.. tiledCell(_temp.Folder("grid")), "--queue", queue, "--wait"]);
-        Assert.True(followed.ExitCode == 0, followed.ToString() + Logs());
-        Assert.Contains("1 of 1 cells stored", followed.Stdout);
-        var single = VigilProcess.Run(_temp.Folder("single"), tiledCell(_temp.Folder("single-out")));
-        Assert.True(single.ExitCode == 0, single.ToString());
-
-        using var distributed = ResultsStore.Open(queue, _temp.Root);
-        using var local = ResultsStore.Open(null, _temp.Path("single-out"));
+        using var stores = QueuedAndSingle(queue, tiledCell, "1 of 1 cells stored");
+        var (distributed, local) = (stores.Queued, stores.Single);
         var expected = Assert.Single(local.LatestCells()).Result;
         Assert.Equal(new Tiling(32, 24), expected.Spec.Tiling);
         var run = Assert.Single(distributed.Runs());
@@ -151,6 +138,26 @@ public sealed class QueueTests : IDisposable
         Assert.Equal(expected.Spec.Hash, stored.Spec.Hash); // the worker ran the tiled cell, not the whole-image one
         Assert.Equal(Json(expected.Metrics), Json(stored.Metrics));
         Assert.Equal(expected.Images.Select(i => (i.Path, i.Score)), stored.Images.Select(i => (i.Path, i.Score)));
+    }
+
+    /// <summary>Follows <paramref name="grid"/> on the queue to its end, runs it on one machine too, and opens both stores.</summary>
+    private Stores QueuedAndSingle(string queue, Func<string, string[]> grid, string storedLine)
+    {
+        var followed = VigilProcess.Run(_temp.Folder("enqueue"), [.. grid(_temp.Folder("grid")), "--queue", queue, "--wait"]);
+        Assert.True(followed.ExitCode == 0, followed.ToString() + Logs());
+        Assert.Contains(storedLine, followed.Stdout);
+        var single = VigilProcess.Run(_temp.Folder("single"), grid(_temp.Folder("single-out")));
+        Assert.True(single.ExitCode == 0, single.ToString());
+        return new Stores(ResultsStore.Open(queue, _temp.Root), ResultsStore.Open(null, _temp.Path("single-out")));
+    }
+
+    private sealed record Stores(IResultsStore Queued, IResultsStore Single) : IDisposable
+    {
+        public void Dispose()
+        {
+            Queued.Dispose();
+            Single.Dispose();
+        }
     }
 
     /// <returns>The killed worker's name and the cell it was running ("key (hash)").</returns>
