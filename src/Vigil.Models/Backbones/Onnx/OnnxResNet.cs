@@ -51,7 +51,7 @@ public static class OnnxResNet
             return bytes;
         }
         return OnnxFeatureExtractor.Open($"the ONNX graph of {backbone}", Next,
-            layers.Select(l => new OnnxLayer(l, l)).ToList() /* Write names each stage output after its layer */, options.Preprocessing(), backbone, sha256,
+            layers.Select(l => new OnnxLayer(l, StageOutput(Array.IndexOf(StageNames, l) + 1))).ToList(), options.Preprocessing(), backbone, sha256,
             weights.Kind == WeightSourceKind.Random, options.BatchSize, NativeRuntime.Threads,
             () => ResNetFeatureExtractor.LoadNetwork(backbone, weights, store).Network);
     }
