@@ -27,7 +27,7 @@ internal static class PerfCommands
         backbones.SetAction(parse => CommandRunner.Run(_ =>
         {
             int pixels = parse.GetValue(size);
-            var candidates = BackbonePerf.TorchSharpCandidates(pixels).ToList();
+            var candidates = BackbonePerf.ResNetCandidates(pixels).ToList();
             if (SharedOrCachedMobileNet() is { } onnx)
                 candidates.Add(new BackbonePerf.Candidate(MobileNetV2Int8.Name, _ => MobileNetV2Int8.Open(onnx, ["layer2", "layer3"], preprocessing: Imaging.Preprocessing.ImageNet(pixels))));
             else

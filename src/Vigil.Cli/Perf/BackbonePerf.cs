@@ -17,12 +17,15 @@ public static class BackbonePerf
     /// <summary>A backbone to time: its name and a factory for an extractor with the given batch size.</summary>
     public sealed record Candidate(string Name, Func<int, IFeatureExtractor> Create);
 
-    /// <summary>The TorchSharp backbones, returning layer2 and layer3 (PatchCore's choice).</summary>
-    public static IEnumerable<Candidate> TorchSharpCandidates(int size = 256) =>
-        TorchBackbones.Names.Select(name => new Candidate(name, batch => ResNetFeatureExtractor.Create(
-            name, WeightSource.Random(0), ["layer2", "layer3"], new FeatureExtractorOptions { Resize = size, BatchSize = batch })));
+    /// <summary>
+    /// The torchvision ResNets, each through ONNX Runtime and then libtorch ("_torch"), side by side so that their ratio
+    /// holds under load; returning layer2 and layer3 (PatchCore's choice).
+    /// </summary>
+    public static IEnumerable<Candidate> ResNetCandidates(int size = 256) =>
+        TorchBackbones.Names.SelectMany(name => new[] { name, name + TorchBackbones.LibTorchSuffix }).Select(name => new Candidate(name,
+            batch => BackboneCatalog.Open(name, WeightSource.Random(0), ["layer2", "layer3"], new FeatureExtractorOptions { Resize = size, BatchSize = batch })));
 
-    public static void Run(TextWriter output) => Run(output, TorchSharpCandidates());
+    public static void Run(TextWriter output) => Run(output, ResNetCandidates());
 
     /// <summary>Times <paramref name="candidates"/>; pass e.g. TorchSharpCandidates().Append(onnxCandidate) to add more rows.</summary>
     public static void Run(TextWriter output, IEnumerable<Candidate> candidates, int size = 256, int warmups = 2, int repeats = 5)

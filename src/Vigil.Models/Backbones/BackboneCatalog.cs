@@ -4,7 +4,9 @@ using Vigil.Weights;
 namespace Vigil.Backbones;
 
 /// <summary>
-/// Every backbone Vigil can build by name: the TorchSharp ResNets (torchvision weights), the ONNX MobileNetV2
+/// Every backbone Vigil can build by name: the torchvision ResNets (torchvision weights; run through ONNX Runtime,
+/// <see cref="OnnxResNet"/>, or in libtorch under their "_torch" name, with the same numbers within float rounding and
+/// the same extractor name and fingerprint, so a model fitted with one runtime loads with the other), the ONNX MobileNetV2
 /// int8 (ONNX Model Zoo), and the float ImageNet ResNet18 of ML.NET's NuGet package through ONNX Runtime
 /// ("resnet18_imagenet") or TorchSharp ("resnet18_imagenet_torch"). Pretrained torchvision and MobileNetV2 files are
 /// found by a <see cref="WeightStore"/>, which also looks in the project's shared/weights folder when there is one;
@@ -17,7 +19,7 @@ public static class BackboneCatalog
         new Uri("https://github.com/onnx/models/raw/main/validated/vision/classification/mobilenet/model/" + MobileNetV2Int8.FileName),
         MobileNetV2Int8.Sha256);
 
-    public static IReadOnlyList<string> Names { get; } = [.. TorchBackbones.Names, MobileNetV2Int8.Name, ResNet18ImageNet.Name, ResNet18ImageNet.TorchName];
+    public static IReadOnlyList<string> Names { get; } = [.. TorchBackbones.Names, .. TorchBackbones.LibTorchNames, MobileNetV2Int8.Name, ResNet18ImageNet.Name, ResNet18ImageNet.TorchName];
 
     /// <summary>The default store, plus shared/weights when the project's shared folder is present.</summary>
     public static WeightStore DefaultStore() =>
@@ -36,7 +38,9 @@ public static class BackboneCatalog
     {
         int? shuffleSeed = weights.Kind == WeightSourceKind.Random ? (int)weights.Seed : null;
         if (TorchBackbones.Contains(name))
-            return ResNetFeatureExtractor.Create(name, weights, layers, options, store: store ?? DefaultStore());
+            return OnnxResNet.Open(name, weights, layers, options, store ?? DefaultStore());
+        if (TorchBackbones.LibTorchNetwork(name) is { } network)
+            return ResNetFeatureExtractor.Create(network, weights, layers, options, store: store ?? DefaultStore());
         if (name == MobileNetV2Int8.Name)
         {
             var path = (store ?? DefaultStore()).Resolve(MobileNetV2Int8Weights, weights.Kind == WeightSourceKind.File ? weights.Path : null);

@@ -9,7 +9,7 @@ public static class NativeRuntime
     private static int _done;
 
     /// <summary>
-    /// libtorch's intra-op threads: one per core, or $VIGIL_THREADS when set. The override matters on shared machines:
+    /// libtorch's intra-op threads (and those of the torchvision ResNets' ONNX Runtime sessions, <see cref="Threads"/>): one per core, or $VIGIL_THREADS when set. The override matters on shared machines:
     /// libtorch's OpenMP threads wait on each other at every operator, so when other processes occupy the cores, fewer
     /// threads run faster (measured here under load: ResNet18 batch 1 took ~800 ms per image with 2 threads, ~100 ms
     /// with 1). On Linux also glibc's allocator: by default it raises its mmap threshold to the size of each large
@@ -20,9 +20,12 @@ public static class NativeRuntime
     public static void Configure()
     {
         if (Interlocked.Exchange(ref _done, 1) != 0) return;
-        torch.set_num_threads(Requested() ?? Environment.ProcessorCount);
+        torch.set_num_threads(Threads);
         if (OperatingSystem.IsLinux()) ReturnFreedMemory();
     }
+
+    /// <summary>Intra-op threads for libtorch and for the ONNX Runtime sessions that ask: $VIGIL_THREADS, else one per core.</summary>
+    public static int Threads => Requested() ?? Environment.ProcessorCount;
 
     private static int? Requested()
     {

@@ -39,32 +39,48 @@ public sealed class ResNetFeatureExtractor : IFeatureExtractor, IWeightsFingerpr
     }
 
     /// <summary>
-    /// Builds the named backbone (<see cref="TorchBackbones.Names"/>) with weights from <paramref name="weights"/>:
-    /// the pretrained file found by <paramref name="store"/> (default: <see cref="WeightStore.Default"/>), an explicit
-    /// file (.pth/.pt/.safetensors/TorchScript, loaded strictly), or random initialisation from a seed.
+    /// Builds the named backbone (<see cref="TorchBackbones.Names"/>) in libtorch with weights from <paramref name="weights"/>
+    /// (see <see cref="LoadNetwork"/>). <see cref="BackboneCatalog"/> runs these networks through ONNX Runtime unless their
+    /// "_torch" name is asked for; the extractor is named after the network either way.
     /// </summary>
     public static ResNetFeatureExtractor Create(string backbone, WeightSource weights, IReadOnlyList<string> layers,
         FeatureExtractorOptions? options = null, WeightStore? store = null)
     {
-        var architecture = TorchBackbones.Architecture(backbone);
-        var network = new ResNet(architecture);
+        var (network, sha256) = LoadNetwork(backbone, weights, store);
         try
         {
-            string sha256;
+            options ??= new();
+            return new ResNetFeatureExtractor(network, backbone, layers, options, options.Preprocessing(), weights.Kind == WeightSourceKind.Random, sha256);
+        }
+        catch
+        {
+            network.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The named torchvision ResNet (with classifier) holding the weights of <paramref name="weights"/>: the pretrained
+    /// file found by <paramref name="store"/> (default: <see cref="WeightStore.Default"/>), an explicit file
+    /// (.pth/.pt/.safetensors/TorchScript, loaded strictly), or random initialisation from a seed; with the weights'
+    /// fingerprint (the file's SHA-256, or "random:&lt;seed&gt;"). The caller owns the network.
+    /// </summary>
+    public static (ResNet Network, string WeightsSha256) LoadNetwork(string backbone, WeightSource weights, WeightStore? store = null)
+    {
+        var network = new ResNet(TorchBackbones.Architecture(backbone));
+        try
+        {
             if (weights.Kind == WeightSourceKind.Random)
             {
                 network.InitialiseRandomly(weights.Seed);
-                sha256 = $"random:{weights.Seed}";
+                return (network, $"random:{weights.Seed}");
             }
-            else
-            {
-                var path = (store ?? WeightStore.Default).Resolve(TorchBackbones.Weights(backbone), weights.Kind == WeightSourceKind.File ? weights.Path : null);
-                using (var file = File.OpenRead(path)) sha256 = Convert.ToHexStringLower(SHA256.HashData(file));
-                using var state = WeightFile.Read(path);
-                StateDictLoader.Load(network, state);
-            }
-            options ??= new();
-            return new ResNetFeatureExtractor(network, backbone, layers, options, options.Preprocessing(), weights.Kind == WeightSourceKind.Random, sha256);
+            var path = (store ?? WeightStore.Default).Resolve(TorchBackbones.Weights(backbone), weights.Kind == WeightSourceKind.File ? weights.Path : null);
+            string sha256;
+            using (var file = File.OpenRead(path)) sha256 = Convert.ToHexStringLower(SHA256.HashData(file));
+            using var state = WeightFile.Read(path);
+            StateDictLoader.Load(network, state);
+            return (network, sha256);
         }
         catch
         {

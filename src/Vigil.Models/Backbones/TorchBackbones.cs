@@ -2,7 +2,7 @@ using Vigil.Weights;
 
 namespace Vigil.Backbones;
 
-/// <summary>The TorchSharp backbones by name, with the torchvision ImageNet weights (IMAGENET1K_V1) each loads by default.</summary>
+/// <summary>The torchvision ResNets by name, with the torchvision ImageNet weights (IMAGENET1K_V1) each loads by default.</summary>
 public static class TorchBackbones
 {
     private static readonly Dictionary<string, (ResNetArchitecture Architecture, PretrainedWeights Weights)> ByName = new[]
@@ -15,7 +15,17 @@ public static class TorchBackbones
 
     public static IReadOnlyList<string> Names { get; } = [.. ByName.Keys];
 
+    /// <summary>Appended to a name, runs the network in libtorch instead of ONNX Runtime (e.g. "wide_resnet50_2_torch").</summary>
+    public const string LibTorchSuffix = "_torch";
+
+    /// <summary>The libtorch names, <see cref="Names"/> with <see cref="LibTorchSuffix"/>.</summary>
+    public static IReadOnlyList<string> LibTorchNames { get; } = [.. ByName.Keys.Select(n => n + LibTorchSuffix)];
+
     public static bool Contains(string name) => ByName.ContainsKey(name);
+
+    /// <summary>The network a libtorch name (see <see cref="LibTorchNames"/>) runs, or null for other names.</summary>
+    public static string? LibTorchNetwork(string name) =>
+        name.EndsWith(LibTorchSuffix, StringComparison.Ordinal) && name[..^LibTorchSuffix.Length] is var network && Contains(network) ? network : null;
 
     public static ResNetArchitecture Architecture(string name) => Lookup(name).Architecture;
 

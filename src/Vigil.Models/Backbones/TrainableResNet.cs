@@ -8,7 +8,7 @@ public static class TrainableResNet
 {
     /// <summary>
     /// A ResNet without classifier with the weights of the run's backbone: a copy of a torchvision ResNet extractor's
-    /// network, or the ImageNet ResNet18 read from its file when the run uses its ONNX form (the same weights and numbers,
+    /// network (for the ONNX Runtime form, of the network its graph was written from), or the ImageNet ResNet18 read from its file when the run uses its ONNX form (the same weights and numbers,
     /// <see cref="ResNet18ImageNet"/>; its shuffled random form has no TorchSharp twin and is refused). The caller owns it.
     /// </summary>
     /// <param name="model">The detector asking, and <paramref name="why"/> it needs a TorchSharp ResNet, for the error message.</param>
@@ -16,11 +16,21 @@ public static class TrainableResNet
     {
         if (extractor is OnnxFeatureExtractor { Name: ResNet18ImageNet.Name, IsRandomlyInitialised: false })
             return ResNet18ImageNet.LoadNetwork(ResNet18ImageNet.DefaultPath());
+        if (extractor is OnnxFeatureExtractor { TorchTwin: { } twin })
+        {
+            using var network = twin();
+            return Copy(network);
+        }
         if (extractor is not ResNetFeatureExtractor torchResNet)
             throw new VigilInputException($"{model} runs its backbone as a TorchSharp ResNet ({why}); backbone '{extractor.Name}' is not one: " +
                 "use resnet18_imagenet (the default, with its pretrained weights) or a torchvision ResNet.");
-        var copy = new ResNet(torchResNet.Network.Architecture, classes: 0);
-        var source = torchResNet.Network.state_dict();
+        return Copy(torchResNet.Network);
+    }
+
+    private static ResNet Copy(ResNet network)
+    {
+        var copy = new ResNet(network.Architecture, classes: 0);
+        var source = network.state_dict();
         using var noGrad = no_grad();
         foreach (var (key, tensor) in copy.state_dict()) tensor.copy_(source[key]);
         return copy;

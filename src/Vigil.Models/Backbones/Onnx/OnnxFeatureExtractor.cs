@@ -33,11 +33,15 @@ public sealed class OnnxFeatureExtractor : IFeatureExtractor, IWeightsFingerprin
     private readonly string[] _fetchNames;  // distinct, as ONNX Runtime is asked for them
     private readonly bool _batchDimIsDynamic;
     private readonly Func<byte[]> _prepare;
+    private readonly int _batchSize;
 
     private OnnxFeatureExtractor(InferenceSession session, string name, Preprocessing preprocessing,
-        IReadOnlyList<string> layers, string[] outputNames, bool randomised, string weightsSha256, Func<byte[]> prepare)
+        IReadOnlyList<string> layers, string[] outputNames, bool randomised, string weightsSha256, Func<byte[]> prepare,
+        int batchSize, Func<ResNet>? torchTwin)
     {
         _prepare = prepare;
+        _batchSize = batchSize;
+        TorchTwin = torchTwin;
         WeightsSha256 = weightsSha256;
         _session = session;
         Name = name;
@@ -58,8 +62,14 @@ public sealed class OnnxFeatureExtractor : IFeatureExtractor, IWeightsFingerprin
     public IReadOnlyList<(int Channels, int Stride)> LayerShapes { get; }
     public bool IsRandomlyInitialised { get; }
 
-    /// <summary>SHA-256 of the model file, or "random:&lt;seed&gt;" when its weights were shuffled.</summary>
+    /// <summary>SHA-256 of the model file, or "random:&lt;seed&gt;" when its weights were shuffled (or, for a graph written in memory, its weights' fingerprint).</summary>
     public string WeightsSha256 { get; }
+
+    /// <summary>
+    /// Builds the TorchSharp network a graph written in memory came from (same weights; the caller owns it), for the
+    /// detectors that fine-tune their backbone; null for graphs read from a file.
+    /// </summary>
+    public Func<ResNet>? TorchTwin { get; }
 
     /// <summary>
     /// Opens the ONNX model at <paramref name="path"/> and returns the given layers. The model must take one image
@@ -79,26 +89,43 @@ public sealed class OnnxFeatureExtractor : IFeatureExtractor, IWeightsFingerprin
     /// </summary>
     public static OnnxFeatureExtractor Open(string path, Func<OnnxModel, IReadOnlyList<OnnxLayer>> chooseLayers,
         Preprocessing preprocessing, string name, string? expectedSha256 = null, int? randomWeightsSeed = null, int threads = 0,
-        Action<OnnxModel>? prepareGraph = null)
+        Action<OnnxModel>? prepareGraph = null) =>
+        Open($"'{path}'", () => ReadVerified(path, expectedSha256), chooseLayers, preprocessing, name, randomWeightsSeed,
+            randomWeightsSeed.HasValue, threads, prepareGraph, batchSize: int.MaxValue, torchTwin: null);
+
+    /// <summary>
+    /// Opens a graph written in memory by <paramref name="build"/> (called again by <see cref="ExportGraph"/>, so the
+    /// bytes are not kept) whose weights <paramref name="weightsSha256"/> identifies ("random:&lt;seed&gt;" for random
+    /// ones). <paramref name="source"/> names the graph in errors; at most <paramref name="batchSize"/> images go
+    /// through one run; <paramref name="torchTwin"/>, when given, builds the TorchSharp network the graph was written from.
+    /// </summary>
+    public static OnnxFeatureExtractor Open(string source, Func<byte[]> build, IReadOnlyList<OnnxLayer> layers, Preprocessing preprocessing,
+        string name, string weightsSha256, bool randomised, int batchSize, int threads = 0, Func<ResNet>? torchTwin = null) =>
+        Open(source, () => (build(), weightsSha256), _ => layers, preprocessing, name, null, randomised, threads, null, batchSize, torchTwin);
+
+    private static OnnxFeatureExtractor Open(string source, Func<(byte[] Bytes, string Sha256)> read, Func<OnnxModel, IReadOnlyList<OnnxLayer>> chooseLayers,
+        Preprocessing preprocessing, string name, int? randomWeightsSeed, bool randomised, int threads, Action<OnnxModel>? prepareGraph,
+        int batchSize, Func<ResNet>? torchTwin)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(threads);
+        if (batchSize < 1) throw new VigilInputException($"Batch size {batchSize} must be at least 1.");
         // Kept as a function so that an export re-prepares the very graph this session runs (see ExportGraph).
         Prepared Prepare()
         {
             OnnxModel model;
-            var (bytes, sha256) = ReadVerified(path, expectedSha256);
+            var (bytes, sha256) = read();
             try { model = OnnxModel.Parse(bytes); }
             catch (FormatException e)
             {
-                throw new VigilInputException($"'{path}' is not a readable ONNX model ({e.Message}): check that it is an .onnx file and not truncated.", e);
+                throw new VigilInputException($"{source} is not a readable ONNX model ({e.Message}): check that it is an .onnx file and not truncated.", e);
             }
             prepareGraph?.Invoke(model);
             var layers = chooseLayers(model);
             if (layers.Count == 0) throw new ArgumentException("Choose at least one layer.", nameof(layers));
             if (layers.Select(l => l.Name).Distinct().Count() != layers.Count) throw new ArgumentException("Layer names must be distinct.", nameof(layers));
             if (randomWeightsSeed is int seed) model.ShuffleConvolutionWeights(seed);
-            var outputNames = ExposeAsFloatOutputs(model, layers, path);
-            return new Prepared(model.ToBytes(), layers.Select(l => l.Name).ToList(), outputNames, sha256);
+            var outputNames = ExposeAsFloatOutputs(model, layers, source);
+            return new Prepared(model.ToBytes(), layers.Select(l => l.Name).ToList(), outputNames, randomWeightsSeed is int s ? $"random:{s}" : sha256);
         }
         var prepared = Prepare();
 
@@ -109,14 +136,13 @@ public sealed class OnnxFeatureExtractor : IFeatureExtractor, IWeightsFingerprin
         try { session = new InferenceSession(prepared.Model, options); }
         catch (OnnxRuntimeException e)
         {
-            throw new VigilInputException($"ONNX Runtime cannot load '{path}' with the added feature outputs: {e.Message}", e);
+            throw new VigilInputException($"ONNX Runtime cannot load {source} with the added feature outputs: {e.Message}", e);
         }
         try
         {
-            CheckInputAndOutputs(session, preprocessing, path);
+            CheckInputAndOutputs(session, preprocessing, source);
             return new OnnxFeatureExtractor(session, name, preprocessing, prepared.Layers, prepared.OutputNames,
-                randomWeightsSeed.HasValue, randomWeightsSeed is int s ? $"random:{s}" : prepared.Sha256,
-                () => Prepare().Model);
+                randomised, prepared.Sha256, () => Prepare().Model, batchSize, torchTwin);
         }
         catch
         {
@@ -146,13 +172,17 @@ public sealed class OnnxFeatureExtractor : IFeatureExtractor, IWeightsFingerprin
     {
         ArgumentNullException.ThrowIfNull(images);
         if (images.Count == 0) throw new ArgumentException("Give at least one image.", nameof(images));
-        var prepared = images.Select(Preprocessing.Apply).ToList();
-        if (_batchDimIsDynamic) return Run(prepared);
+        // Grey images are repeated into RGB for RGB networks, as the TorchSharp extractor does; resizing runs on every core.
+        var prepared = new ImageTensor[images.Count];
+        Parallel.For(0, images.Count, i => prepared[i] = Preprocessing.Apply(
+            images[i].Channels == 1 && Preprocessing.Mean.Count == 3 ? ImageOps.ToRgb(images[i], $"Image {i}") : images[i]));
         // A model exported with batch size 1 runs image by image; the per-layer results are concatenated.
-        var perImage = prepared.Select(p => Run([p])).ToList();
+        int batchSize = _batchDimIsDynamic ? _batchSize : 1;
+        if (prepared.Length <= batchSize) return Run(prepared);
+        var batches = prepared.Chunk(batchSize).Select(Run).ToList();
         var result = new List<torch.Tensor>();
-        for (int layer = 0; layer < _outputNames.Length; layer++) result.Add(torch.cat(perImage.Select(r => r[layer]).ToList(), 0));
-        foreach (var tensor in perImage.SelectMany(r => r)) tensor.Dispose();
+        for (int layer = 0; layer < _outputNames.Length; layer++) result.Add(torch.cat(batches.Select(r => r[layer]).ToList(), 0));
+        foreach (var tensor in batches.SelectMany(r => r)) tensor.Dispose();
         return result;
     }
 
@@ -207,7 +237,7 @@ public sealed class OnnxFeatureExtractor : IFeatureExtractor, IWeightsFingerprin
     }
 
     /// <summary>Adds one float graph output per layer (dequantising uint8 tensors), dropping the original outputs and the nodes only they needed.</summary>
-    private static string[] ExposeAsFloatOutputs(OnnxModel model, IReadOnlyList<OnnxLayer> layers, string path)
+    private static string[] ExposeAsFloatOutputs(OnnxModel model, IReadOnlyList<OnnxLayer> layers, string source)
     {
         model.ClearOutputs();
         var outputs = new string[layers.Count];
@@ -224,7 +254,7 @@ public sealed class OnnxFeatureExtractor : IFeatureExtractor, IWeightsFingerprin
             if (producer == null)
             {
                 var examples = string.Join(", ", model.Nodes.Take(5).Select(n => n.Outputs[0]));
-                throw new VigilInputException($"Layer '{layers[i].Name}': '{path}' has no node output named '{tensor}' (node outputs are e.g. {examples}); pass a tensor name from the graph.");
+                throw new VigilInputException($"Layer '{layers[i].Name}': {source} has no node output named '{tensor}' (node outputs are e.g. {examples}); pass a tensor name from the graph.");
             }
             if (QuantisedOutputParameters.TryGetValue(producer.OpType, out var parameters) && producer.Inputs.Count > parameters.ZeroPoint)
             {
@@ -244,20 +274,20 @@ public sealed class OnnxFeatureExtractor : IFeatureExtractor, IWeightsFingerprin
         return outputs;
     }
 
-    private static void CheckInputAndOutputs(InferenceSession session, Preprocessing preprocessing, string path)
+    private static void CheckInputAndOutputs(InferenceSession session, Preprocessing preprocessing, string source)
     {
         var outputTypes = session.OutputMetadata.Where(o => o.Value.ElementDataType != TensorElementType.Float).Select(o => o.Key).ToList();
         if (outputTypes.Count > 0)
-            throw new VigilInputException($"'{path}': layer tensors {string.Join(", ", outputTypes)} are not float and their producers are not quantised ops Vigil can dequantise; choose float or QLinear* outputs.");
+            throw new VigilInputException($"{source}: layer tensors {string.Join(", ", outputTypes)} are not float and their producers are not quantised ops Vigil can dequantise; choose float or QLinear* outputs.");
         if (session.InputMetadata.Count != 1)
-            throw new VigilInputException($"'{path}' has {session.InputMetadata.Count} inputs ({string.Join(", ", session.InputMetadata.Keys)}); a feature extractor needs exactly one image input.");
+            throw new VigilInputException($"{source} has {session.InputMetadata.Count} inputs ({string.Join(", ", session.InputMetadata.Keys)}); a feature extractor needs exactly one image input.");
         var (inputName, input) = session.InputMetadata.Single();
         var dims = input.Dimensions;
         if (dims.Length != 4 || input.ElementDataType != TensorElementType.Float)
-            throw new VigilInputException($"'{path}' input '{inputName}' must be float [N, C, H, W]; it is {input.ElementDataType} [{string.Join(", ", dims)}].");
+            throw new VigilInputException($"{source} input '{inputName}' must be float [N, C, H, W]; it is {input.ElementDataType} [{string.Join(", ", dims)}].");
         if (dims[1] >= 0 && dims[1] != preprocessing.Mean.Count)
-            throw new VigilInputException($"'{path}' input '{inputName}' has {dims[1]} channels but the preprocessing normalises {preprocessing.Mean.Count}.");
+            throw new VigilInputException($"{source} input '{inputName}' has {dims[1]} channels but the preprocessing normalises {preprocessing.Mean.Count}.");
         if ((dims[2] >= 0 && dims[2] != preprocessing.OutputHeight) || (dims[3] >= 0 && dims[3] != preprocessing.OutputWidth))
-            throw new VigilInputException($"'{path}' input '{inputName}' is fixed at {dims[2]}x{dims[3]} pixels but the preprocessing produces {preprocessing.OutputHeight}x{preprocessing.OutputWidth}; set the preprocessing to the model's input size.");
+            throw new VigilInputException($"{source} input '{inputName}' is fixed at {dims[2]}x{dims[3]} pixels but the preprocessing produces {preprocessing.OutputHeight}x{preprocessing.OutputWidth}; set the preprocessing to the model's input size.");
     }
 }
