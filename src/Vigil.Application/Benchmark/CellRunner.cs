@@ -68,7 +68,6 @@ public static class CellRunner
         if (test.Count == 0) throw new VigilInputException($"{spec}: the test split is empty.");
         using var scored = Score(detector, test, artifacts, WorkProgress.ForPhase(progress, "test"), cancel, spec.Evaluation.Resolution);
         var (metrics, index, files) = EvaluateWithArtifacts(spec, test, scored, artifacts);
-        var loco = HasLocoGroundTruth(test) ? LocoDataset.Evaluate(test, scored.Maps!, scored.Scores) : null;
         var latencies = scored.LatenciesMs.Order().ToArray();
         var (throughput, batchSize) = Timing.Throughput(scored.ThroughputImages, images => detector.Predict(images),
             WorkProgress.ForPhase(progress, "throughput"), cancel);
@@ -79,7 +78,7 @@ public static class CellRunner
         return new CellOutcome(new CellResult(spec, random, 0, test.Count, metrics, efficiency, images, [], index)
         {
             Training = (detector as ITrainedDetector)?.Training,
-            Loco = loco,
+            Loco = scored.Loco,
         }, files);
     }
 
@@ -95,7 +94,7 @@ public static class CellRunner
     }
 
     /// <summary>
-    /// Whether the test images are MVTec LOCO's with their per-defect ground truth (then <see cref="LocoDataset.Evaluate"/>
+    /// Whether the test images are MVTec LOCO's with their per-defect ground truth (then the LOCO evaluation
     /// applies): some anomaly carries a <see cref="LocoMask"/>.
     /// </summary>
     private static bool HasLocoGroundTruth(IReadOnlyList<Sample> test) => test.Any(s => s.Mask is LocoMask);
@@ -103,8 +102,8 @@ public static class CellRunner
     /// <summary>
     /// One test set's predictions, each Predict call's latency, and what the cell keeps of the images (see
     /// <see cref="Score"/>). The test pixels are in <see cref="Pixels"/> (sorted runs on disk, deleted by
-    /// <see cref="Dispose"/>); <see cref="Maps"/> and <see cref="Masks"/> are kept only as far as they are needed: at
-    /// full resolution for the LOCO evaluation, at overlay size for the artifacts, else not at all (null).
+    /// <see cref="Dispose"/>); <see cref="Maps"/> and <see cref="Masks"/> are kept only at overlay size for the artifacts,
+    /// else not at all (null). <see cref="Loco"/> is the MVTec LOCO evaluation on LOCO ground truth (else null).
     /// <see cref="Thumbnails"/> (and the overlay-size maps and masks) are kept only for the images the overlays may
     /// show; the other entries are null.
     /// <see cref="MapMin"/> and <see cref="MapMax"/> are the range of all full-resolution maps (the overlays' colour scale).
@@ -112,6 +111,8 @@ public static class CellRunner
     public sealed record ScoredTest(float[] Scores, bool[] Labels, ScoreMap[]? Maps, BinaryMask[]? Masks, double[] LatenciesMs,
         ImageTensor[]? Thumbnails, IReadOnlyList<ImageTensor> ThroughputImages, PixelScores Pixels, float MapMin, float MapMax) : IDisposable
     {
+        public LocoEvaluationResult? Loco { get; init; }
+
         /// <summary>Every metric of these predictions, at the resolution the pixels were collected at.</summary>
         public EvaluationResult Evaluate(EvaluationOptions options) => Evaluation.Run(Scores, Labels, Pixels, options);
 
@@ -126,20 +127,21 @@ public static class CellRunner
     /// latency). Each image is decoded once: the first <see cref="ThroughputImages"/> are kept for throughput and, with
     /// <paramref name="thumbnails"/>, a small copy of each (and of its map and mask) for the overlays. Each map and mask
     /// goes at <paramref name="resolution"/> into the pixel metrics' runs on disk as soon as it is made (in the
-    /// network's view for <see cref="EvaluationResolution.View"/>), so the test set's full-resolution maps are not held
-    /// together, except for LOCO ground truth. Dispose the result to delete the runs.
+    /// network's view for <see cref="EvaluationResolution.View"/>), and on LOCO ground truth with its channels into the
+    /// sPRO's runs (<see cref="LocoEvaluationBuilder"/>), so the test set's full-resolution maps are not held together.
+    /// Dispose the result to delete the runs.
     /// </summary>
     public static ScoredTest Score(IDetector detector, IReadOnlyList<Sample> test, bool thumbnails, IProgress<(int Done, int Total)>? progress,
         CancellationToken cancel = default, EvaluationResolution resolution = EvaluationResolution.GroundTruth)
     {
         var view = resolution == EvaluationResolution.View ? detector.Backbone?.Preprocessing : null;
-        bool keepFullMaps = HasLocoGroundTruth(test);
         var (scores, labels, latencies) = (new float[test.Count], new bool[test.Count], new double[test.Count]);
-        var (maps, masks) = keepFullMaps || thumbnails ? (new ScoreMap[test.Count], new BinaryMask[test.Count]) : (null, null);
+        var (maps, masks) = thumbnails ? (new ScoreMap[test.Count], new BinaryMask[test.Count]) : (null, null);
         var thumbnailImages = thumbnails ? new ImageTensor[test.Count] : null;
         var throughputImages = new List<ImageTensor>();
         float min = float.PositiveInfinity, max = float.NegativeInfinity;
         using var pixels = new PixelScoresBuilder(resolution);
+        using var loco = HasLocoGroundTruth(test) ? new LocoEvaluationBuilder() : null;
         for (int i = 0; i < test.Count; i++)
         {
             cancel.ThrowIfCancellationRequested();
@@ -153,19 +155,21 @@ public static class CellRunner
                 pixels.Add(prediction.View ?? throw new InvalidOperationException($"{detector.Model} gives no map in the network's view."), view.ApplyToMask(mask));
             else
                 pixels.Add(prediction.Map, mask);
+            loco?.Add(LocoDataset.KindOf(test[i]), LocoDataset.GroundTruthOf(test[i]), prediction.Map, prediction.Score);
             foreach (float v in prediction.Map.Data) { min = Math.Min(min, v); max = Math.Max(max, v); }
             if (thumbnailImages is not null) thumbnailImages[i] = CellArtifacts.Thumbnail(image);
-            if (maps is not null && masks is not null)
+            if (thumbnailImages is not null)
             {
-                (maps[i], masks[i]) = keepFullMaps || thumbnailImages is null
-                    ? (prediction.Map, mask)
-                    : CellArtifacts.Shrink(prediction.Map, mask, thumbnailImages[i]);
+                (maps![i], masks![i]) = CellArtifacts.Shrink(prediction.Map, mask, thumbnailImages[i]);
+                DropOverlayNonCandidates(test, scores, i, thumbnailImages, maps, masks);
             }
-            if (thumbnailImages is not null) DropOverlayNonCandidates(test, scores, i, thumbnailImages, keepFullMaps ? null : (maps!, masks!));
             if (i < ThroughputImages) throughputImages.Add(image);
             progress?.Report((i + 1, test.Count));
         }
-        return new ScoredTest(scores, labels, maps, masks, latencies, thumbnailImages, throughputImages, pixels.Build(), min, max);
+        return new ScoredTest(scores, labels, maps, masks, latencies, thumbnailImages, throughputImages, pixels.Build(), min, max)
+        {
+            Loco = loco?.Build(),
+        };
     }
 
     /// <summary>
@@ -175,15 +179,14 @@ public static class CellRunner
     /// data for a few images instead of every test image; the dropped entries are null and never read.
     /// </summary>
     private static void DropOverlayNonCandidates(IReadOnlyList<Sample> test, float[] scores, int last, ImageTensor[] thumbnails,
-        (ScoreMap[] Maps, BinaryMask[] Masks)? overlaySize)
+        ScoreMap[] maps, BinaryMask[] masks)
     {
         var picked = CellArtifacts.Pick(test.Take(last + 1).ToArray(), new ArraySegment<float>(scores, 0, last + 1), CellArtifacts.DefaultPerRole)
             .SelectMany(p => p.Indices).ToHashSet();
         for (int j = 0; j <= last; j++)
         {
             if (picked.Contains(j) || thumbnails[j] is null) continue;
-            thumbnails[j] = null!;
-            if (overlaySize is var (maps, masks)) (maps[j], masks[j]) = (null!, null!);
+            (thumbnails[j], maps[j], masks[j]) = (null!, null!, null!);
         }
     }
 
