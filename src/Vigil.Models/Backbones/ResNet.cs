@@ -34,7 +34,7 @@ public sealed class ResNet : Module<Tensor, Tensor>
 {
     // Field names are the torchvision names: RegisterComponents registers each module under its field name.
     private readonly Conv2d conv1;
-    private readonly BatchNorm2d bn1;
+    private readonly KeptScalarBatchNorm bn1;
     private readonly MaxPool2d maxpool;
     private readonly Sequential layer1;
     private readonly Sequential? layer2, layer3, layer4;
@@ -57,7 +57,7 @@ public sealed class ResNet : Module<Tensor, Tensor>
         ArgumentOutOfRangeException.ThrowIfGreaterThan(stages, 4);
         Stages = stages;
         conv1 = Conv2d(3, 64, 7, stride: 2, padding: 3, bias: false);
-        bn1 = BatchNorm2d(64);
+        bn1 = KeptScalarBatchNorm.BatchNorm2d(64);
         maxpool = MaxPool2d(3, stride: 2, padding: 1);
         int inChannels = 64;
         var built = new Sequential?[4];
@@ -71,7 +71,7 @@ public sealed class ResNet : Module<Tensor, Tensor>
                 int outChannels = planes * architecture.Expansion;
                 // torchvision adds a 1×1 projection whenever the shortcut changes resolution or width.
                 Sequential? downsample = b == 0 && (blockStride != 1 || inChannels != outChannels)
-                    ? Sequential(Conv2d(inChannels, outChannels, 1, stride: blockStride, bias: false), BatchNorm2d(outChannels))
+                    ? Sequential(Conv2d(inChannels, outChannels, 1, stride: blockStride, bias: false), KeptScalarBatchNorm.BatchNorm2d(outChannels))
                     : null;
                 blocks.Add(architecture.Block == ResNetBlock.Basic
                     ? new BasicBlock(inChannels, planes, blockStride, downsample)
@@ -115,7 +115,7 @@ public sealed class ResNet : Module<Tensor, Tensor>
                 double fanOut = w.shape[0] * w.shape[2] * w.shape[3];
                 w.normal_(0, Math.Sqrt(2 / fanOut), generator);
                 break;
-            case BatchNorm2d b:
+            case KeptScalarBatchNorm b:
                 b.weight!.fill_(1);
                 b.bias!.fill_(0);
                 b.running_mean!.zero_();
@@ -174,7 +174,7 @@ public sealed class ResNet : Module<Tensor, Tensor>
     {
         private readonly Module<Tensor, Tensor> conv1;
         private readonly Conv2d conv2;
-        private readonly BatchNorm2d bn1, bn2;
+        private readonly KeptScalarBatchNorm bn1, bn2;
         // At most one of them: torchvision names the shortcut projection downsample, de_resnet.py upsample.
         private readonly Sequential? downsample, upsample;
 
@@ -185,9 +185,9 @@ public sealed class ResNet : Module<Tensor, Tensor>
         public BasicBlock(Module<Tensor, Tensor> conv1, int planes, Sequential? downsample, Sequential? upsample) : base(nameof(BasicBlock))
         {
             this.conv1 = conv1;
-            bn1 = BatchNorm2d(planes);
+            bn1 = KeptScalarBatchNorm.BatchNorm2d(planes);
             conv2 = Conv2d(planes, planes, 3, padding: 1, bias: false);
-            bn2 = BatchNorm2d(planes);
+            bn2 = KeptScalarBatchNorm.BatchNorm2d(planes);
             this.downsample = downsample;
             this.upsample = upsample;
             RegisterComponents();
@@ -211,7 +211,7 @@ public sealed class ResNet : Module<Tensor, Tensor>
     {
         private readonly Conv2d conv1, conv3;
         private readonly Module<Tensor, Tensor> conv2;
-        private readonly BatchNorm2d bn1, bn2, bn3;
+        private readonly KeptScalarBatchNorm bn1, bn2, bn3;
         private readonly Sequential? downsample, upsample;
 
         public Bottleneck(int inChannels, int planes, int stride, Sequential? downsample, int widthPerGroup)
@@ -223,11 +223,11 @@ public sealed class ResNet : Module<Tensor, Tensor>
         {
             int width = planes * widthPerGroup / 64;
             conv1 = Conv2d(inChannels, width, 1, bias: false);
-            bn1 = BatchNorm2d(width);
+            bn1 = KeptScalarBatchNorm.BatchNorm2d(width);
             this.conv2 = conv2(width);
-            bn2 = BatchNorm2d(width);
+            bn2 = KeptScalarBatchNorm.BatchNorm2d(width);
             conv3 = Conv2d(width, planes * 4, 1, bias: false);
-            bn3 = BatchNorm2d(planes * 4);
+            bn3 = KeptScalarBatchNorm.BatchNorm2d(planes * 4);
             this.downsample = downsample;
             this.upsample = upsample;
             RegisterComponents();

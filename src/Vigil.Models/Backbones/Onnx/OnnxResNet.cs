@@ -101,7 +101,7 @@ public static class OnnxResNet
     {
         private readonly Dictionary<string, torch.Tensor> _state = network.state_dict();
         private readonly Dictionary<string, double> _epsilon = network.named_modules()
-            .Where(m => m.module is BatchNorm2d).ToDictionary(m => m.name, m => ((BatchNorm2d)m.module).eps);
+            .Where(m => m.module is KeptScalarBatchNorm).ToDictionary(m => m.name, m => ((KeptScalarBatchNorm)m.module).eps);
 
         public string BasicBlock(string x, string prefix, int stride)
         {

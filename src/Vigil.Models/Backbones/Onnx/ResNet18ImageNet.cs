@@ -201,7 +201,7 @@ public static class ResNet18ImageNet
         if (convBn.Conv.Inputs.Count > 2 && convBn.Conv.Inputs[2].Length > 0)
             throw new VigilInputException($"Convolution '{convBn.Conv.Name}' has a bias; torchvision's ResNet convolutions have none.");
         if (convBn.BatchNorm.FloatAttribute("epsilon") is float epsilon && Math.Abs(epsilon - 1e-5f) > 1e-9f)
-            throw new VigilInputException($"BatchNormalization '{convBn.BatchNorm.Name}' has epsilon {epsilon}; TorchSharp's BatchNorm2d uses 1e-5.");
+            throw new VigilInputException($"BatchNormalization '{convBn.BatchNorm.Name}' has epsilon {epsilon}; Vigil's BatchNorm2d uses 1e-5.");
         var (dims, weights) = model.ReadInitializer(convBn.Conv.Inputs[1]);
         state.Add(conv + ".weight", torch.tensor(reverseInputChannels ? ReverseInputChannels(dims, weights) : weights, dims));
         string[] names = ["weight", "bias", "running_mean", "running_var"]; // ONNX inputs 1..4: scale, B, mean, var

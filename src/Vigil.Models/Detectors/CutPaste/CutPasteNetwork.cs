@@ -29,7 +29,7 @@ internal sealed class CutPasteNetwork : nn.Module
         int width = features;
         for (int l = 0; l < hiddenLayers; l++)
         {
-            layers.AddRange([nn.Linear(width, hiddenWidth, hasBias: false), nn.BatchNorm1d(hiddenWidth), nn.ReLU()]);
+            layers.AddRange([nn.Linear(width, hiddenWidth, hasBias: false), KeptScalarBatchNorm.BatchNorm1d(hiddenWidth), nn.ReLU()]);
             width = hiddenWidth;
         }
         layers.Add(nn.Linear(width, embeddingWidth));

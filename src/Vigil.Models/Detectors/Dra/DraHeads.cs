@@ -1,3 +1,4 @@
+using Vigil.Backbones;
 using TorchSharp;
 using TorchSharp.Modules;
 using Vigil.Detectors.DevNet;
@@ -16,7 +17,7 @@ internal sealed class DraHeads : nn.Module
 {
     private readonly Linear holistic_fc1, holistic_fc2;
     private readonly Conv2d seen_scoring, pseudo_scoring, composite_conv, composite_scoring;
-    private readonly BatchNorm2d composite_bn;
+    private readonly KeptScalarBatchNorm composite_bn;
     private readonly Tensor reference;
     private readonly long[][] _shapes;
     private readonly double _topK;
@@ -29,7 +30,7 @@ internal sealed class DraHeads : nn.Module
         seen_scoring = nn.Conv2d(channels, 1, 1);
         pseudo_scoring = nn.Conv2d(channels, 1, 1);
         composite_conv = nn.Conv2d(channels, channels, 3, padding: 1);
-        composite_bn = nn.BatchNorm2d(channels);
+        composite_bn = KeptScalarBatchNorm.BatchNorm2d(channels);
         composite_scoring = nn.Conv2d(channels, 1, 1);
         _shapes = shapes.ToArray();
         _topK = topK;

@@ -1,3 +1,4 @@
+using Vigil.Backbones;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -114,11 +115,11 @@ internal static class DraemLayers
 
     /// <summary>Conv 3×3 → BatchNorm → ReLU → Conv 3×3 → BatchNorm → ReLU (indices 0 … 5 as nn.Sequential names them).</summary>
     public static Sequential Block(int input, int middle, int output) => nn.Sequential(
-        Conv(input, middle), nn.BatchNorm2d(middle), nn.ReLU(), Conv(middle, output), nn.BatchNorm2d(output), nn.ReLU());
+        Conv(input, middle), KeptScalarBatchNorm.BatchNorm2d(middle), nn.ReLU(), Conv(middle, output), KeptScalarBatchNorm.BatchNorm2d(output), nn.ReLU());
 
     /// <summary>Upsample ×2 (bilinear, align_corners) → Conv 3×3 → BatchNorm → ReLU.</summary>
     public static Sequential Up(int input, int output) => nn.Sequential(
-        nn.Upsample(scale_factor: [2.0, 2.0], mode: UpsampleMode.Bilinear, align_corners: true), Conv(input, output), nn.BatchNorm2d(output), nn.ReLU());
+        nn.Upsample(scale_factor: [2.0, 2.0], mode: UpsampleMode.Bilinear, align_corners: true), Conv(input, output), KeptScalarBatchNorm.BatchNorm2d(output), nn.ReLU());
 
     /// <summary>
     /// weights_init: convolution weights N(0, 0.02²), their biases PyTorch's default (uniform ±1/√fan_in, which
@@ -136,7 +137,7 @@ internal static class DraemLayers
                     double bound = 1 / Math.Sqrt(conv.weight.shape[1] * conv.weight.shape[2] * conv.weight.shape[3]);
                     conv.bias?.uniform_(-bound, bound, generator);
                     break;
-                case BatchNorm2d norm:
+                case KeptScalarBatchNorm norm:
                     norm.weight!.normal_(1, 0.02, generator);
                     norm.bias!.zero_();
                     break;

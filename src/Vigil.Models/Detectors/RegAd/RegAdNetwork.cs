@@ -41,10 +41,10 @@ internal sealed class RegAdNetwork : nn.Module
         stn3 = new SpatialTransformer(backbone.Architecture.StageChannels(3), grids[2].H, grids[2].W, mode, generator);
         int width3 = backbone.Architecture.StageChannels(3);
         encoder = nn.Sequential(
-            nn.Conv2d(width3, width3, 1, bias: false), nn.BatchNorm2d(width3), nn.ReLU(),
-            nn.Conv2d(width3, width3, 1, bias: false), nn.BatchNorm2d(width3), nn.ReLU(),
+            nn.Conv2d(width3, width3, 1, bias: false), KeptScalarBatchNorm.BatchNorm2d(width3), nn.ReLU(),
+            nn.Conv2d(width3, width3, 1, bias: false), KeptScalarBatchNorm.BatchNorm2d(width3), nn.ReLU(),
             nn.Conv2d(width3, width3, 1, bias: false));
-        predictor = nn.Sequential(nn.Conv2d(width3, width3, 1, bias: false), nn.BatchNorm2d(width3), nn.ReLU(), nn.Conv2d(width3, width3, 1, bias: false));
+        predictor = nn.Sequential(nn.Conv2d(width3, width3, 1, bias: false), KeptScalarBatchNorm.BatchNorm2d(width3), nn.ReLU(), nn.Conv2d(width3, width3, 1, bias: false));
         using (no_grad())
             foreach (var conv in encoder.modules().Concat(predictor.modules()).OfType<Conv2d>())
             {

@@ -1,3 +1,4 @@
+using Vigil.Backbones;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -22,8 +23,8 @@ internal sealed class SpatialTransformer : nn.Module<Tensor, (Tensor Output, Ten
     {
         _mode = mode;
         conv = nn.Sequential(
-            nn.Conv2d(channels, 64, 3, padding: 1, bias: false), nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(3, stride: 2, padding: 1),
-            nn.Conv2d(64, 16, 3, padding: 1, bias: false), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(3, stride: 2, padding: 1));
+            nn.Conv2d(channels, 64, 3, padding: 1, bias: false), KeptScalarBatchNorm.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(3, stride: 2, padding: 1),
+            nn.Conv2d(64, 16, 3, padding: 1, bias: false), KeptScalarBatchNorm.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(3, stride: 2, padding: 1));
         int h = Halved(Halved(gridHeight)), w = Halved(Halved(gridWidth));
         var hidden = nn.Linear(16 * h * w, 1024);
         var parameters = nn.Linear(1024, Identity(mode).Length);

@@ -22,13 +22,13 @@ public sealed class OneClassBottleneck : Module<Tensor, Tensor, Tensor, Tensor>
     // each field under its name, in declaration order, and initialisation visits modules in that order.
     private readonly Sequential bn_layer;
     private readonly Conv2d conv1;
-    private readonly BatchNorm2d bn1;
+    private readonly KeptScalarBatchNorm bn1;
     private readonly Conv2d conv2;
-    private readonly BatchNorm2d bn2;
+    private readonly KeptScalarBatchNorm bn2;
     private readonly Conv2d conv3;
-    private readonly BatchNorm2d bn3;
+    private readonly KeptScalarBatchNorm bn3;
     private readonly Conv2d conv4;
-    private readonly BatchNorm2d bn4;
+    private readonly KeptScalarBatchNorm bn4;
 
     /// <param name="encoder">One of the official encoders: resnet.py builds <c>BN_layer(AttnBasicBlock, 2)</c> for
     /// resnet18, <c>(AttnBasicBlock, 3)</c> for resnet34 and <c>(AttnBottleneck, 3)</c> for resnet50 and
@@ -43,20 +43,20 @@ public sealed class OneClassBottleneck : Module<Tensor, Tensor, Tensor, Tensor>
         for (int b = 0; b < encoder.BlocksPerStage[3]; b++)
         {
             int inChannels = b == 0 ? fused : outChannels, stride = b == 0 ? 2 : 1;
-            var downsample = b == 0 ? Sequential(Conv2d(fused, outChannels, 1, stride: 2, bias: false), BatchNorm2d(outChannels)) : null;
+            var downsample = b == 0 ? Sequential(Conv2d(fused, outChannels, 1, stride: 2, bias: false), KeptScalarBatchNorm.BatchNorm2d(outChannels)) : null;
             blocks.Add(encoder.Block == ResNetBlock.Basic
                 ? new ResNet.BasicBlock(inChannels, 512, stride, downsample)
                 : new ResNet.Bottleneck(inChannels, 512, stride, downsample, encoder.WidthPerGroup));
         }
         bn_layer = Sequential(blocks.ToArray());
         conv1 = Conv3x3(64 * e, 128 * e);
-        bn1 = BatchNorm2d(128 * e);
+        bn1 = KeptScalarBatchNorm.BatchNorm2d(128 * e);
         conv2 = Conv3x3(128 * e, 256 * e);
-        bn2 = BatchNorm2d(256 * e);
+        bn2 = KeptScalarBatchNorm.BatchNorm2d(256 * e);
         conv3 = Conv3x3(128 * e, 256 * e);
-        bn3 = BatchNorm2d(256 * e);
+        bn3 = KeptScalarBatchNorm.BatchNorm2d(256 * e);
         conv4 = Conv2d(1024 * e, 512 * e, 1, bias: false);
-        bn4 = BatchNorm2d(512 * e);
+        bn4 = KeptScalarBatchNorm.BatchNorm2d(512 * e);
         RegisterComponents();
     }
 

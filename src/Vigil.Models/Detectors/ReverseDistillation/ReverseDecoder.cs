@@ -31,7 +31,7 @@ public sealed class ReverseDecoder : Module<Tensor, IReadOnlyList<Tensor>>
                 // the upsampling shortcut.
                 int outChannels = planes * expansion;
                 bool first = b == 0;
-                var upsample = first ? Sequential(Deconv2x2(inChannels, outChannels), BatchNorm2d(outChannels)) : null;
+                var upsample = first ? Sequential(Deconv2x2(inChannels, outChannels), KeptScalarBatchNorm.BatchNorm2d(outChannels)) : null;
                 // de_resnet.py's blocks are torchvision's with the stride-2 convolution (BasicBlock conv1, Bottleneck conv2)
                 // a 2×2 transposed one.
                 built.Add(encoder.Block == ResNetBlock.Basic

@@ -1,3 +1,4 @@
+using Vigil.Backbones;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -32,7 +33,7 @@ public static class SimpleNetNetworks
         {
             int input = width;
             width = hidden ?? (int)(width / 1.5);
-            body.Add(($"block{i + 1}", nn.Sequential(nn.Linear(input, width), nn.BatchNorm1d(width), nn.LeakyReLU(0.2))));
+            body.Add(($"block{i + 1}", nn.Sequential(nn.Linear(input, width), KeptScalarBatchNorm.BatchNorm1d(width), nn.LeakyReLU(0.2))));
         }
         var discriminator = nn.Sequential(("body", nn.Sequential(body.ToArray())), ("tail", nn.Linear(width, 1, hasBias: false)));
         Initialise(discriminator, generator);

@@ -37,7 +37,7 @@ public class OnnxResNetTests(TexturesFixture fixture) : IClassFixture<TexturesFi
         using var generator = new Generator((ulong)seed + 1);
         foreach (var (_, module) in network.named_modules())
         {
-            if (module is not BatchNorm2d bn) continue;
+            if (module is not KeptScalarBatchNorm bn) continue;
             bn.weight!.uniform_(0.5, 1.5, generator);
             bn.bias!.normal_(0, 0.2, generator);
             bn.running_mean!.normal_(0, 0.2, generator);
