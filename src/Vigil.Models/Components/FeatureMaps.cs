@@ -95,6 +95,11 @@ public static class FeatureMaps
             using var noGrad = no_grad();
             consume(extractor.Extract(images));
             progress?.Report((start + images.Count, samples.Count));
+            // A batch leaves tens of megabytes of large-object garbage (decoded and resized images, network inputs and
+            // outputs), which the runtime otherwise lets pile up for hundreds of megabytes before collecting it: a
+            // collection per batch, with little else alive, costs milliseconds against the batch's seconds and halved
+            // PatchCore's resident size while embedding KSDD (1.37 → 0.66 GB).
+            GC.Collect();
         }
     }
 }

@@ -49,7 +49,13 @@ public sealed class NearestNeighbourIndex : INearestNeighbourSearch
     /// <summary>Rows of the bank.</summary>
     public int Count => _bank.Count;
 
-    /// <summary>Indexes <paramref name="bank"/> [N, D] (copied); <paramref name="screenDimension"/> is capped at D.</summary>
+    /// <summary>Rows of the bank transformed together while indexing: bounds the temporaries (16 MiB of 1024-value rows).</summary>
+    private const int BuildBlock = 4096;
+
+    /// <summary>
+    /// Indexes <paramref name="bank"/> [N, D] (copied); <paramref name="screenDimension"/> is capped at D. The bank is
+    /// read block by block, so indexing needs the copy plus a few blocks, not several bank-sized temporaries.
+    /// </summary>
     public static NearestNeighbourIndex Build(Tensor bank, int screenDimension = 128)
     {
         if (bank.dim() != 2 || bank.shape[0] == 0) throw new ArgumentException("The bank must be a non-empty [N, D] tensor.", nameof(bank));
@@ -57,18 +63,44 @@ public sealed class NearestNeighbourIndex : INearestNeighbourSearch
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         var rows = bank.to_type(ScalarType.Float32).contiguous();
-        long d = rows.shape[1];
+        long n = rows.shape[0], d = rows.shape[1];
         var mean = rows.mean([0]);
-        var centred = rows - mean;
-        var covariance = centred.t().matmul(centred).to_type(ScalarType.Float64);
+        var covariance = zeros(new long[] { d, d }, ScalarType.Float64);
+        ForEachBlock(rows, block =>
+        {
+            var centred = block - mean;
+            covariance.add_(centred.t().matmul(centred).to_type(ScalarType.Float64));
+        });
         var (_, vectors) = linalg.eigh(covariance); // ascending eigenvalues
         var axes = vectors.flip(1).narrow(1, 0, Math.Min(screenDimension, d)).to_type(ScalarType.Float32).contiguous();
-        var head = centred.matmul(axes);
-        var centredNorms = centred.pow(2).sum(1);
-        var tail = (centredNorms - head.pow(2).sum(1)).clamp_min(0).sqrt().unsqueeze(1);
-        return new NearestNeighbourIndex(PaddedRows.FromTensor(rows), rows.DetachFromDisposeScope(), rows.pow(2).sum(1).DetachFromDisposeScope(),
-            mean.DetachFromDisposeScope(), axes.DetachFromDisposeScope(), cat([head, tail], 1).contiguous().DetachFromDisposeScope(),
-            centredNorms.DetachFromDisposeScope());
+        var head = empty(new long[] { n, axes.shape[1] + 1 }, ScalarType.Float32);
+        var centredNorms = empty(new long[] { n }, ScalarType.Float32);
+        var norms = empty(new long[] { n }, ScalarType.Float32);
+        long start = 0;
+        ForEachBlock(rows, block =>
+        {
+            long length = block.shape[0];
+            var centred = block - mean;
+            var leading = centred.matmul(axes);
+            var blockCentredNorms = centred.pow(2).sum(1);
+            var tail = (blockCentredNorms - leading.pow(2).sum(1)).clamp_min(0).sqrt().unsqueeze(1);
+            head.narrow(0, start, length).copy_(cat([leading, tail], 1));
+            centredNorms.narrow(0, start, length).copy_(blockCentredNorms);
+            norms.narrow(0, start, length).copy_(block.pow(2).sum(1));
+            start += length;
+        });
+        return new NearestNeighbourIndex(PaddedRows.FromTensor(rows), rows.DetachFromDisposeScope(), norms.DetachFromDisposeScope(),
+            mean.DetachFromDisposeScope(), axes.DetachFromDisposeScope(), head.DetachFromDisposeScope(), centredNorms.DetachFromDisposeScope());
+    }
+
+    /// <summary>Runs <paramref name="action"/> on consecutive blocks of <see cref="BuildBlock"/> rows, freeing each block's temporaries.</summary>
+    private static void ForEachBlock(Tensor rows, Action<Tensor> action)
+    {
+        for (long start = 0; start < rows.shape[0]; start += BuildBlock)
+        {
+            using var scope = NewDisposeScope();
+            action(rows.narrow(0, start, Math.Min(BuildBlock, rows.shape[0] - start)));
+        }
     }
 
     /// <summary>

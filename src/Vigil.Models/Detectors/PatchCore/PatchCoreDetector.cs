@@ -91,6 +91,9 @@ public sealed class PatchCoreDetector : FrozenFeatureDetector, IMemoryBankDetect
         using var features = new SpilledRows(Options.TargetEmbedDimension);
         bool project = Options.DenoisingSettings is not null || Options.CoresetRatio < 1;
         CoresetProjection? projection = null;
+        long[] picks;
+        Tensor? weights = null;
+        long positions;
         try
         {
             ForEachImagePatches(train, WorkProgress.ForPhase(progress, "features"), cancel, rows =>
@@ -100,21 +103,26 @@ public sealed class PatchCoreDetector : FrozenFeatureDetector, IMemoryBankDetect
                 projection ??= new CoresetProjection(Options.TargetEmbedDimension, Options.CoresetProjectionDimension, Seed, checked((int)(rows.shape[0] * train.Count)));
                 projection.Add(rows);
             });
-            long positions = features.Count / train.Count; // every image has the same feature grid
+            positions = features.Count / train.Count; // every image has the same feature grid
             if (continual && _gridPositions > 0) RequireSameGrid(_gridPositions, positions, "the new training images");
             progress?.Report(new WorkProgress("coreset", 0, 1));
-            var (rows, weights) = Options.DenoisingSettings is { } denoising
-                ? DenoisedCoreset(features, projection!, train.Count, positions, denoising, cancel)
-                : (features.Gather(projection is null
+            (picks, weights) = Options.DenoisingSettings is { } denoising
+                ? DenoisedCoreset(features.Count, projection!, train.Count, positions, denoising, cancel)
+                : (projection is null
                     ? Enumerable.Range(0, (int)features.Count).Select(i => (long)i).ToArray()
-                    : KCenterGreedy.ApproximateCoreset(projection, Options.CoresetRatio, Options.CoresetStartPoints, cancel).Select(i => (long)i).ToArray()), null);
-            progress?.Report(new WorkProgress("coreset", 1, 1));
-            return (rows, weights, positions);
+                    : KCenterGreedy.ApproximateCoreset(projection, Options.CoresetRatio, Options.CoresetStartPoints, cancel).Select(i => (long)i).ToArray(), null);
         }
         finally
         {
             projection?.Dispose();
         }
+        // The projected rows (128 values per training patch) are garbage now; collecting them before the chosen rows
+        // are read back and indexed keeps the fit's peak at the bank, not the bank plus the projection.
+        projection = null;
+        GC.Collect();
+        var rows = features.Gather(picks);
+        progress?.Report(new WorkProgress("coreset", 1, 1));
+        return (rows, weights, positions);
     }
 
     /// <summary>Makes the coreset rows the bank (or adds them to it, continually, then applies the cap) and indexes it.</summary>
@@ -218,7 +226,7 @@ public sealed class PatchCoreDetector : FrozenFeatureDetector, IMemoryBankDetect
     /// rest, sized by all patches (⌊N·P·ratio⌋) as SoftPatch's sampler. Returns the bank rows and, with soft
     /// weighting, their outlier scores clamped at 0.
     /// </summary>
-    private (Tensor Rows, Tensor? Weights) DenoisedCoreset(SpilledRows features, CoresetProjection projection, int images, long positions,
+    private (long[] Picks, Tensor? Weights) DenoisedCoreset(long patches, CoresetProjection projection, int images, long positions,
         PatchDenoising denoising, CancellationToken cancel)
     {
         var padded = projection.Projected;
@@ -227,14 +235,13 @@ public sealed class PatchCoreDetector : FrozenFeatureDetector, IMemoryBankDetect
         var scores = PatchOutlierScores.Compute(byPosition, denoising.Method, denoising.Neighbours).t().reshape(-1); // image-major, as features
         var inliers = PatchOutlierScores.Inliers(scores, denoising.DiscardRatio);
         var candidateScores = scores.index_select(0, Indices(inliers)).to_type(ScalarType.Float32).clamp_min(0);
-        int count = (int)Math.Min(inliers.Length, Math.Max(1, (long)(features.Count * Options.CoresetRatio)));
+        int count = (int)Math.Min(inliers.Length, Math.Max(1, (long)(patches * Options.CoresetRatio)));
         // The coreset of the inliers' projected rows, its start points drawn after the projection as for a coreset of all rows.
         var picks = count == inliers.Length
             ? Enumerable.Range(0, count).ToArray()
             : KCenterGreedy.Select(PaddedRows.FromTensor(projected.index_select(0, Indices(inliers))), count,
                 projection.StartPoints(inliers.Length, Options.CoresetStartPoints), cancel);
-        var rows = features.Gather(picks.Select(p => inliers[p]).ToArray());
-        return (rows, denoising.SoftWeighting ? candidateScores.index_select(0, Indices(picks)) : null);
+        return (picks.Select(p => (long)inliers[p]).ToArray(), denoising.SoftWeighting ? candidateScores.index_select(0, Indices(picks)) : null);
     }
 
     /// <summary>Exactly <paramref name="count"/> rows by the approximate greedy coreset (all rows when count ≥ N).</summary>
