@@ -22,7 +22,10 @@ public sealed class PaddedRows
         Count = count;
         Dimension = dimension;
         Stride = (dimension + Alignment - 1) / Alignment * Alignment;
-        Values = new float[(long)count * Stride];
+        // The pinned heap, not the large-object heap: a bank or projection of hundreds of megabytes that survives on the
+        // large-object heap raises the allocation budget before the collector looks at that heap again, so image-sized
+        // garbage piled up to a gigabyte around it (PatchCore calibrating on MTD).
+        Values = GC.AllocateArray<float>(checked((int)((long)count * Stride)), pinned: true);
     }
 
     public int Count { get; }

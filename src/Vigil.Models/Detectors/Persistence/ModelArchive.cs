@@ -179,9 +179,7 @@ public sealed class ModelArchiveWriter : IDisposable
             for (long start = 0; start < flat.shape[0]; start += ChunkElements)
             {
                 using var chunk = flat.narrow(0, start, Math.Min(ChunkElements, flat.shape[0] - start));
-                if (tensor.dtype == ScalarType.Int64) stream.Write(MemoryMarshal.AsBytes(chunk.data<long>().ToArray().AsSpan()));
-                else if (tensor.dtype == ScalarType.Float64) stream.Write(MemoryMarshal.AsBytes(chunk.data<double>().ToArray().AsSpan()));
-                else stream.Write(MemoryMarshal.AsBytes(chunk.data<float>().ToArray().AsSpan()));
+                stream.Write(chunk.bytes); // straight from the tensor's memory: a bank of hundreds of megabytes makes no managed copy
             }
         });
     }
@@ -266,9 +264,9 @@ public sealed class ModelArchiveReader : IDisposable
             using var stream = _zip.GetEntry(entryName)!.Open();
             return (string?)spec["dtype"] switch
             {
-                "int64" => Read<long>(stream, shape, name),
-                "float32" => Read<float>(stream, shape, name),
-                "float64" => Read<double>(stream, shape, name),
+                "int64" => Read(stream, shape, ScalarType.Int64, name),
+                "float32" => Read(stream, shape, ScalarType.Float32, name),
+                "float64" => Read(stream, shape, ScalarType.Float64, name),
                 var other => throw Corrupt($"tensor '{name}' has unknown type '{other}'"),
             };
         }
@@ -292,21 +290,28 @@ public sealed class ModelArchiveReader : IDisposable
     /// <summary>A corrupt-file error naming this file.</summary>
     public VigilInputException Corrupt(string reason, Exception? inner = null) => ModelArchive.Corrupt(Path, reason, inner);
 
-    private Tensor Read<T>(Stream stream, long[] shape, string name) where T : unmanaged
+    /// <summary>Reads the tensor straight into native memory (no managed copy of a bank of hundreds of megabytes).</summary>
+    private Tensor Read(Stream stream, long[] shape, ScalarType dtype, string name)
     {
         long count = shape.Aggregate(1L, (a, b) => checked(a * b));
         if (shape.Any(s => s < 0) || count > Array.MaxLength) throw Corrupt($"tensor '{name}' has an impossible shape [{string.Join(", ", shape)}]");
-        var values = new T[count];
-        for (long start = 0; start < count; start += ModelArchiveWriter.ChunkElements)
-            stream.ReadExactly(MemoryMarshal.AsBytes(values.AsSpan((int)start, (int)Math.Min(ModelArchiveWriter.ChunkElements, count - start))));
-        if (stream.ReadByte() != -1) throw Corrupt($"tensor '{name}' is longer than its shape");
-        return values switch
+        var result = empty(shape, dtype);
+        try
         {
-            long[] longs => tensor(longs, shape),
-            float[] floats => tensor(floats, shape),
-            double[] doubles => tensor(doubles, shape),
-            _ => throw new ArgumentException($"Unsupported element type {typeof(T)}."),
-        };
+            using var flat = result.view(-1);
+            for (long start = 0; start < count; start += ModelArchiveWriter.ChunkElements)
+            {
+                using var chunk = flat.narrow(0, start, Math.Min(ModelArchiveWriter.ChunkElements, count - start));
+                stream.ReadExactly(chunk.bytes);
+            }
+            if (stream.ReadByte() != -1) throw Corrupt($"tensor '{name}' is longer than its shape");
+            return result;
+        }
+        catch
+        {
+            result.Dispose();
+            throw;
+        }
     }
 
     public void Dispose() => _zip.Dispose();
