@@ -66,7 +66,7 @@ public sealed class NearestNeighbourIndex : INearestNeighbourSearch
         long n = rows.shape[0], d = rows.shape[1];
         var mean = rows.mean([0]);
         var covariance = zeros(new long[] { d, d }, ScalarType.Float64);
-        ForEachBlock(rows, block =>
+        ForEachBlock(rows, (_, block) =>
         {
             var centred = block - mean;
             covariance.add_(centred.t().matmul(centred).to_type(ScalarType.Float64));
@@ -76,8 +76,7 @@ public sealed class NearestNeighbourIndex : INearestNeighbourSearch
         var head = empty(new long[] { n, axes.shape[1] + 1 }, ScalarType.Float32);
         var centredNorms = empty(new long[] { n }, ScalarType.Float32);
         var norms = empty(new long[] { n }, ScalarType.Float32);
-        long start = 0;
-        ForEachBlock(rows, block =>
+        ForEachBlock(rows, (start, block) =>
         {
             long length = block.shape[0];
             var centred = block - mean;
@@ -87,19 +86,18 @@ public sealed class NearestNeighbourIndex : INearestNeighbourSearch
             head.narrow(0, start, length).copy_(cat([leading, tail], 1));
             centredNorms.narrow(0, start, length).copy_(blockCentredNorms);
             norms.narrow(0, start, length).copy_(block.pow(2).sum(1));
-            start += length;
         });
         return new NearestNeighbourIndex(PaddedRows.FromTensor(rows), rows.DetachFromDisposeScope(), norms.DetachFromDisposeScope(),
             mean.DetachFromDisposeScope(), axes.DetachFromDisposeScope(), head.DetachFromDisposeScope(), centredNorms.DetachFromDisposeScope());
     }
 
-    /// <summary>Runs <paramref name="action"/> on consecutive blocks of <see cref="BuildBlock"/> rows, freeing each block's temporaries.</summary>
-    private static void ForEachBlock(Tensor rows, Action<Tensor> action)
+    /// <summary>Runs <paramref name="action"/> on consecutive blocks of <see cref="BuildBlock"/> rows (with the first row's index), freeing each block's temporaries.</summary>
+    private static void ForEachBlock(Tensor rows, Action<long, Tensor> action)
     {
         for (long start = 0; start < rows.shape[0]; start += BuildBlock)
         {
             using var scope = NewDisposeScope();
-            action(rows.narrow(0, start, Math.Min(BuildBlock, rows.shape[0] - start)));
+            action(start, rows.narrow(0, start, Math.Min(BuildBlock, rows.shape[0] - start)));
         }
     }
 
