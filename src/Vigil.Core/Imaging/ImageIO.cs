@@ -184,6 +184,7 @@ public static class ImageIO
         Mat mat;
         try { mat = decode(); }
         catch (OpenCVException e) { throw Corrupt(name, e); }
+        catch (TypeInitializationException e) when (e.InnerException is DllNotFoundException missing) { throw NativeLibraryMissing(missing); }
         if (mat.Empty())
         {
             mat.Dispose();
@@ -191,6 +192,14 @@ public static class ImageIO
         }
         return mat;
     }
+
+    /// <summary>
+    /// OpenCV's native library did not load (decoding is the first thing every run does); on a fresh Debian or Ubuntu
+    /// machine that is its GTK dependency. Said plainly instead of a type-initializer stack trace.
+    /// </summary>
+    private static VigilInputException NativeLibraryMissing(DllNotFoundException missing) =>
+        new("OpenCV's native library (OpenCvSharpExtern) could not be loaded, so no image can be decoded. It needs GTK 3: " +
+            "on Debian or Ubuntu run 'apt-get install -y libgtk-3-0'. The loader said: " + missing.Message, missing);
 
     private static VigilInputException Corrupt(string path, Exception? inner) =>
         new($"Image '{path}' cannot be decoded: it is corrupt, truncated or not a supported image (PNG, JPEG, BMP, TIFF). Replace it or remove it.", inner);
