@@ -77,6 +77,35 @@ public class NearestNeighbourIndexTests
         Assert.Equal(12, idx[^1]);
     }
 
+    /// <summary>A screen fixed at build gives what the timed choice gives: the lowest-index exact minimum, bit for bit.</summary>
+    [Theory]
+    [InlineData(NearestNeighbourScreen.Timed)]
+    [InlineData(NearestNeighbourScreen.PrincipalAxes)]
+    [InlineData(NearestNeighbourScreen.FullProduct)]
+    public void EveryScreenGivesTheExactMinimum(NearestNeighbourScreen screen)
+    {
+        var random = new Random(7);
+        var bank = LowRank(random, 900, 40);
+        bank[801] = bank[33];
+        var queries = LowRank(random, 600, 40).Append(bank[801]).ToList(); // more than one query block
+        using var scope = NewDisposeScope();
+        using var index = NearestNeighbourIndex.Build(Rows(bank), 8, screen);
+        var (distances, indices) = index.Search(Rows(queries));
+        var rows = PaddedRows.FromTensor(Rows(bank));
+        var queryRows = PaddedRows.FromTensor(Rows(queries));
+        float[] dist = distances.data<float>().ToArray();
+        long[] idx = indices.data<long>().ToArray();
+        for (int q = 0; q < queries.Count; q++)
+        {
+            var exact = Enumerable.Range(0, bank.Count).Select(b => PaddedRows.SquaredDistance(queryRows.Row(q), rows.Row(b))).ToArray();
+            int best = Array.IndexOf(exact, exact.Min());
+            Assert.Equal(best, idx[q]);
+            Assert.Equal(exact[best], dist[q]);
+        }
+        Assert.Equal(33, idx[^1]);
+        Assert.NotEqual("not yet timed", index.ScreenInUse);
+    }
+
     private static Tensor Rows(IReadOnlyList<float[]> rows) => tensor(rows.SelectMany(r => r).ToArray(), rows.Count, rows[0].Length);
 
     private static double Squared(float[] a, float[] b)

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
@@ -197,9 +198,16 @@ public sealed class OnnxFeatureExtractor : IFeatureExtractor, IWeightsFingerprin
         using var runOptions = new RunOptions();
         using var outputs = _session.Run(runOptions, [_inputName], [input], _fetchNames);
         var byName = _fetchNames.Zip(outputs).ToDictionary(p => p.First, p => p.Second, StringComparer.Ordinal);
-        // One fresh tensor per layer (copied out of ONNX Runtime's buffer), so each can be disposed independently.
-        return _outputNames.Select(name => torch.tensor(byName[name].GetTensorDataAsSpan<float>().ToArray(),
-            byName[name].GetTensorTypeAndShape().Shape)).ToList();
+        // One fresh tensor per layer, so each can be disposed independently.
+        return _outputNames.Select(name => CopyToTensor(byName[name])).ToList();
+    }
+
+    /// <summary>The output copied once, from ONNX Runtime's buffer straight into libtorch's (no managed array in between).</summary>
+    private static torch.Tensor CopyToTensor(OrtValue output)
+    {
+        var tensor = torch.empty(output.GetTensorTypeAndShape().Shape, torch.float32);
+        MemoryMarshal.AsBytes(output.GetTensorDataAsSpan<float>()).CopyTo(tensor.bytes);
+        return tensor;
     }
 
     /// <summary>

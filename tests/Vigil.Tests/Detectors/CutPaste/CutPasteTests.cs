@@ -33,7 +33,7 @@ public sealed class CutPasteTests : IDisposable
         for (int i = 0; i < 2; i++)
         {
             // Without jitter the image view is the image (up to the float rounding of leaving and re-entering the normalisation).
-            Assert.Equal(0, Changed(images[i], views[i]).Count);
+            Assert.Empty(Changed(images[i], views[i]));
             var patch = Changed(images[i], views[2 + i]);
             Assert.InRange(patch.Count, 1, (int)(0.15 * pixels * 1.1));
             var scar = Changed(images[i], views[4 + i]);
