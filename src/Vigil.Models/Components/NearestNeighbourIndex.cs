@@ -153,45 +153,81 @@ public sealed class NearestNeighbourIndex : INearestNeighbourSearch
         return (tensor(distances), tensor(indices));
     }
 
-    /// <summary>Sets the candidates of the queries [L, D] (rows start … start + L − 1) by the principal-axes screen.</summary>
+    /// <summary>
+    /// Sets the candidates of the queries [L, D] (rows start … start + L − 1) by the principal-axes screen. The bounds
+    /// come from one matrix product; each query's row of them is then scanned twice in managed code, for its probes and
+    /// for the rows under its cut (a libtorch topk, comparison and nonzero over the [L, N] block cost three times more).
+    /// </summary>
     private void Screen(Tensor block, PaddedRows query, int[][] candidates, int start)
     {
-        int length = (int)block.shape[0];
+        int length = (int)block.shape[0], n = Count;
         var centred = block - _mean;
         var head = centred.matmul(_axes);
         var centredNorms = centred.pow(2).sum(1, keepdim: true);
         var tail = (centredNorms - head.pow(2).sum(1, keepdim: true)).clamp_min(0).sqrt();
         // ‖c_b‖² − 2·(h_q·h_b + t_q·t_b): the lower bound minus the query's own norm, one matrix product.
-        var lower = _centredNorms.unsqueeze(0).addmm(cat([head, tail], 1), _head.t(), beta: 1, alpha: -2);
-        // The exact distance of the few rows with the smallest lower bounds caps the nearest distance.
-        var probes = lower.topk(Math.Min(Probes, Count), dim: 1, largest: false).indexes.contiguous().data<long>().ToArray();
-        var cap = new float[length];
-        for (int q = 0; q < length; q++)
+        var lower = _centredNorms.unsqueeze(0).addmm(cat([head, tail], 1), _head.t(), beta: 1, alpha: -2).contiguous();
+        var queryNorms = centredNorms.contiguous().data<float>().ToArray();
+        Parallel.For(0, length, ResolveThreads(), q =>
         {
-            float best = float.PositiveInfinity;
-            for (int j = 0; j < probes.Length / length; j++)
-                best = Math.Min(best, PaddedRows.SquaredDistance(query.Row(start + q), _bank.Row((int)probes[q * (probes.Length / length) + j])));
-            cap[q] = best;
-        }
-        // Rounding of the screening grows with the vectors' size, so the margin is relative to it.
-        var scale = centredNorms + _largestCentredNorm;
-        var kept = lower <= tensor(cap).unsqueeze(1) - centredNorms + Margin * scale;
-        var pairs = kept.nonzero().contiguous();
-        var flat = pairs.data<long>().ToArray();
-        var counts = new int[length];
-        for (int i = 0; i < flat.Length; i += 2) counts[flat[i]]++;
-        for (int q = 0; q < length; q++) candidates[start + q] = new int[counts[q]];
-        Array.Clear(counts);
-        for (int i = 0; i < flat.Length; i += 2)
-        {
-            int q = (int)flat[i];
-            candidates[start + q][counts[q]++] = (int)flat[i + 1];
-        }
+            var bounds = MemoryMarshal.Cast<byte, float>(lower.bytes).Slice(q * n, n);
+            // The exact distance of the few rows with the smallest lower bounds caps the nearest distance.
+            float cap = float.PositiveInfinity;
+            foreach (int probe in Smallest(bounds, Probes))
+                cap = Math.Min(cap, PaddedRows.SquaredDistance(query.Row(start + q), _bank.Row(probe)));
+            // Rounding of the screening grows with the vectors' size, so the margin is relative to it.
+            double margin = Margin * (queryNorms[q] + _largestCentredNorm);
+            candidates[start + q] = AtMost(bounds, (float)(cap - queryNorms[q] + margin));
+        });
     }
+
+    // The scans below run a few hundred times per image: too few for tiered compilation to optimise them in time.
+
+    /// <summary>Indices of the <paramref name="count"/> smallest values (fewer if the span is shorter), ascending by value.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static int[] Smallest(ReadOnlySpan<float> values, int count)
+    {
+        count = Math.Min(count, values.Length);
+        Span<float> kept = stackalloc float[count];
+        var indices = new int[count];
+        int filled = 0;
+        for (int i = 0; i < values.Length; i++)
+        {
+            float v = values[i];
+            if (filled == count && !(v < kept[count - 1])) continue;
+            int slot = filled < count ? filled++ : count - 1;
+            for (; slot > 0 && kept[slot - 1] > v; slot--) (kept[slot], indices[slot]) = (kept[slot - 1], indices[slot - 1]);
+            (kept[slot], indices[slot]) = (v, i);
+        }
+        return indices[..filled];
+    }
+
+    /// <summary>Indices of the values at most <paramref name="cut"/>, ascending.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static int[] AtMost(ReadOnlySpan<float> values, float cut)
+    {
+        int count = 0;
+        foreach (float v in values)
+            if (v <= cut) count++;
+        var indices = new int[count];
+        for (int i = 0, k = 0; k < count; i++)
+            if (values[i] <= cut) indices[k++] = i;
+        return indices;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static float Min(ReadOnlySpan<float> values)
+    {
+        float min = float.PositiveInfinity;
+        foreach (float v in values) min = Math.Min(min, v);
+        return min;
+    }
+
+    private static ParallelOptions ResolveThreads() => new() { MaxDegreeOfParallelism = Math.Max(1, torch.get_num_threads()) };
 
     /// <summary>Each query's exact nearest among its candidates (the lowest index on ties).</summary>
     private void Resolve(PaddedRows query, int[][] candidates, int start, int length, float[] distances, long[] indices) =>
-        Parallel.For(start, start + length, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, torch.get_num_threads()) }, q =>
+        Parallel.For(start, start + length, ResolveThreads(), q =>
         {
             float best = float.PositiveInfinity;
             int bestIndex = int.MaxValue;
@@ -218,27 +254,18 @@ public sealed class NearestNeighbourIndex : INearestNeighbourSearch
     /// about D·2⁻²⁴·‖q‖‖b‖ (≤ half of D·2⁻²⁴·(‖q‖² + ‖b‖²)), and two such distances are compared, each also carrying the
     /// rounding of ‖b‖²: 4·D·2⁻²⁴·(‖q‖² + max ‖b‖²) covers both.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // a few calls per image: too few for tiered compilation to optimise the scan in time
     private void FullScreen(Tensor queries, int[][] candidates, int start)
     {
         using var scope = NewDisposeScope();
         int length = (int)queries.shape[0], n = Count;
         var partial = _norms.unsqueeze(0).addmm(queries, _rows.t(), beta: 1, alpha: -2).contiguous();
         var queryNorms = queries.pow(2).sum(1).contiguous().data<float>().ToArray();
-        var values = MemoryMarshal.Cast<byte, float>(partial.bytes);
         double relative = 4.0 * _bank.Dimension * Math.Pow(2, -24);
-        var kept = new List<int>();
-        for (int q = 0; q < length; q++)
+        Parallel.For(0, length, ResolveThreads(), q =>
         {
-            var row = values.Slice(q * n, n);
-            float min = float.PositiveInfinity;
-            foreach (float v in row) min = Math.Min(min, v);
-            float cut = min + (float)(relative * (queryNorms[q] + _largestNorm));
-            kept.Clear();
-            for (int b = 0; b < n; b++)
-                if (row[b] <= cut) kept.Add(b);
-            candidates[start + q] = kept.ToArray();
-        }
+            var row = MemoryMarshal.Cast<byte, float>(partial.bytes).Slice(q * n, n);
+            candidates[start + q] = AtMost(row, Min(row) + (float)(relative * (queryNorms[q] + _largestNorm)));
+        });
     }
 
     public void Dispose()
