@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Runtime.CompilerServices;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -25,25 +26,26 @@ public static class PatchEmbedding
         var first = layers[0];
         int batch = (int)first.shape[0], h = (int)first.shape[2], w = (int)first.shape[3];
         var pooled = layers.Select(map => PoolOnGrid(map, h, w, patchSize, pretrainDimension)).ToList(); // each [B·h·w, pre]
-        var (starts, counts) = FeatureMaps.AdaptivePoolWindows(layers.Count * pretrainDimension, targetDimension);
-        var layerOf = new int[layers.Count * pretrainDimension];
-        var indexIn = new int[layerOf.Length];
-        for (int j = 0; j < layerOf.Length; j++) (layerOf[j], indexIn[j]) = (j / pretrainDimension, j % pretrainDimension);
-        int positions = batch * h * w;
-        var result = new float[(long)positions * targetDimension];
+        int concatenated = layers.Count * pretrainDimension, positions = batch * h * w;
+        var (starts, counts) = FeatureMaps.AdaptivePoolWindows(concatenated, targetDimension);
+        var features = empty([batch, (long)h * w, targetDimension], ScalarType.Float32);
         // Optimised at once: the loops run a few times per image, too few for tiered compilation to reach them early.
         Parallel.For(0, positions, Threads(), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (position) =>
         {
-            long rowIn = (long)position * pretrainDimension, rowOut = (long)position * targetDimension;
+            // The position's layer vectors side by side, as the concatenation the official pooling reads.
+            Span<float> joined = concatenated <= 4096 ? stackalloc float[concatenated] : new float[concatenated];
+            for (int layer = 0; layer < pooled.Count; layer++)
+                pooled[layer].AsSpan((int)((long)position * pretrainDimension), pretrainDimension).CopyTo(joined[(layer * pretrainDimension)..]);
+            // Written straight into the tensor's memory: no managed result array to copy from.
+            var row = MemoryMarshal.Cast<byte, float>(features.bytes).Slice(position * targetDimension, targetDimension);
             for (int t = 0; t < targetDimension; t++)
             {
                 float sum = 0;
-                for (int j = starts[t], end = starts[t] + counts[t]; j < end; j++)
-                    sum += pooled[layerOf[j]][rowIn + indexIn[j]];
-                result[rowOut + t] = sum / counts[t];
+                foreach (float v in joined.Slice(starts[t], counts[t])) sum += v;
+                row[t] = sum / counts[t];
             }
         });
-        return (tensor(result, [batch, (long)h * w, targetDimension]), h, w);
+        return (features, h, w);
     }
 
     /// <summary>
