@@ -168,7 +168,7 @@ public sealed class NearestNeighbourIndex : INearestNeighbourSearch
         // ‖c_b‖² − 2·(h_q·h_b + t_q·t_b): the lower bound minus the query's own norm, one matrix product.
         var lower = _centredNorms.unsqueeze(0).addmm(cat([head, tail], 1), _head.t(), beta: 1, alpha: -2).contiguous();
         var queryNorms = centredNorms.contiguous().data<float>().ToArray();
-        Parallel.For(0, length, ResolveThreads(), q =>
+        Parallel.For(0, length, Threads(), q =>
         {
             var bounds = MemoryMarshal.Cast<byte, float>(lower.bytes).Slice(q * n, n);
             // The exact distance of the few rows with the smallest lower bounds caps the nearest distance.
@@ -223,11 +223,12 @@ public sealed class NearestNeighbourIndex : INearestNeighbourSearch
         return min;
     }
 
-    private static ParallelOptions ResolveThreads() => new() { MaxDegreeOfParallelism = Math.Max(1, torch.get_num_threads()) };
+    /// <summary>The scans and exact distances use as many threads as libtorch.</summary>
+    private static ParallelOptions Threads() => new() { MaxDegreeOfParallelism = Math.Max(1, torch.get_num_threads()) };
 
     /// <summary>Each query's exact nearest among its candidates (the lowest index on ties).</summary>
     private void Resolve(PaddedRows query, int[][] candidates, int start, int length, float[] distances, long[] indices) =>
-        Parallel.For(start, start + length, ResolveThreads(), q =>
+        Parallel.For(start, start + length, Threads(), q =>
         {
             float best = float.PositiveInfinity;
             int bestIndex = int.MaxValue;
@@ -261,7 +262,7 @@ public sealed class NearestNeighbourIndex : INearestNeighbourSearch
         var partial = _norms.unsqueeze(0).addmm(queries, _rows.t(), beta: 1, alpha: -2).contiguous();
         var queryNorms = queries.pow(2).sum(1).contiguous().data<float>().ToArray();
         double relative = 4.0 * _bank.Dimension * Math.Pow(2, -24);
-        Parallel.For(0, length, ResolveThreads(), q =>
+        Parallel.For(0, length, Threads(), q =>
         {
             var row = MemoryMarshal.Cast<byte, float>(partial.bytes).Slice(q * n, n);
             candidates[start + q] = AtMost(row, Min(row) + (float)(relative * (queryNorms[q] + _largestNorm)));
