@@ -39,10 +39,12 @@ internal sealed class PositionGaussians : IDisposable
             using var chunkScope = NewDisposeScope();
             var samples = embeddings.narrow(1, start, length).to_type(ScalarType.Float64); // [N, chunk, D]
             var batchMean = samples.mean([0]);
-            var centred = (samples - batchMean).permute(1, 0, 2); // [chunk, N, D]
             var mean = Mean.narrow(0, start, length);
             var delta = batchMean - mean;
-            Scatter.narrow(0, start, length).add_(centred.transpose(1, 2).bmm(centred)).add_(delta.unsqueeze(2).bmm(delta.unsqueeze(1)), alpha: weight);
+            // The batch's scatter and the merge term δδᵀ·w in one product, XᵀX with X = [centred samples; √w·δ]
+            // [chunk, N + 1, D]: one [chunk, D, D] temporary and one pass over the float64 scatter, not two of each.
+            var rows = cat([samples - batchMean, (delta * Math.Sqrt(weight)).unsqueeze(0)], 0).permute(1, 0, 2);
+            Scatter.narrow(0, start, length).add_(rows.transpose(1, 2).bmm(rows));
             mean.add_(delta, alpha: (double)added / n);
         }
         Count = n;
