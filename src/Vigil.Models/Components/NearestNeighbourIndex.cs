@@ -136,7 +136,7 @@ public sealed class NearestNeighbourIndex : INearestNeighbourSearch
             {
                 // Both ways give the same answer; the first block times them on this bank and CPU, later ones take the
                 // faster. Each is timed twice, alternating, and its faster run counts: a first run pays one-time costs
-                // (compiling the screen's loops, libtorch's first topk and nonzero) that would otherwise decide.
+                // (compiling the scans, libtorch's first kernels, thread start-up) that would otherwise decide.
                 double screened = double.PositiveInfinity, full = double.PositiveInfinity;
                 for (int round = 0; round < 2; round++)
                 {
@@ -156,7 +156,8 @@ public sealed class NearestNeighbourIndex : INearestNeighbourSearch
     /// <summary>
     /// Sets the candidates of the queries [L, D] (rows start … start + L − 1) by the principal-axes screen. The bounds
     /// come from one matrix product; each query's row of them is then scanned twice in managed code, for its probes and
-    /// for the rows under its cut (a libtorch topk, comparison and nonzero over the [L, N] block cost three times more).
+    /// for the rows under its cut (libtorch's topk, comparison and nonzero over the [L, N] block took about a third of a
+    /// search on an MTD bank).
     /// </summary>
     private void Screen(Tensor block, PaddedRows query, int[][] candidates, int start)
     {

@@ -97,8 +97,8 @@ public sealed class OnnxExportTests(ExportedModels models, ITestOutputHelper out
             Assert.True(mapError <= 1e-4, $"{model}, {image.Height}x{image.Width}: map differs by {mapError:E2} of its largest value");
             Assert.True(scoreError <= 1e-4, $"{model}, {image.Height}x{image.Width}: score {result[OnnxExport.ScoreOutput][0]} vs Vigil's {prediction.Score}");
             Assert.Equal(decision!.IsAnomalous, result[OnnxExport.AnomalousOutput][0] == 1);
-            // As the score (1e-4 relative); a digit count would fail two values 3e-5 apart that round differently.
-            Assert.Equal(decision.NormalisedScore, result[OnnxExport.NormalisedScoreOutput][0], 1e-4 * Math.Max(1, Math.Abs(decision.NormalisedScore)));
+            // Within 1e-4, what agreeing to 4 decimals allows, without failing two values 3e-5 apart that round differently.
+            Assert.Equal(decision.NormalisedScore, result[OnnxExport.NormalisedScoreOutput][0], 1e-4);
             // Pixel labels agree except where the two maps straddle the threshold within their difference.
             var mask = result[OnnxExport.DefectMaskOutput];
             for (int i = 0; i < map.Length; i++)
