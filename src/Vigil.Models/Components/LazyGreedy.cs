@@ -7,8 +7,9 @@ namespace Vigil.Components;
 /// One run of the exact farthest-point selection behind <see cref="KCenterGreedy.Select(PaddedRows, int, IReadOnlyList{int})"/>,
 /// evaluated lazily. A point's value only ever decreases, so a value last brought up to date at an earlier step is
 /// an upper bound of its current value. A heap orders points by that bound (larger first, lower index first); the
-/// top point is brought up to date (its distances to the picks made since its last update), and if it still comes
-/// first it is the exact argmax, since every other point's current value is at most its bound. Points whose value
+/// top points are brought up to date (their distances to the picks made since their last update; a few at a time, so
+/// the threads share the work) until the top one is up to date: it is then the exact argmax, since every other point's
+/// current value is at most its bound. Points whose value
 /// has fallen below the shrinking maximum are never touched again, and an update streams the few picks it needs
 /// from a small contiguous array instead of the whole point matrix, so no rounding margin and no geometry is
 /// needed: the min over the same float distances is the same in any order.
@@ -20,8 +21,14 @@ namespace Vigil.Components;
 /// </remarks>
 internal sealed class LazyGreedy
 {
-    /// <summary>Picks per parallel share when one point is brought up to date over a long run of picks.</summary>
+    /// <summary>Picks per parallel share when points are brought up to date.</summary>
     private const int PicksPerShare = 512;
+
+    /// <summary>Top points brought up to date together per thread: the next picks' likely candidates, so the threads share the work.</summary>
+    private const int BatchPerThread = 2;
+
+    /// <summary>Distances below which bringing a batch up to date stays on one thread (starting threads costs more).</summary>
+    private const int MinParallelWork = 64;
 
     private readonly PaddedRows _rows;
     private readonly int _stride;
@@ -55,24 +62,24 @@ internal sealed class LazyGreedy
         var picks = new float[(long)count * _stride];
         var heap = new PriorityQueue<int, long>(Enumerable.Range(0, n).Select(i => (i, Key(i))));
         var picked = new int[count];
+        var batch = new int[Math.Min(n, _threads == 1 ? 1 : BatchPerThread * _threads)];
         for (int step = 0; step < count; step++)
         {
             if ((step & 255) == 0) cancel.ThrowIfCancellationRequested();
-            while (true)
+            // An up-to-date top is the exact argmax: every other key bounds its point's current value from above.
+            while (_upToDate[heap.Peek()] < step)
             {
-                int x = heap.Dequeue();
-                BringUpToDate(x, picks, step);
-                if (!heap.TryPeek(out _, out long next) || Key(x) < next)
-                {
-                    picked[step] = x;
-                    _rows.Row(x).CopyTo(picks.AsSpan((int)((long)step * _stride), _stride));
-                    _value[x] = 0; // its distance to itself
-                    _upToDate[x] = step + 1;
-                    heap.Enqueue(x, Key(x));
-                    break;
-                }
-                heap.Enqueue(x, Key(x));
+                int taken = 0;
+                while (taken < batch.Length && heap.TryDequeue(out int x, out _)) batch[taken++] = x;
+                BringUpToDate(batch.AsSpan(0, taken), picks, step);
+                foreach (int x in batch.AsSpan(0, taken)) heap.Enqueue(x, Key(x));
             }
+            int pick = heap.Dequeue();
+            picked[step] = pick;
+            _rows.Row(pick).CopyTo(picks.AsSpan((int)((long)step * _stride), _stride));
+            _value[pick] = 0; // its distance to itself
+            _upToDate[pick] = step + 1;
+            heap.Enqueue(pick, Key(pick));
         }
         return picked;
     }
@@ -83,27 +90,32 @@ internal sealed class LazyGreedy
     /// </summary>
     private long Key(int i) => ((long)(0x7F800000 - BitConverter.SingleToInt32Bits(_value[i])) << 32) | (uint)i;
 
-    /// <summary>Folds the picks made since point x's last update into its value.</summary>
-    private void BringUpToDate(int x, float[] picks, int step)
+    /// <summary>
+    /// Folds the picks made since each point's last update into its value, the work split into runs of at most
+    /// <see cref="PicksPerShare"/> picks shared by the threads (a point's minimum is the same in any order).
+    /// </summary>
+    private void BringUpToDate(ReadOnlySpan<int> points, float[] picks, int step)
     {
-        int from = _upToDate[x];
-        if (from == step) return;
-        float value = _value[x];
-        int span = step - from;
-        if (span < 2 * PicksPerShare || _threads < 2)
+        int shares = 0, work = 0;
+        foreach (int x in points)
         {
-            value = MinDistance(x, picks, from, step, value);
+            shares += (step - _upToDate[x] + PicksPerShare - 1) / PicksPerShare;
+            work += step - _upToDate[x];
         }
+        if (shares == 0) return;
+        var share = new (int Point, int From, int To)[shares];
+        int s = 0;
+        foreach (int x in points)
+            for (int from = _upToDate[x]; from < step; from += PicksPerShare)
+                share[s++] = (x, from, Math.Min(step, from + PicksPerShare));
+        var partial = new float[shares];
+        if (work < MinParallelWork || _threads < 2)
+            for (int i = 0; i < shares; i++) partial[i] = MinDistance(share[i].Point, picks, share[i].From, share[i].To, _value[share[i].Point]);
         else
-        {
-            int shares = (span + PicksPerShare - 1) / PicksPerShare;
-            var partial = new float[shares];
-            Parallel.For(0, shares, new ParallelOptions { MaxDegreeOfParallelism = _threads }, s =>
-                partial[s] = MinDistance(x, picks, from + s * PicksPerShare, Math.Min(step, from + (s + 1) * PicksPerShare), value));
-            foreach (float v in partial) value = Math.Min(value, v);
-        }
-        _value[x] = value;
-        _upToDate[x] = step;
+            Parallel.For(0, shares, new ParallelOptions { MaxDegreeOfParallelism = _threads }, i =>
+                partial[i] = MinDistance(share[i].Point, picks, share[i].From, share[i].To, _value[share[i].Point]));
+        for (int i = 0; i < shares; i++) _value[share[i].Point] = Math.Min(_value[share[i].Point], partial[i]);
+        foreach (int x in points) _upToDate[x] = step;
     }
 
     /// <summary>min(value, distance of x to picks [from, to)); a distance is abandoned once its partial sum reaches the running minimum.</summary>
