@@ -1,8 +1,11 @@
 using System.CommandLine;
 using Spectre.Console;
 using Vigil;
+using Vigil.Backbones;
 using Vigil.Cli.Commands;
 using Vigil.Registry;
+
+NativeRuntime.PrepareEnvironment(); // before anything loads libtorch
 
 // Spectre assumes 80 columns when output goes to a file or pipe; logs are read wider than that.
 if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 200;
