@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -36,6 +37,9 @@ public sealed class NearestNeighbourIndex : INearestNeighbourSearch
     private readonly Tensor _mean, _axes, _head, _centredNorms; // _head: leading coordinates and the rest's norm, [N, p + 1]
     private readonly float _largestCentredNorm, _largestNorm;     // squared
     private volatile Strategy _strategy;                          // decided by timing both ways on the first query block
+    // Padded copies of earlier searches' queries, reused: a fresh multi-megabyte pinned array per image was garbage
+    // the collector had to chase at every prediction.
+    private readonly ConcurrentBag<PaddedRows> _queryBuffers = [];
 
     private NearestNeighbourIndex(PaddedRows bank, Tensor rows, Tensor norms, Tensor mean, Tensor axes, Tensor head, Tensor centredNorms,
         NearestNeighbourScreen screen)
@@ -120,7 +124,8 @@ public sealed class NearestNeighbourIndex : INearestNeighbourSearch
             throw new ArgumentException($"Queries must be [M, {_bank.Dimension}], got [{string.Join(", ", queries.shape)}].", nameof(queries));
         using var noGrad = no_grad();
         int m = (int)queries.shape[0];
-        var query = PaddedRows.FromTensor(queries);
+        if (!_queryBuffers.TryTake(out var query) || query.Count < m) query = new PaddedRows(m, _bank.Dimension);
+        query.Fill(0, queries);
         var candidates = new int[m][];
         var distances = new float[m];
         var indices = new long[m];
@@ -150,6 +155,7 @@ public sealed class NearestNeighbourIndex : INearestNeighbourSearch
             else FullScreen(block, candidates, start);
             Resolve(query, candidates, start, length, distances, indices);
         }
+        _queryBuffers.Add(query);
         return (tensor(distances), tensor(indices));
     }
 

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.InteropServices;
 using System.Runtime.CompilerServices;
 using TorchSharp;
@@ -25,7 +26,7 @@ public static class PatchEmbedding
     {
         var first = layers[0];
         int batch = (int)first.shape[0], h = (int)first.shape[2], w = (int)first.shape[3];
-        var pooled = layers.Select(map => PoolOnGrid(map, h, w, patchSize, pretrainDimension)).ToList(); // each [B·h·w, pre]
+        var pooled = layers.Select(map => PoolOnGrid(map, h, w, patchSize, pretrainDimension)).ToList(); // each [B·h·w, pre], rented
         int concatenated = layers.Count * pretrainDimension, positions = batch * h * w;
         var (starts, counts) = FeatureMaps.AdaptivePoolWindows(concatenated, targetDimension);
         var features = empty([batch, (long)h * w, targetDimension], ScalarType.Float32);
@@ -45,22 +46,25 @@ public static class PatchEmbedding
                 row[t] = sum / counts[t];
             }
         });
+        foreach (var layer in pooled) ArrayPool<float>.Shared.Return(layer);
         return (features, h, w);
     }
 
     /// <summary>
     /// One layer [B, C, h', w'] unfolded into p×p neighbourhoods, pooled to <paramref name="length"/> values per position
-    /// and brought to the (<paramref name="height"/>, <paramref name="width"/>) grid: [B·height·width, length] row-major.
+    /// and brought to the (<paramref name="height"/>, <paramref name="width"/>) grid: [B·height·width, length] row-major,
+    /// in an array rented from <see cref="ArrayPool{T}.Shared"/> (possibly longer; return it). Renting keeps these
+    /// megabyte-sized temporaries, several per image, off the large-object heap, whose garbage triggers full collections.
     /// </summary>
     private static float[] PoolOnGrid(Tensor map, int height, int width, int p, int length)
     {
         int batch = (int)map.shape[0], channels = (int)map.shape[1], mapH = (int)map.shape[2], mapW = (int)map.shape[3];
-        float[] channelsLast;
+        float[] channelsLast = ArrayPool<float>.Shared.Rent(batch * channels * mapH * mapW);
         using (var scope = NewDisposeScope())
-            channelsLast = map.to_type(ScalarType.Float32).permute(0, 2, 3, 1).contiguous().data<float>().ToArray();
+            MemoryMarshal.Cast<byte, float>(map.to_type(ScalarType.Float32).permute(0, 2, 3, 1).contiguous().bytes).CopyTo(channelsLast);
         int taps = p * p, radius = (p - 1) / 2, unfolded = channels * taps;
         var (starts, counts) = FeatureMaps.AdaptivePoolWindows(unfolded, length);
-        var pooled = new float[(long)batch * mapH * mapW * length];
+        var pooled = ArrayPool<float>.Shared.Rent(checked(batch * mapH * mapW * length));
         Parallel.For(0, batch * mapH, Threads(), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (row) =>
         {
             int b = row / mapH, y = row % mapH;
@@ -83,18 +87,22 @@ public static class PatchEmbedding
                 }
             }
         });
-        return mapH == height && mapW == width ? pooled : ResizeChannelsLast(pooled, batch, mapH, mapW, length, height, width);
+        ArrayPool<float>.Shared.Return(channelsLast);
+        if (mapH == height && mapW == width) return pooled;
+        var resized = ResizeChannelsLast(pooled, batch, mapH, mapW, length, height, width);
+        ArrayPool<float>.Shared.Return(pooled);
+        return resized;
     }
 
     /// <summary>
     /// Bilinear resize (align_corners=False, as <see cref="FeatureMaps.Resize"/>) of channels-last maps [B, h', w', L]
-    /// to [B, height, width, L]: each output vector is a weighted sum of four input vectors.
+    /// to [B, height, width, L]: each output vector is a weighted sum of four input vectors. The result is rented.
     /// </summary>
     private static float[] ResizeChannelsLast(float[] maps, int batch, int mapH, int mapW, int length, int height, int width)
     {
         var (y0, y1, wy) = SourceTaps(mapH, height);
         var (x0, x1, wx) = SourceTaps(mapW, width);
-        var resized = new float[(long)batch * height * width * length];
+        var resized = ArrayPool<float>.Shared.Rent(checked(batch * height * width * length));
         Parallel.For(0, batch * height, Threads(), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (row) =>
         {
             int b = row / height, y = row % height;
