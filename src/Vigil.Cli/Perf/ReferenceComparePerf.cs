@@ -45,6 +45,7 @@ public static class ReferenceComparePerf
                 var detector = spec.CreateTrainer().Fit(new TrainingData(train), new TrainingContext(0, backbone));
                 return (detector, image => detector.Predict(image).Score);
             }, images);
+            RequireMemoryForReference(spec, backbone, train);
             var reference = Measure(() =>
             {
                 var detector = CreateReference(spec.Options, backbone);
@@ -68,6 +69,36 @@ public static class ReferenceComparePerf
         SpadeOptions o => new ReferenceSpade(backbone.Open([o.GlobalLayer, .. o.PyramidLayers]), o),
         _ => throw new VigilInputException($"There is no straightforward reference for {options.GetType().Name}; compare patchcore, padim or spade."),
     };
+
+    /// <summary>Training images of the two probe fits that estimate the straightforward version's memory.</summary>
+    private const int SmallProbe = 5, LargeProbe = 10;
+
+    /// <summary>
+    /// Refuses a comparison whose straightforward version would not fit in memory: it holds every training patch, so its
+    /// peak grows linearly with the training images (762 MTD images took the process past 16 GB and the kernel killed
+    /// it, minutes in and with no word). Two small fits give the growth per image; the estimate for all images must
+    /// stay under the memory the system has available.
+    /// </summary>
+    internal static void RequireMemoryForReference(ModelSpec spec, IBackboneProvider backbone, IReadOnlyList<Sample> train)
+    {
+        if (train.Count <= LargeProbe || !File.Exists("/proc/meminfo")) return;
+        double Peak(int images)
+        {
+            long before = ResetPeak();
+            using (var probe = CreateReference(spec.Options, backbone)) probe.Fit(train.Take(images).ToList());
+            return (Resident("VmHWM") - before) * 1024.0;
+        }
+        Peak(1); // one-time costs (libtorch's threads, first kernels) would otherwise land in the first probe
+        double small = Peak(SmallProbe), large = Peak(LargeProbe);
+        double perImage = Math.Max(0, (large - small) / (LargeProbe - SmallProbe));
+        double needed = large + perImage * (train.Count - LargeProbe);
+        double available = MemInfo("MemAvailable") * 1024.0;
+        if (needed <= available) return;
+        int fits = LargeProbe + (int)Math.Max(0, (available - large) / Math.Max(perImage, 1));
+        throw new VigilInputException($"The straightforward {spec.Module.Info.Name} holds every training patch: about {needed / (1 << 30):F1} GiB for " +
+            $"{train.Count} training images (estimated from fits on {SmallProbe} and {LargeProbe}), more than the {available / (1 << 30):F1} GiB this " +
+            $"machine has available. Compare on fewer images, e.g. --train {fits}.");
+    }
 
     private sealed record Result(double FitSeconds, double P50, double P95, double PeakMiB, float[] Scores);
 
@@ -106,9 +137,14 @@ public static class ReferenceComparePerf
     private static extern int malloc_trim(nuint pad);
 
     /// <summary>A /proc/self/status memory line in KiB (VmRSS: resident now, VmHWM: its high-water mark).</summary>
-    private static long Resident(string field)
+    private static long Resident(string field) => KibLine("/proc/self/status", field);
+
+    /// <summary>A /proc/meminfo line in KiB (MemAvailable: what can be allocated without swapping).</summary>
+    private static long MemInfo(string field) => KibLine("/proc/meminfo", field);
+
+    private static long KibLine(string file, string field)
     {
-        var line = File.ReadLines("/proc/self/status").First(l => l.StartsWith(field + ":"));
+        var line = File.ReadLines(file).First(l => l.StartsWith(field + ":"));
         return long.Parse(line[(field.Length + 1)..].Trim().Split(' ')[0]);
     }
 }

@@ -37,6 +37,20 @@ public class ReferenceDetectorsTests(TexturesFixture fixture) : IClassFixture<Te
     }
 
     [Fact]
+    public void AComparisonWhoseStraightforwardVersionCannotFitInMemoryIsRefusedBeforeItsFit()
+    {
+        // The straightforward PatchCore holds every training patch (here ≥ 100 KB per image): for ten million images no
+        // machine has the memory, while the probe fits that estimate it read only the first ten.
+        var spec = DetectorRegistry.Parse("patchcore");
+        var train = fixture.Data.Train;
+        var many = Enumerable.Range(0, 10_000_000).Select(i => train[i % train.Count]).ToList();
+        var error = Assert.Throws<VigilInputException>(() => ReferenceComparePerf.RequireMemoryForReference(spec, new TestBackbone(), many));
+        Assert.Contains("--train ", error.Message);
+
+        ReferenceComparePerf.RequireMemoryForReference(spec, new TestBackbone(), many.Take(20).ToList()); // twenty fit
+    }
+
+    [Fact]
     public void TheOfficialGreedyLoopPicksWhatVigilsCoresetPicks()
     {
         using var scope = NewDisposeScope();
