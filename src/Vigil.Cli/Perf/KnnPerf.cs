@@ -46,8 +46,10 @@ public static class KnnPerf
         rows.Add((exactRow, i => { using var s = NewDisposeScope(); return index.Search(queries[i]).SquaredDistances.sum().item<float>(); }));
         // Each screen on its own, to show what the timed choice chose between.
         using var screened = NearestNeighbourIndex.Build(bank, screen: NearestNeighbourScreen.PrincipalAxes);
+        using var halfScreened = NearestNeighbourIndex.Build(bank, screen: NearestNeighbourScreen.PrincipalAxesBFloat16);
         using var product = NearestNeighbourIndex.Build(bank, screen: NearestNeighbourScreen.FullProduct);
         rows.Add(($"    only the {screened.ScreenDimension}-d principal-axes screen", i => { using var s = NewDisposeScope(); return screened.Search(queries[i]).SquaredDistances.sum().item<float>(); }));
+        rows.Add(("    only that screen in bfloat16", i => { using var s = NewDisposeScope(); return halfScreened.Search(queries[i]).SquaredDistances.sum().item<float>(); }));
         rows.Add(("    only the full-product screen", i => { using var s = NewDisposeScope(); return product.Search(queries[i]).SquaredDistances.sum().item<float>(); }));
         clock.Restart();
         using var inverted = InvertedFileIndex.Build(bank, InvertedFileIndex.DefaultLists(bank.shape[0]), probes: 1, seed: 0);

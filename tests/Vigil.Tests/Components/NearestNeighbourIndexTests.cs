@@ -70,6 +70,7 @@ public class NearestNeighbourIndexTests
     [Theory]
     [InlineData(NearestNeighbourScreen.Timed)]
     [InlineData(NearestNeighbourScreen.PrincipalAxes)]
+    [InlineData(NearestNeighbourScreen.PrincipalAxesBFloat16)]
     [InlineData(NearestNeighbourScreen.FullProduct)]
     public void EveryScreenGivesTheExactMinimum(NearestNeighbourScreen screen)
     {
@@ -82,6 +83,24 @@ public class NearestNeighbourIndexTests
         var idx = AssertLowestIndexExactMinimum(index, bank, queries);
         Assert.Equal(33, idx[^1]);
         Assert.NotEqual("not yet timed", index.ScreenInUse);
+    }
+
+    /// <summary>
+    /// Two tight clusters far from the bank's mean: the screen's products are ~2e5 and bfloat16 rounds them by hundreds,
+    /// while neighbouring rows are ~1e-3 apart. Only bounds lowered by the full rounding keep the nearest row.
+    /// </summary>
+    [Fact]
+    public void TheBFloat16ScreenStaysExactWhenItsRoundingDwarfsTheGapsBetweenRows()
+    {
+        var random = new Random(8);
+        const int d = 24;
+        List<float[]> Cluster(int count, float centre) =>
+            Enumerable.Range(0, count).Select(_ => Enumerable.Range(0, d).Select(_ => centre + (float)(0.01 * random.NextDouble())).ToArray()).ToList();
+        var bank = Cluster(400, 100).Concat(Cluster(400, -100)).ToList();
+        var queries = Cluster(150, 100).Concat(Cluster(150, -100)).ToList();
+        using var scope = NewDisposeScope();
+        using var index = NearestNeighbourIndex.Build(Rows(bank), 8, NearestNeighbourScreen.PrincipalAxesBFloat16);
+        AssertLowestIndexExactMinimum(index, bank, queries);
     }
 
     /// <summary>Every answer is the lowest-index minimum of the directly computed distances, bit for bit; returns the indices.</summary>
