@@ -40,12 +40,12 @@ public static class ReferenceComparePerf
         foreach (var spec in models)
         {
             var name = spec.Module.Info.Name;
+            RequireMemoryForReference(spec, backbone, train); // before Vigil's fit, which could take minutes for nothing
             var vigil = Measure(() =>
             {
                 var detector = spec.CreateTrainer().Fit(new TrainingData(train), new TrainingContext(0, backbone));
                 return (detector, image => detector.Predict(image).Score);
             }, images);
-            RequireMemoryForReference(spec, backbone, train);
             var reference = Measure(() =>
             {
                 var detector = CreateReference(spec.Options, backbone);

@@ -109,11 +109,11 @@ internal sealed class LazyGreedy
             for (int from = _upToDate[x]; from < step; from += PicksPerShare)
                 share[s++] = (x, from, Math.Min(step, from + PicksPerShare));
         var partial = new float[shares];
+        void Fold(int i) => partial[i] = MinDistance(share[i].Point, picks, share[i].From, share[i].To, _value[share[i].Point]);
         if (work < MinParallelWork || _threads < 2)
-            for (int i = 0; i < shares; i++) partial[i] = MinDistance(share[i].Point, picks, share[i].From, share[i].To, _value[share[i].Point]);
+            for (int i = 0; i < shares; i++) Fold(i);
         else
-            Parallel.For(0, shares, new ParallelOptions { MaxDegreeOfParallelism = _threads }, i =>
-                partial[i] = MinDistance(share[i].Point, picks, share[i].From, share[i].To, _value[share[i].Point]));
+            Parallel.For(0, shares, new ParallelOptions { MaxDegreeOfParallelism = _threads }, Fold);
         for (int i = 0; i < shares; i++) _value[share[i].Point] = Math.Min(_value[share[i].Point], partial[i]);
         foreach (int x in points) _upToDate[x] = step;
     }

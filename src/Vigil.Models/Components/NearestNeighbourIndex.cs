@@ -39,7 +39,7 @@ public sealed class NearestNeighbourIndex : INearestNeighbourSearch
     private readonly Tensor _rows, _norms;                          // the bank [N, D] as float32 and its squared norms [N]
     private readonly Tensor _mean, _axes, _head, _centredNorms; // _head: leading coordinates and the rest's norm, [N, p + 1]
     private readonly Tensor _headHalf;                            // _head in bfloat16
-    private readonly float[] _centredNormValues, _headLengths;   // per row: ‖c_b‖² and the Euclidean length of its _head row
+    private readonly float[] _headLengths;                        // per row: the Euclidean length of its _head row
     private readonly float _largestCentredNorm, _largestNorm;     // squared
     private volatile Strategy _strategy;                          // decided by timing every way on the first query block
     // Padded copies of earlier searches' queries, reused: a fresh multi-megabyte pinned array per image was garbage
@@ -51,7 +51,6 @@ public sealed class NearestNeighbourIndex : INearestNeighbourSearch
     {
         (_bank, _rows, _norms, _mean, _axes, _head, _centredNorms) = (bank, rows, norms, mean, axes, head, centredNorms);
         _headHalf = head.to_type(ScalarType.BFloat16).DetachFromDisposeScope();
-        _centredNormValues = MemoryMarshal.Cast<byte, float>(centredNorms.bytes).ToArray();
         _headLengths = MemoryMarshal.Cast<byte, float>(head.pow(2).sum(1).sqrt().contiguous().bytes).ToArray();
         _strategy = screen switch
         {
@@ -227,7 +226,8 @@ public sealed class NearestNeighbourIndex : INearestNeighbourSearch
 
     /// <summary>
     /// <see cref="Screen"/> with the product in bfloat16: each bound is lowered by <see cref="HalfRounding"/>·‖x‖‖y‖ for
-    /// its query and row, so it still never exceeds the exact one (the float32 rounding is covered by the margin as there).
+    /// its query and row, so it still never exceeds the exact one (the float32 rounding is covered by the margin as there),
+    /// and the same cut applies.
     /// </summary>
     private void HalfScreen(Tensor block, PaddedRows query, int[][] candidates, int start)
     {
@@ -240,33 +240,24 @@ public sealed class NearestNeighbourIndex : INearestNeighbourSearch
             var product = MemoryMarshal.Cast<byte, ushort>(products.bytes).Slice(q * n, n);
             var rented = ArrayPool<float>.Shared.Rent(n);
             var bounds = rented.AsSpan(0, n);
-            LowerBounds(product, _centredNormValues, bounds);
-            candidates[start + q] = AtMost(bounds, _headLengths, HalfRounding * queryLengths[q], Cut(bounds, query.Row(start + q), queryNorms[q]));
+            LowerBounds(product, MemoryMarshal.Cast<byte, float>(_centredNorms.bytes), _headLengths, HalfRounding * queryLengths[q], bounds);
+            candidates[start + q] = AtMost(bounds, Cut(bounds, query.Row(start + q), queryNorms[q]));
             ArrayPool<float>.Shared.Return(rented);
         });
     }
 
     // The scans below run a few hundred times per image: too few for tiered compilation to optimise them in time.
 
-    /// <summary>‖c_b‖² − 2·product for each row, the bfloat16 products widened to float (their bits are float's upper half).</summary>
+    /// <summary>
+    /// ‖c_b‖² − 2·product − slack·length_b for each row, the bfloat16 products widened to float (their bits are float's
+    /// upper half).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void LowerBounds(ReadOnlySpan<ushort> products, ReadOnlySpan<float> centredNorms, Span<float> bounds)
+    private static void LowerBounds(ReadOnlySpan<ushort> products, ReadOnlySpan<float> centredNorms, ReadOnlySpan<float> lengths, float slack,
+        Span<float> bounds)
     {
         for (int b = 0; b < products.Length; b++)
-            bounds[b] = centredNorms[b] - 2 * BitConverter.Int32BitsToSingle(products[b] << 16);
-    }
-
-    /// <summary>Indices of the rows whose value lowered by slack·length is at most <paramref name="cut"/>, ascending.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static int[] AtMost(ReadOnlySpan<float> values, ReadOnlySpan<float> lengths, float slack, float cut)
-    {
-        int count = 0;
-        for (int i = 0; i < values.Length; i++)
-            if (values[i] - slack * lengths[i] <= cut) count++;
-        var indices = new int[count];
-        for (int i = 0, k = 0; k < count; i++)
-            if (values[i] - slack * lengths[i] <= cut) indices[k++] = i;
-        return indices;
+            bounds[b] = centredNorms[b] - 2 * BitConverter.Int32BitsToSingle(products[b] << 16) - slack * lengths[b];
     }
 
     /// <summary>Indices of the <paramref name="count"/> smallest values (fewer if the span is shorter), ascending by value.</summary>
